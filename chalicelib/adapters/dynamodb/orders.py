@@ -1,0 +1,182 @@
+"""Orders and their payment slots in DynamoDB. Every status change is a conditional write."""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.adapters.dynamodb.models import AccountItem, OrderItem, PaymentSlotItem, connection
+from chalicelib.domain.orders import OPEN_STATUSES, Order, OrderStatus, can_transition
+from chalicelib.domain.ports import OpenOrderLimitReached, Page, PaymentSlot, SlotTaken
+
+SLOT_TTL_GRACE = timedelta(days=1)
+_ORDER_FIELDS = tuple(Order.model_fields)
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def encode_cursor(last_evaluated_key: dict | None) -> str | None:
+    if not last_evaluated_key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(last_evaluated_key, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> dict | None:
+    if not cursor:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError:
+        decoded = None
+    if not isinstance(decoded, dict):
+        from chalicelib.domain.errors import ValidationFailed
+
+        raise ValidationFailed("cursor is not one this API returned", code="INVALID_CURSOR", field="cursor")
+    return decoded
+
+
+def order_from_item(item: OrderItem) -> Order:
+    values = {name: getattr(item, name) for name in _ORDER_FIELDS}
+    values["paid_late"] = bool(values.get("paid_late"))
+    return Order.model_validate(values)
+
+
+def _open_index_values(status: OrderStatus, expires_at: datetime | None, now: datetime) -> tuple[str | None, datetime | None]:
+    if status not in OPEN_STATUSES:
+        return None, None
+    return status.value, (expires_at if status == OrderStatus.PENDING else now)
+
+
+def _slot_from_item(address: str, item: PaymentSlotItem) -> PaymentSlot:
+    return PaymentSlot(address=address, amount_micros=int(item.amount_micros), base_micros=int(item.base_micros),
+                       suffix_micros=int(item.amount_micros - item.base_micros), order_id=item.order_id,
+                       held_until=datetime.fromtimestamp(item.held_until, tz=timezone.utc))
+
+
+def slot_id(address: str, amount_micros: int) -> str:
+    return f"{address}#{amount_micros}"
+
+
+class DynamoOrderRepository:
+    def get(self, order_id: str) -> Order | None:
+        try:
+            return order_from_item(OrderItem.get(order_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def _item_for(self, order: Order) -> OrderItem:
+        open_status, due_at = _open_index_values(order.status, order.expires_at, order.status_changed_at)
+        values = order.model_dump()
+        values["kind"] = order.kind.value
+        values["status"] = order.status.value
+        return OrderItem(**values, open_status=open_status, due_at=due_at)
+
+    def create(self, order: Order) -> None:
+        self._item_for(order).save(condition=OrderItem.order_id.does_not_exist())
+
+    def create_holding_slot(self, order: Order, slot: PaymentSlot, max_pending: int, now: datetime) -> None:
+        slot_item = PaymentSlotItem(
+            slot_id=slot_id(slot.address, slot.amount_micros),
+            slot_group=f"{slot.address}#{slot.base_micros}",
+            fraction_key=f"{slot.address}#{slot.amount_micros % 1_000_000}",
+            amount_micros=slot.amount_micros, base_micros=slot.base_micros, order_id=slot.order_id,
+            held_until=_epoch(slot.held_until), expires_at=_epoch(slot.held_until + SLOT_TTL_GRACE))
+        account = AccountItem(order.owner_id)
+        try:
+            with TransactWrite(connection=connection()) as transaction:
+                transaction.save(slot_item, condition=PaymentSlotItem.slot_id.does_not_exist()
+                                 | (PaymentSlotItem.held_until < _epoch(now)))
+                transaction.save(self._item_for(order), condition=OrderItem.order_id.does_not_exist())
+                transaction.update(account, actions=[AccountItem.pending_orders.add(1)],
+                                   condition=AccountItem.pending_orders.does_not_exist()
+                                   | (AccountItem.pending_orders < max_pending))
+        except TransactWriteError as error:
+            reasons = [reason.code if reason else None for reason in error.cancellation_reasons]
+            if len(reasons) == 3 and reasons[2] == "ConditionalCheckFailed":
+                raise OpenOrderLimitReached() from None
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise SlotTaken() from None
+            raise
+
+    def transition(self, order: Order, expected: frozenset[OrderStatus], target: OrderStatus,
+                   now: datetime, **changes: Any) -> Order | None:
+        illegal = [status for status in expected if not can_transition(status, target)]
+        if illegal:
+            raise ValueError(f"{illegal} -> {target} is not an order transition")
+        actions = [OrderItem.status.set(target.value), OrderItem.status_changed_at.set(now)]
+        if target in OPEN_STATUSES and target != OrderStatus.PENDING:
+            actions += [OrderItem.open_status.set(target.value), OrderItem.due_at.set(now)]
+        elif target not in OPEN_STATUSES:
+            actions += [OrderItem.open_status.remove(), OrderItem.due_at.remove()]
+        for name, value in changes.items():
+            attribute = getattr(OrderItem, name)
+            actions.append(attribute.remove() if value is None else attribute.set(value))
+        condition = OrderItem.status.is_in(*(status.value for status in expected))
+        item = OrderItem(order.order_id)
+        if OrderStatus.PENDING in expected and target != OrderStatus.PENDING:
+            return self._leave_pending(order, item, actions, condition, target, now, changes)
+        try:
+            item.update(actions=actions, condition=condition & OrderItem.order_id.exists())
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        return order_from_item(item)
+
+    def _leave_pending(self, order: Order, item: OrderItem, actions: list, condition: Any,
+                       target: OrderStatus, now: datetime, changes: dict[str, Any]) -> Order | None:
+        """Leaving PENDING frees one of the owner's open-order places in the same transaction.
+        A transaction returns no item, so the result is the order with the changes applied."""
+        try:
+            with TransactWrite(connection=connection()) as transaction:
+                transaction.update(item, actions=actions, condition=condition)
+                transaction.update(AccountItem(order.owner_id), actions=[AccountItem.pending_orders.add(-1)],
+                                   condition=AccountItem.pending_orders > 0)
+        except TransactWriteError as error:
+            reasons = [reason.code if reason else None for reason in error.cancellation_reasons]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return None
+            raise
+        return order.model_copy(update={"status": target, "status_changed_at": now, **changes})
+
+    def update_progress(self, order_id: str, **changes: Any) -> None:
+        actions = [getattr(OrderItem, name).remove() if value is None else getattr(OrderItem, name).set(value)
+                   for name, value in changes.items()]
+        OrderItem(order_id).update(actions=actions, condition=OrderItem.order_id.exists())
+
+    def list_by_owner(self, owner_id: str, limit: int, cursor: str | None) -> Page:
+        result = OrderItem.by_owner.query(owner_id, scan_index_forward=False, limit=limit,
+                                          last_evaluated_key=decode_cursor(cursor))
+        items = [order_from_item(item) for item in result]
+        return Page(items, encode_cursor(result.last_evaluated_key))
+
+    def list_due(self, status: OrderStatus, due_before: datetime, limit: int,
+                 cursor: str | None = None) -> Page:
+        result = OrderItem.by_open_due.query(status.value, OrderItem.due_at <= due_before, limit=limit,
+                                             last_evaluated_key=decode_cursor(cursor))
+        items = [order_from_item(item) for item in result]
+        return Page(items, encode_cursor(result.last_evaluated_key))
+
+
+class DynamoPaymentSlotRepository:
+    def taken_amounts(self, address: str, base_micros: int, now: datetime) -> set[int]:
+        held_after = _epoch(now)
+        return {int(item.amount_micros) for item in PaymentSlotItem.by_group.query(f"{address}#{base_micros}")
+                if item.held_until >= held_after}
+
+    def find_exact(self, address: str, amount_micros: int) -> PaymentSlot | None:
+        try:
+            return _slot_from_item(address, PaymentSlotItem.get(slot_id(address, amount_micros),
+                                                                consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def find_by_fraction(self, address: str, fraction_micros: int) -> list[PaymentSlot]:
+        return [_slot_from_item(address, item)
+                for item in PaymentSlotItem.by_fraction.query(f"{address}#{fraction_micros}")]

@@ -1,0 +1,95 @@
+"""The one Telegram Bot API client: httpx for transport, tenacity for bounded retries.
+
+Retried: connection failures (nothing was sent), 429 (after Telegram's `retry_after`) and 5xx, with
+exponential backoff and jitter, all inside a time budget well below the function timeout.
+Never retried: a request that was sent and got no answer; the caller decides what that means.
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Callable
+
+import httpx
+from tenacity import (RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay,
+                      wait_exponential_jitter)
+
+from chalicelib.domain.ports import TelegramError, TelegramOutcomeUnknown, TelegramUnreachable
+
+MAX_ATTEMPTS = 5
+
+
+class _Transient(Exception):
+    def __init__(self, reason: str, *, sent: bool, retry_after: float | None = None,
+                 error: TelegramError | None = None) -> None:
+        super().__init__(reason)
+        self.sent = sent
+        self.retry_after = retry_after
+        self.error = error
+
+
+_backoff = wait_exponential_jitter(multiplier=0.5, max=4, jitter=0.5)
+
+
+def _wait(state: RetryCallState) -> float:
+    outcome = state.outcome
+    error = outcome.exception() if outcome else None
+    if isinstance(error, _Transient) and error.retry_after is not None:
+        return error.retry_after
+    return _backoff(state)
+
+
+class TelegramClient:
+    def __init__(self, base_url: str, token: str, *, timeout_seconds: float, retry_budget_seconds: float,
+                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._base = f"{base_url.rstrip('/')}/bot{token}/"
+        self._timeout = httpx.Timeout(timeout_seconds, connect=min(3.0, timeout_seconds))
+        self._budget = retry_budget_seconds
+        self._transport = transport
+        self._sleep = sleep
+        self._client: httpx.Client | None = None
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(timeout=self._timeout, transport=self._transport)
+        return self._client
+
+    def call(self, method: str, params: dict[str, Any], *, files: dict | None = None) -> Any:
+        retrying = Retrying(retry=retry_if_exception_type(_Transient), wait=_wait, sleep=self._sleep,
+                            stop=stop_after_attempt(MAX_ATTEMPTS) | stop_after_delay(self._budget), reraise=True)
+        try:
+            return retrying(self._attempt, method, params, files)
+        except _Transient as exhausted:
+            if exhausted.error is not None and exhausted.error.error_code == 429:
+                raise TelegramUnreachable(f"{method}: still rate limited") from None
+            if exhausted.sent:
+                raise TelegramOutcomeUnknown(f"{method}: {exhausted}") from None
+            raise TelegramUnreachable(f"{method}: {exhausted}") from None
+
+    def _attempt(self, method: str, params: dict[str, Any], files: dict | None) -> Any:
+        clean = {key: value for key, value in params.items() if value is not None}
+        try:
+            if files:
+                form = {key: value if isinstance(value, str) else json.dumps(value) for key, value in clean.items()}
+                response = self._http().post(self._base + method, data=form, files=files)
+            else:
+                response = self._http().post(self._base + method, json=clean)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+            raise _Transient(f"connection failed: {type(error).__name__}", sent=False) from None
+        except httpx.TransportError as error:
+            # The request left; Telegram may have acted on it. Not retried.
+            raise TelegramOutcomeUnknown(f"{method}: {type(error).__name__}") from None
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = {"ok": False, "description": response.text[:200]}
+        if payload.get("ok"):
+            return payload.get("result")
+        error = TelegramError(str(payload.get("description") or f"HTTP {response.status_code}"),
+                              int(payload.get("error_code") or response.status_code),
+                              retry_after=(payload.get("parameters") or {}).get("retry_after"))
+        if error.error_code == 429:
+            raise _Transient("rate limited", sent=False, retry_after=float(error.retry_after or 1), error=error)
+        if error.error_code >= 500:
+            raise _Transient(f"server error {error.error_code}", sent=True, error=error)
+        raise error

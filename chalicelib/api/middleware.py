@@ -1,0 +1,64 @@
+"""Chalice middleware: logging context, correlation ids, metrics flushing and body limits for every
+kind of invocation (HTTP, SQS, schedules)."""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Callable
+
+from chalice import Chalice
+
+from chalicelib.api.http import MAX_BODY_BYTES, choose_request_id, error_response
+from chalicelib.domain.errors import PayloadTooLarge
+from chalicelib.observability import logger, metrics, take_cold_start, tracer
+
+
+def _start_invocation(kind: str, correlation_id: str) -> None:
+    from chalicelib.container import get_container
+
+    get_container()  # settings are validated before any work; a bad setting stops here, named
+    logger.clear_state()
+    logger.set_correlation_id(correlation_id)
+    logger.append_keys(invocation=kind)
+    if take_cold_start():
+        metrics.add_metric(name="ColdStart", unit="Count", value=1)
+
+
+def _finish_invocation() -> None:
+    metrics.flush_metrics(raise_on_empty_metrics=False)
+
+
+def http_middleware(request: Any, get_response: Callable[[Any], Any]) -> Any:
+    request_id = choose_request_id(request.headers, request.context)
+    _start_invocation("http", request_id)
+    logger.append_keys(method=request.method, path=request.context.get("resourcePath", request.path))
+    try:
+        with tracer().provider.in_subsegment(f"## {request.method} {request.path}"):
+            raw = request.raw_body or b""
+            if len(raw) > MAX_BODY_BYTES:
+                response = error_response(PayloadTooLarge(f"the body exceeds {MAX_BODY_BYTES} bytes"))
+            else:
+                response = get_response(request)
+    finally:
+        _finish_invocation()
+    response.headers["X-Request-Id"] = request_id
+    logger.info("request served", extra={"status": response.status_code})
+    return response
+
+
+def event_middleware(kind: str) -> Callable[[Any, Callable[[Any], Any]], Any]:
+    def middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
+        raw = event.to_dict()
+        _start_invocation(kind, raw.get("id") or str(uuid.uuid4()))
+        try:
+            with tracer().provider.in_subsegment(f"## {kind}"):
+                return get_response(event)
+        finally:
+            _finish_invocation()
+
+    return middleware
+
+
+def install(app: Chalice) -> None:
+    app.register_middleware(http_middleware, "http")
+    app.register_middleware(event_middleware("sqs"), "sqs")
+    app.register_middleware(event_middleware("schedule"), "scheduled")

@@ -1,0 +1,57 @@
+"""The signed TRC20 payment webhook."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api.http import guarded, json_response, parse_json
+from chalicelib.domain.errors import ValidationFailed
+
+payments = Blueprint(__name__)
+MAX_TRANSFERS_PER_CALL = 100
+
+
+def _transfers(document: object) -> list[tuple[object, dict]]:
+    from pydantic import TypeAdapter, ValidationError
+
+    from chalicelib.domain.payments import Transfer
+
+    if isinstance(document, dict) and "data" in document:
+        items = document["data"]
+        if not isinstance(items, list) or not items:
+            raise ValidationFailed("data must be a non-empty list of transfers", field="data")
+        prefix = "data"
+    elif isinstance(document, dict):
+        items, prefix = [document], None
+    else:
+        raise ValidationFailed("the body must be a transfer or {\"data\": [transfers]}", field="body")
+    if len(items) > MAX_TRANSFERS_PER_CALL:
+        raise ValidationFailed(f"at most {MAX_TRANSFERS_PER_CALL} transfers per call", field="data")
+    adapter = TypeAdapter(list[Transfer])
+    try:
+        transfers = adapter.validate_python(items)
+    except ValidationError as error:
+        first = error.errors()[0]
+        index, *path = first["loc"]
+        field = ".".join(str(part) for part in path) or "body"
+        if prefix:
+            field = f"{prefix}[{index}]" + (f".{field}" if path else "")
+        raise ValidationFailed(f"{field}: {first['msg']}", field=field) from None
+    return list(zip(transfers, items))
+
+
+@payments.route("/webhooks/payments/trc20", methods=["POST"])
+@guarded
+def trc20_webhook():
+    from chalicelib.container import get_container
+    from chalicelib.domain.signatures import verify_signature_header
+
+    container = get_container()
+    settings = container.settings
+    request = payments.current_request
+    raw = request.raw_body or b""
+    verify_signature_header(request.headers.get("x-signature"), raw,
+                            tuple(secret.get_secret_value() for secret in settings.payment_webhook_secrets),
+                            container.clock.now(), settings.signature_tolerance_seconds)
+    transfers = _transfers(parse_json(raw))
+    results = [container.payment_service.handle(transfer, item).as_dict() for transfer, item in transfers]
+    return json_response({"results": results})

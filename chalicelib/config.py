@@ -1,0 +1,128 @@
+"""Settings, parsed once per container from the environment into one pydantic model.
+
+Deployed stages keep secrets out of the repo: each of SSM_SETTINGS `X` may instead be given as
+`X_SSM_PARAMETER`, the name of an SSM (SecureString) parameter read once through Powertools parameters.
+"""
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from functools import lru_cache
+from typing import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from chalicelib.domain.errors import ConfigurationError
+from chalicelib.domain.tron import is_valid_tron_address
+
+# Settings that deployed stages may read from SSM (`<NAME>_SSM_PARAMETER`) instead of the environment.
+SSM_SETTINGS = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "PAYMENT_WEBHOOK_SECRET", "ADMIN_API_KEY",
+                "CODE_SECRET_KEY", "PAYMENT_ADDRESSES")
+
+DEFAULT_USDT_CONTRACT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    stage: str = Field(alias="STAGE")
+    version: str = Field(default="0.1.0", alias="APP_VERSION")
+    resource_prefix: str = Field(alias="RESOURCE_PREFIX", min_length=1)
+    aws_region: str = Field(default="us-east-1", alias="AWS_REGION")
+    aws_endpoint_url: str | None = Field(default=None, alias="AWS_ENDPOINT_URL")
+    metrics_namespace: str = Field(default="tgshop", alias="POWERTOOLS_METRICS_NAMESPACE")
+
+    telegram_bot_token: SecretStr = Field(alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: SecretStr = Field(alias="TELEGRAM_WEBHOOK_SECRET")
+    payment_webhook_secrets: tuple[SecretStr, ...] = Field(alias="PAYMENT_WEBHOOK_SECRET")
+    admin_api_key: SecretStr = Field(alias="ADMIN_API_KEY")
+    code_secret_key: SecretStr = Field(alias="CODE_SECRET_KEY")
+    telegram_api_base_url: str = Field(default="https://api.telegram.org", alias="TELEGRAM_API_BASE_URL")
+    admin_chat_id: int | None = Field(default=None, alias="ADMIN_CHAT_ID")
+
+    payment_addresses: tuple[str, ...] = Field(alias="PAYMENT_ADDRESSES", min_length=1)
+    usdt_contract: str = Field(default=DEFAULT_USDT_CONTRACT, alias="USDT_CONTRACT")
+    amount_suffix_decimals: int = Field(default=3, ge=1, le=6, alias="AMOUNT_SUFFIX_DECIMALS")
+    order_expiry_minutes: int = Field(default=30, ge=1, alias="ORDER_EXPIRY_MINUTES")
+    monitoring_window_minutes: int = Field(default=60, ge=0, alias="MONITORING_WINDOW_MINUTES")
+    max_pending_orders: int = Field(default=3, ge=1, alias="MAX_PENDING_ORDERS")
+    init_data_max_age_seconds: int = Field(default=86400, ge=1, alias="INIT_DATA_MAX_AGE_SECONDS")
+    signature_tolerance_seconds: int = Field(default=300, ge=1, alias="SIGNATURE_TOLERANCE_SECONDS")
+    paid_stuck_minutes: int = Field(default=5, ge=1, alias="PAID_STUCK_MINUTES")
+    delivering_stuck_minutes: int = Field(default=15, ge=1, alias="DELIVERING_STUCK_MINUTES")
+    alert_cooldown_minutes: int = Field(default=10, ge=1, alias="ALERT_COOLDOWN_MINUTES")
+    telegram_timeout_seconds: float = Field(default=10.0, gt=0, alias="TELEGRAM_TIMEOUT_SECONDS")
+    telegram_retry_budget_seconds: float = Field(default=20.0, gt=0, alias="TELEGRAM_RETRY_BUDGET_SECONDS")
+
+    @field_validator("payment_webhook_secrets", "payment_addresses", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("payment_webhook_secrets")
+    @classmethod
+    def _at_least_one_secret(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        if not value:
+            raise ValueError("at least one secret is required")
+        return value
+
+    @field_validator("payment_addresses")
+    @classmethod
+    def _valid_tron_addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for address in value:
+            if not is_valid_tron_address(address):
+                raise ValueError(f"{address!r} is not a valid TRON base58check address")
+        if len(set(value)) != len(value):
+            raise ValueError("addresses must be distinct")
+        return value
+
+    @field_validator("usdt_contract")
+    @classmethod
+    def _valid_contract(cls, value: str) -> str:
+        if not is_valid_tron_address(value):
+            raise ValueError(f"{value!r} is not a valid TRON base58check address")
+        return value
+
+    @property
+    def amount_suffix_step(self) -> Decimal:
+        return Decimal(1).scaleb(-self.amount_suffix_decimals)
+
+    def secret_values(self) -> list[str]:
+        """Every secret, for the log masking filter."""
+        values = [self.telegram_bot_token, self.telegram_webhook_secret, self.admin_api_key,
+                  self.code_secret_key, *self.payment_webhook_secrets]
+        return [secret.get_secret_value() for secret in values if secret.get_secret_value()]
+
+
+def _resolve_ssm_secrets(environ: Mapping[str, str]) -> dict[str, str]:
+    resolved = dict(environ)
+    wanted = {name: environ[f"{name}_SSM_PARAMETER"] for name in SSM_SETTINGS
+              if not environ.get(name) and environ.get(f"{name}_SSM_PARAMETER")}
+    if wanted:
+        from aws_lambda_powertools.utilities import parameters
+
+        for name, parameter_name in wanted.items():
+            resolved[name] = parameters.get_parameter(parameter_name, decrypt=True)
+    return resolved
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    try:
+        return Settings.model_validate(_resolve_ssm_secrets(environ))
+    except ValidationError as error:
+        problems = []
+        for issue in error.errors():
+            name = str(issue["loc"][0]) if issue["loc"] else "?"
+            if issue["type"] == "missing":
+                problems.append(f"{name} is missing")
+            else:
+                problems.append(f"{name} is malformed: {issue['msg']}")
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,80 @@
+"""The scheduled jobs: expire unpaid orders, and repair orders that stopped moving."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Callable
+
+from chalicelib.domain.orders import Order, OrderStatus
+from chalicelib.domain.ports import Clock, Notifier, OrderRepository
+
+S = OrderStatus
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class RepairPolicy:
+    paid_stuck_after: timedelta
+    delivering_stuck_after: timedelta
+
+
+@dataclass
+class RunReport:
+    examined: int = 0
+    changed: int = 0
+    requeued: int = 0
+
+
+class UpkeepService:
+    def __init__(self, orders: OrderRepository, clock: Clock, notifier: Notifier, policy: RepairPolicy,
+                 requeue: Callable[[Order], None], count: Callable[[str], None]) -> None:
+        self._orders = orders
+        self._clock = clock
+        self._notifier = notifier
+        self._policy = policy
+        self._requeue = requeue
+        self._count = count
+
+    def _due(self, status: OrderStatus, due_before):
+        cursor = None
+        while True:
+            page = self._orders.list_due(status, due_before, PAGE_SIZE, cursor)
+            yield from page.items
+            if page.cursor is None:
+                return
+            cursor = page.cursor
+
+    def expire_orders(self) -> RunReport:
+        now = self._clock.now()
+        report = RunReport()
+        for order in self._due(S.PENDING, now):
+            report.examined += 1
+            expired = self._orders.transition(order, frozenset({S.PENDING}), S.EXPIRED, now)
+            if expired is not None:
+                report.changed += 1
+                self._count("OrdersExpired")
+                self._notifier.order_event(expired, "expired")
+        return report
+
+    def repair_orders(self) -> RunReport:
+        now = self._clock.now()
+        report = RunReport()
+        for status in (S.PAID, S.PAID_LATE):
+            for order in self._due(status, now - self._policy.paid_stuck_after):
+                report.examined += 1
+                report.requeued += 1
+                self._requeue(order)
+        for order in self._due(S.WAITING_STARS, now):
+            report.examined += 1
+            report.requeued += 1
+            self._requeue(order)
+        for order in self._due(S.DELIVERING, now - self._policy.delivering_stuck_after):
+            report.examined += 1
+            flagged = self._orders.transition(order, frozenset({S.DELIVERING}), S.NEEDS_REVIEW, now,
+                                              failure_reason="delivery stuck: outcome unknown")
+            if flagged is not None:
+                report.changed += 1
+                self._count("DeliveryNeedsReview")
+                self._notifier.alert(f"needs-review:{order.order_id}",
+                                     f"Order {order.order_id} was stuck delivering and needs review.")
+        return report

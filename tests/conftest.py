@@ -1,0 +1,149 @@
+"""Shared fixtures: emulated AWS (moto) built from infra/resources.yaml, the Telegram sandbox in process,
+a settable clock, and the app behind chalice.test.Client."""
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+# Emulated AWS only: make sure nothing can reach a real account.
+for _name, _value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                      "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                      "AWS_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true",
+                      "POWERTOOLS_METRICS_NAMESPACE": "tgshop-test"}.items():
+    os.environ[_name] = _value
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+from tests.support import (  # noqa: E402
+    ADDRESSES, BOT_TOKEN, PAYMENT_SECRET, TEST_ENV, FakeClock, build_transfer, init_data_for, sign)
+
+PREFIX = TEST_ENV["RESOURCE_PREFIX"]
+
+
+@pytest.fixture
+def aws():
+    from moto import mock_aws
+
+    import boto3
+    from devstack.infra import create_resources
+
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        queue_urls = create_resources(dynamodb, sqs, PREFIX)
+        yield {"dynamodb": dynamodb, "sqs": sqs, "queues": queue_urls}
+
+
+@pytest.fixture
+def sandbox():
+    from devstack.telegram_sandbox import create_sandbox_app
+
+    return create_sandbox_app()
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def container(aws, sandbox, clock):
+    import httpx
+
+    from chalicelib.config import load_settings
+    from chalicelib.container import Container, set_container
+    from devstack.infra import seed_defaults
+
+    settings = load_settings(TEST_ENV)
+    built = Container(settings, telegram_transport=httpx.WSGITransport(app=sandbox), clock=clock,
+                      sleep=lambda seconds: None)
+    set_container(built)
+    seed_defaults(built.settings_store)
+    yield built
+    set_container(None)
+
+
+@pytest.fixture
+def client(container):
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def calls(sandbox):
+    """Recorded Bot API calls, optionally of one method."""
+    state = sandbox.extensions["sandbox"]
+    return lambda method=None: state.calls(method)
+
+
+class Api:
+    """Small helpers so tests read as Given / When / Then."""
+
+    def __init__(self, client, clock, aws):
+        self.client = client
+        self.clock = clock
+        self.aws = aws
+
+    def buyer_headers(self, user_id: int = 1001, **extra) -> dict:
+        headers = {"X-Telegram-Init-Data": init_data_for(user_id, self.clock.now()),
+                   "Content-Type": "application/json"}
+        headers.update(extra)
+        return headers
+
+    def create_order(self, user_id: int = 1001, product_id: str = "premium_3m", **body):
+        return self.client.http.post("/orders", headers=self.buyer_headers(user_id),
+                                     body=json.dumps({"product_id": product_id, **body}))
+
+    def pay(self, order: dict | None = None, *, amount: str | None = None, to: str | None = None,
+            tx: str | None = None, confirmed: bool = True, token: str | None = None, body: dict | None = None,
+            secret: str = PAYMENT_SECRET, timestamp: int | None = None):
+        if body is None:
+            body = build_transfer(amount or order["amount"], to or order["pay_to"], tx or uuid.uuid4().hex,
+                                  confirmed=confirmed, token=token)
+        raw = json.dumps(body)
+        stamp = int(self.clock.now().timestamp()) if timestamp is None else timestamp
+        return self.client.http.post("/webhooks/payments/trc20", body=raw,
+                                     headers={"Content-Type": "application/json",
+                                              "X-Signature": sign(secret, stamp, raw.encode())})
+
+    def drain(self, queue: str, handler: str) -> int:
+        """Deliver every message waiting on a queue to its SQS handler, with distinct message ids."""
+        sqs = self.aws["sqs"]
+        url = self.aws["queues"][f"{PREFIX}-{queue}"]
+        handled = 0
+        while True:
+            received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            messages = received.get("Messages", [])
+            if not messages:
+                return handled
+            event = sqs_event(messages)
+            result = self.client.lambda_.invoke(handler, event).payload
+            failed = {failure["itemIdentifier"] for failure in (result or {}).get("batchItemFailures", [])}
+            for message in messages:
+                if message["MessageId"] not in failed:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            handled += len(messages)
+            if failed:
+                return handled
+
+
+def sqs_event(messages: list[dict]) -> dict:
+    return {"Records": [{"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+                         "body": message["Body"], "attributes": {"ApproximateReceiveCount": "1"},
+                         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:queue",
+                         "awsRegion": "us-east-1"} for message in messages]}
+
+
+@pytest.fixture
+def api(client, clock, aws):
+    return Api(client, clock, aws)

@@ -1,0 +1,55 @@
+"""Values and builders shared by the test suites."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from chalicelib.domain.signatures import build_init_data, sign_payload
+
+BOT_TOKEN = "123456:TEST-TOKEN-abcdefghijklmnop"
+PAYMENT_SECRET = "test-payment-secret"
+USDT_CONTRACT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+ADDRESSES = ("TVsSFc5FS3zR17vKwPx29AZaxkcZWBprGt",)
+STRANGER_ADDRESS = "TRti6rsth1hHz15vYyFhvfSmyGJZ1avj5p"
+
+TEST_ENV = {
+    "STAGE": "test",
+    "RESOURCE_PREFIX": "tgshop-test",
+    "AWS_REGION": "us-east-1",
+    "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+    "TELEGRAM_WEBHOOK_SECRET": "test-webhook-secret",
+    "PAYMENT_WEBHOOK_SECRET": PAYMENT_SECRET,
+    "ADMIN_API_KEY": "test-admin-key",
+    "CODE_SECRET_KEY": "test-code-secret",
+    "ADMIN_CHAT_ID": "999",
+    "PAYMENT_ADDRESSES": ",".join(ADDRESSES),
+    "TELEGRAM_API_BASE_URL": "http://sandbox",
+}
+
+
+class FakeClock:
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta) -> None:
+        self.current += timedelta(**delta)
+
+
+def init_data_for(user_id: int, now: datetime, language: str = "en") -> str:
+    return build_init_data(BOT_TOKEN, {"id": user_id, "first_name": f"User{user_id}", "language_code": language},
+                           int(now.timestamp()))
+
+
+def build_transfer(amount: str, to: str, tx: str, *, confirmed: bool = True, token: str | None = None) -> dict:
+    value = int(Decimal(amount) * 1_000_000)
+    return {"transaction_id": tx, "token_info": {"symbol": "USDT", "address": token or USDT_CONTRACT,
+                                                 "decimals": 6},
+            "block_timestamp": 1_764_000_000_000, "from": STRANGER_ADDRESS, "to": to, "type": "Transfer",
+            "value": str(value), "confirmed": confirmed}
+
+
+def sign(secret: str, timestamp: int, raw: bytes) -> str:
+    return sign_payload(secret, timestamp, raw)
