@@ -1,0 +1,42 @@
+# Two commands matter on a fresh machine with Python 3.11+ and make: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run aws tick test test-fast package bench set-webhook webhook-info clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The whole local stack: AWS emulator, API, SQS workers, scheduler, Telegram sandbox.
+run: $(STAMP)
+	$(BIN)/python -m devstack run
+
+## Only the AWS emulator with tables, queues and settings (for a plain `chalice local --stage local`).
+aws: $(STAMP)
+	$(BIN)/python -m devstack aws
+
+## Run one scheduled handler now against the running local stack: make tick JOB=expire_orders
+tick: $(STAMP)
+	$(BIN)/python -m devstack tick $(JOB)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+package: $(STAMP)
+	rm -rf build/package
+	AWS_DEFAULT_REGION=us-east-1 $(BIN)/chalice package --stage prod --merge-template infra/resources.yaml build/package
+	$(BIN)/python -m devstack prune-bundle build/package/deployment.zip
+	$(BIN)/cfn-lint build/package/sam.json
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf build .pytest_cache
