@@ -30,8 +30,10 @@ def aws():
     from moto import mock_aws
 
     import boto3
+    from devstack.emulator import serialize_in_process_dynamodb
     from devstack.infra import create_resources
 
+    serialize_in_process_dynamodb()
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
         sqs = boto3.client("sqs", region_name="us-east-1")
