@@ -117,6 +117,13 @@ class Api:
                                      headers={"Content-Type": "application/json",
                                               "X-Signature": sign(secret, stamp, raw.encode())})
 
+    def tick(self, job: str):
+        """Run one scheduled handler with an EventBridge scheduled event."""
+        event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+                 "source": "aws.events", "account": "123456789012", "region": "us-east-1",
+                 "time": self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), "resources": [], "detail": {}}
+        return self.client.lambda_.invoke(job, event).payload
+
     def drain(self, queue: str, handler: str) -> int:
         """Deliver every message waiting on a queue to its SQS handler, with distinct message ids."""
         sqs = self.aws["sqs"]

@@ -44,7 +44,7 @@ class Transfer(BaseModel):
     """One TronGrid TRC20 transfer as the chain watcher posts it."""
 
     model_config = ConfigDict(extra="allow")
-    transaction_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9]+$")
+    transaction_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
     token_info: TokenInfo
     block_timestamp: int | None = Field(default=None, ge=0)
     from_: str = Field(alias="from", min_length=1, max_length=64)

@@ -1,0 +1,60 @@
+from datetime import datetime, timezone
+
+import pytest
+
+from chalicelib.domain.errors import Unauthenticated
+from chalicelib.domain.signatures import build_init_data, sign_payload, validate_init_data, verify_signature_header
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+BODY = b'{"a":1}'
+
+
+def stamp() -> int:
+    return int(NOW.timestamp())
+
+
+def test_a_signature_made_with_any_current_secret_passes():
+    header = sign_payload("old", stamp(), BODY)
+    verify_signature_header(header, BODY, ("new", "old"), NOW, 300)
+
+
+def test_several_v1_values_may_appear():
+    good = sign_payload("secret", stamp(), BODY).split(",")[1]
+    verify_signature_header(f"t={stamp()},v1=deadbeef,{good}", BODY, ("secret",), NOW, 300)
+
+
+@pytest.mark.parametrize("header,code", [
+    (None, "SIGNATURE_MISSING"),
+    ("garbage", "SIGNATURE_INVALID"),
+    ("t=abc,v1=00", "SIGNATURE_INVALID"),
+])
+def test_malformed_signatures_are_refused(header, code):
+    with pytest.raises(Unauthenticated) as refused:
+        verify_signature_header(header, BODY, ("secret",), NOW, 300)
+    assert refused.value.code == code
+
+
+def test_a_changed_body_or_stale_time_is_refused():
+    header = sign_payload("secret", stamp(), BODY)
+    with pytest.raises(Unauthenticated):
+        verify_signature_header(header, b'{"a":2}', ("secret",), NOW, 300)
+    stale = sign_payload("secret", stamp() - 301, BODY)
+    with pytest.raises(Unauthenticated) as refused:
+        verify_signature_header(stale, BODY, ("secret",), NOW, 300)
+    assert refused.value.code == "SIGNATURE_STALE"
+
+
+def test_init_data_round_trips_and_rejects_tampering():
+    data = build_init_data("1:TOKEN", {"id": 42, "first_name": "Ann"}, stamp())
+    assert validate_init_data(data, "1:TOKEN", NOW, 86400).user_id == 42
+    with pytest.raises(Unauthenticated):
+        validate_init_data(data, "1:OTHER", NOW, 86400)
+    with pytest.raises(Unauthenticated):
+        validate_init_data(data.replace("Ann", "Bob"), "1:TOKEN", NOW, 86400)
+
+
+def test_old_init_data_is_refused():
+    data = build_init_data("1:TOKEN", {"id": 42}, stamp() - 86401)
+    with pytest.raises(Unauthenticated) as refused:
+        validate_init_data(data, "1:TOKEN", NOW, 86400)
+    assert refused.value.code == "INIT_DATA_EXPIRED"
