@@ -1,0 +1,176 @@
+"""The delivery worker: at most one gift per order, whatever is retried, raced or crashed."""
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from chalicelib.domain.orders import OrderStatus
+
+
+def paid_order(api, recipient=None) -> dict:
+    body = {} if recipient is None else {"recipient_user_id": recipient}
+    order = json.loads(api.create_order(**body).body)
+    assert json.loads(api.pay(order).body)["results"][0]["outcome"] == "MATCHED"
+    return order
+
+
+def status_of(container, order) -> OrderStatus:
+    return container.orders.get(order["order_id"]).status
+
+
+def deliver_message(api, order, times=1, message_prefix="m"):
+    """Hand the worker the same order message `times` times, each with its own message id."""
+    from tests.conftest import sqs_event
+
+    results = []
+    for index in range(times):
+        event = sqs_event([{"MessageId": f"{message_prefix}-{index}", "ReceiptHandle": f"r-{index}",
+                            "Body": json.dumps({"order_id": order["order_id"]})}])
+        results.append(api.client.lambda_.invoke("deliver_orders", event).payload)
+    return results
+
+
+def test_buyer_and_recipient_are_told(api, container, calls):
+    order = paid_order(api, recipient=2002)
+    api.drain("delivery", "deliver_orders")
+    assert status_of(container, order) == OrderStatus.DELIVERED
+    told = {call["params"]["chat_id"] for call in calls("sendMessage")}
+    assert {1001, 2002} <= told
+
+
+def test_the_same_message_five_times_gifts_once(api, container, calls):
+    order = paid_order(api)
+    results = deliver_message(api, order, times=5)
+    assert all(result == {"batchItemFailures": []} for result in results)
+    assert len(calls("giftPremiumSubscription")) == 1
+    assert status_of(container, order) == OrderStatus.DELIVERED
+
+
+def test_two_workers_at_once_gift_once(api, container, calls):
+    order = paid_order(api)
+    barrier = threading.Barrier(2)
+
+    def work():
+        barrier.wait()
+        container.delivery.deliver(order["order_id"])
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    [thread.start() for thread in threads]
+    [thread.join() for thread in threads]
+    assert len(calls("giftPremiumSubscription")) == 1
+    assert status_of(container, order) == OrderStatus.DELIVERED
+
+
+def test_a_crash_after_the_gift_never_gifts_again(api, container, calls, monkeypatch, clock):
+    order = paid_order(api)
+    original = container.orders.transition
+
+    def crash_on_delivered(current, expected, target, now, **changes):
+        if target == OrderStatus.DELIVERED:
+            raise RuntimeError("Lambda died after the gift")
+        return original(current, expected, target, now, **changes)
+
+    monkeypatch.setattr(container.orders, "transition", crash_on_delivered)
+    failures = deliver_message(api, order)[0]["batchItemFailures"]
+    assert len(failures) == 1  # the message comes back
+    monkeypatch.setattr(container.orders, "transition", original)
+    deliver_message(api, order, times=3, message_prefix="again")
+    assert len(calls("giftPremiumSubscription")) == 1
+    assert status_of(container, order) == OrderStatus.DELIVERING
+    clock.advance(minutes=16)
+    api.tick("repair_orders")
+    assert status_of(container, order) == OrderStatus.NEEDS_REVIEW
+    assert len(calls("giftPremiumSubscription")) == 1
+
+
+def test_rate_limits_are_honoured_then_the_gift_goes_through(api, container, calls, sandbox):
+    from devstack.telegram_sandbox import FaultRule
+
+    order = paid_order(api)
+    sandbox.extensions["sandbox"].add_fault(FaultRule(method="giftPremiumSubscription", error_code=429,
+                                                      retry_after=1, times=2))
+    deliver_message(api, order)
+    gifts = calls("giftPremiumSubscription")
+    assert [call["status"] for call in gifts] == [429, 429, 200]
+    assert status_of(container, order) == OrderStatus.DELIVERED
+
+
+def test_a_permanent_error_fails_the_order_with_telegrams_description(api, container, calls, sandbox):
+    from devstack.telegram_sandbox import FaultRule
+
+    order = paid_order(api)
+    sandbox.extensions["sandbox"].add_fault(FaultRule(method="giftPremiumSubscription", error_code=400,
+                                                      description="Bad Request: user not found", times=1))
+    deliver_message(api, order)
+    failed = container.orders.get(order["order_id"])
+    assert failed.status == OrderStatus.FAILED and "user not found" in failed.failure_reason
+    assert any("could not deliver" in call["params"]["text"] for call in calls("sendMessage"))
+
+
+def test_server_errors_that_never_clear_leave_the_order_for_review(api, container, calls, sandbox):
+    from devstack.telegram_sandbox import FaultRule
+
+    order = paid_order(api)
+    sandbox.extensions["sandbox"].add_fault(FaultRule(method="giftPremiumSubscription", error_code=500,
+                                                      times=10))
+    deliver_message(api, order, times=2)
+    assert status_of(container, order) == OrderStatus.NEEDS_REVIEW
+    attempts = len(calls("giftPremiumSubscription"))
+    deliver_message(api, order, message_prefix="later")
+    assert len(calls("giftPremiumSubscription")) == attempts  # never gifted again automatically
+
+
+def test_too_few_stars_waits_and_the_repair_job_finishes_it(api, container, calls, sandbox, clock):
+    state = sandbox.extensions["sandbox"]
+    state.set_star_balance(10)
+    order = paid_order(api)
+    api.drain("delivery", "deliver_orders")
+    assert status_of(container, order) == OrderStatus.WAITING_STARS
+    assert calls("giftPremiumSubscription") == []
+    assert any(call["params"]["chat_id"] == 999 for call in calls("sendMessage"))  # operator alerted
+    state.set_star_balance(5000)
+    clock.advance(minutes=5)
+    api.tick("repair_orders")
+    api.drain("delivery", "deliver_orders")
+    assert status_of(container, order) == OrderStatus.DELIVERED
+    assert len(calls("giftPremiumSubscription")) == 1
+
+
+def test_an_unreachable_telegram_puts_the_order_back_for_a_retry(api, container, calls):
+    import httpx
+
+    order = paid_order(api)
+    container.telegram._client = httpx.Client(transport=httpx.MockTransport(
+        lambda request: (_ for _ in ()).throw(httpx.ConnectError("refused"))))
+    result = deliver_message(api, order)[0]
+    assert len(result["batchItemFailures"]) == 1
+    assert status_of(container, order) == OrderStatus.PAID
+
+
+def test_a_timeout_after_sending_is_never_retried(api, container):
+    import httpx
+
+    order = paid_order(api)
+    sent = []
+
+    def answer(request):
+        sent.append(request.url.path)
+        if request.url.path.endswith("giftPremiumSubscription"):
+            raise httpx.ReadTimeout("no answer")
+        return httpx.Response(200, json={"ok": True, "result": {"amount": 100000}})
+
+    container.telegram._client = httpx.Client(transport=httpx.MockTransport(answer))
+    deliver_message(api, order, times=3)
+    assert status_of(container, order) == OrderStatus.NEEDS_REVIEW
+    assert sum(path.endswith("giftPremiumSubscription") for path in sent) == 1
+
+
+def test_a_malformed_message_is_reported_failed_for_the_dead_letter_queue(api):
+    from tests.conftest import sqs_event
+
+    event = sqs_event([{"MessageId": "bad", "ReceiptHandle": "r", "Body": "not json"},
+                       {"MessageId": "unknown", "ReceiptHandle": "r2", "Body": json.dumps({"order_id": "nope"})}])
+    result = api.client.lambda_.invoke("deliver_orders", event).payload
+    assert result == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
