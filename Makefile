@@ -33,7 +33,7 @@ package: $(STAMP)
 	rm -rf build/package
 	AWS_DEFAULT_REGION=us-east-1 $(BIN)/chalice package --stage prod --merge-template infra/resources.yaml build/package
 	$(BIN)/python -m devstack prune-bundle build/package/deployment.zip
-	$(BIN)/cfn-lint build/package/sam.json
+	$(BIN)/cfn-lint build/package/sam.yaml
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
