@@ -11,7 +11,7 @@ import time
 from typing import Any, Callable
 
 import httpx
-from tenacity import (RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay,
+from tenacity import (RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_before_delay,
                       wait_exponential_jitter)
 
 from chalicelib.domain.ports import TelegramError, TelegramOutcomeUnknown, TelegramUnreachable
@@ -56,7 +56,7 @@ class TelegramClient:
 
     def call(self, method: str, params: dict[str, Any], *, files: dict | None = None) -> Any:
         retrying = Retrying(retry=retry_if_exception_type(_Transient), wait=_wait, sleep=self._sleep,
-                            stop=stop_after_attempt(MAX_ATTEMPTS) | stop_after_delay(self._budget), reraise=True)
+                            stop=stop_after_attempt(MAX_ATTEMPTS) | stop_before_delay(self._budget), reraise=True)
         try:
             return retrying(self._attempt, method, params, files)
         except _Transient as exhausted:
