@@ -119,7 +119,7 @@ class Container:
                                expiry=timedelta(minutes=self.settings.order_expiry_minutes),
                                monitoring_window=timedelta(minutes=self.settings.monitoring_window_minutes),
                                max_pending=self.settings.max_pending_orders)
-        return OrderingService(self.orders, self.slots, self.clock, self.ids, policy, self.notifier)
+        return OrderingService(self.orders, self.slots, self.clock, self.ids, policy, count)
 
     @cached_property
     def premium(self):

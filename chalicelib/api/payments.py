@@ -5,6 +5,7 @@ from chalice import Blueprint
 
 from chalicelib.api.http import guarded, json_response, parse_json
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.observability import logger
 
 payments = Blueprint(__name__)
 MAX_TRANSFERS_PER_CALL = 100
@@ -54,4 +55,6 @@ def trc20_webhook():
                             container.clock.now(), settings.signature_tolerance_seconds)
     transfers = _transfers(parse_json(raw))
     results = [container.payment_service.handle(transfer, item).as_dict() for transfer, item in transfers]
+    for result in results:
+        logger.info("transfer handled", extra=result)
     return json_response({"results": results})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from chalicelib.api.idempotency import run_once
 from chalicelib.api.views import order_view
+from chalicelib.observability import logger
 
 
 def create_premium_order(buyer_user_id: int, product_id: str, recipient_user_id: int, key: str | None,
@@ -14,6 +15,7 @@ def create_premium_order(buyer_user_id: int, product_id: str, recipient_user_id:
     def work(request: dict) -> dict:
         order = container.premium.create(request["buyer_user_id"], request["product_id"],
                                          request["recipient_user_id"], language)
+        logger.info("order created", extra={"order_id": order.order_id, "amount_micros": order.amount_micros})
         return order_view(order, container.settings.amount_suffix_decimals)
 
     request = {"scope": f"user:{buyer_user_id}", "buyer_user_id": buyer_user_id, "product_id": product_id,

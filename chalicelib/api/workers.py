@@ -30,6 +30,14 @@ def process_batch(event: Any, handle: Callable[[dict], None]) -> dict:
                                     context=event.context)
 
 
+def _report(job: str, report) -> dict:
+    for order_id in report.order_ids:
+        logger.info(f"{job} acted on order", extra={"order_id": order_id})
+    summary = report.summary()
+    logger.info(f"{job} finished", extra=summary)
+    return summary
+
+
 def _deliver(body: dict) -> None:
     from chalicelib.container import get_container
 
@@ -47,15 +55,11 @@ def deliver_orders(event):
 def expire_orders(event):
     from chalicelib.container import get_container
 
-    report = get_container().upkeep.expire_orders()
-    logger.info("expire_orders finished", extra={"report": report.__dict__})
-    return report.__dict__
+    return _report("expire_orders", get_container().upkeep.expire_orders())
 
 
 @workers.schedule(Rate(5, unit=Rate.MINUTES), name="repair_orders")
 def repair_orders(event):
     from chalicelib.container import get_container
 
-    report = get_container().upkeep.repair_orders()
-    logger.info("repair_orders finished", extra={"report": report.__dict__})
-    return report.__dict__
+    return _report("repair_orders", get_container().upkeep.repair_orders())

@@ -7,11 +7,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from chalicelib.domain.errors import Conflict, NotFound, RateLimited, Unavailable, Unprocessable
 from chalicelib.domain.orders import Order, OrderKind, OrderStatus
-from chalicelib.domain.ports import (Clock, IdGenerator, Notifier, OpenOrderLimitReached, OrderRepository,
+from chalicelib.domain.ports import (Clock, IdGenerator, OpenOrderLimitReached, OrderRepository,
                                      Page, PaymentSlot, PaymentSlotRepository, SlotTaken)
 from chalicelib.domain.money import MICROS_PER_UNIT
 
@@ -47,14 +47,14 @@ class OrderDraft:
 
 class OrderingService:
     def __init__(self, orders: OrderRepository, slots: PaymentSlotRepository, clock: Clock,
-                 ids: IdGenerator, policy: PaymentPolicy, notifier: Notifier,
+                 ids: IdGenerator, policy: PaymentPolicy, count: Callable[[str], None],
                  rng: random.Random | None = None) -> None:
         self._orders = orders
         self._slots = slots
         self._clock = clock
         self._ids = ids
         self._policy = policy
-        self._notifier = notifier
+        self._count = count
         self._rng = rng or random.SystemRandom()
 
     def create(self, draft: OrderDraft) -> Order:
@@ -84,6 +84,7 @@ class OrderingService:
             except OpenOrderLimitReached:
                 raise RateLimited(f"at most {self._policy.max_pending} orders may wait for payment at once",
                                   code="TOO_MANY_OPEN_ORDERS", retry_after=SLOT_RETRY_AFTER_SECONDS) from None
+            self._count("OrdersCreated")
             return order
         raise Unavailable("every payment amount for this price is taken; try again shortly",
                           code="NO_PAYMENT_SLOT", retry_after=SLOT_RETRY_AFTER_SECONDS)

@@ -1,7 +1,7 @@
 """The scheduled jobs: expire unpaid orders, and repair orders that stopped moving."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Callable
 
@@ -23,6 +23,10 @@ class RunReport:
     examined: int = 0
     changed: int = 0
     requeued: int = 0
+    order_ids: list[str] = field(default_factory=list)  # the orders this run changed or re-enqueued
+
+    def summary(self) -> dict[str, int]:
+        return {"examined": self.examined, "changed": self.changed, "requeued": self.requeued}
 
 
 class UpkeepService:
@@ -52,6 +56,7 @@ class UpkeepService:
             expired = self._orders.transition(order, frozenset({S.PENDING}), S.EXPIRED, now)
             if expired is not None:
                 report.changed += 1
+                report.order_ids.append(order.order_id)
                 self._count("OrdersExpired")
                 self._notifier.order_event(expired, "expired")
         return report
@@ -63,10 +68,12 @@ class UpkeepService:
             for order in self._due(status, now - self._policy.paid_stuck_after):
                 report.examined += 1
                 report.requeued += 1
+                report.order_ids.append(order.order_id)
                 self._requeue(order)
         for order in self._due(S.WAITING_STARS, now):
             report.examined += 1
             report.requeued += 1
+            report.order_ids.append(order.order_id)
             self._requeue(order)
         for order in self._due(S.DELIVERING, now - self._policy.delivering_stuck_after):
             report.examined += 1
@@ -74,6 +81,7 @@ class UpkeepService:
                                               failure_reason="delivery stuck: outcome unknown")
             if flagged is not None:
                 report.changed += 1
+                report.order_ids.append(order.order_id)
                 self._count("DeliveryNeedsReview")
                 self._notifier.alert(f"needs-review:{order.order_id}",
                                      f"Order {order.order_id} was stuck delivering and needs review.")
