@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+STAGE ?= prod
 
 .PHONY: install run aws tick test test-fast package bench set-webhook webhook-info clean
 
@@ -31,7 +32,7 @@ test: $(STAMP)
 
 package: $(STAMP)
 	rm -rf build/package
-	AWS_DEFAULT_REGION=us-east-1 $(BIN)/chalice package --stage prod --merge-template infra/resources.yaml build/package
+	AWS_DEFAULT_REGION=us-east-1 $(BIN)/chalice package --stage $(STAGE) --merge-template infra/resources.yaml build/package
 	$(BIN)/python -m devstack prune-bundle build/package/deployment.zip
 	$(BIN)/cfn-lint build/package/sam.yaml
 
