@@ -36,11 +36,32 @@ class _SerializedDynamoDB:
 class AtomicMotoServer(ThreadedMotoServer):
     """moto's threaded server with DynamoDB requests applied one at a time."""
 
+    _startup_error: BaseException | None = None
+
     def _server_entry(self) -> None:
         app = _SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        try:
+            self._server = make_server(self._ip_address, self._port, app, True,
+                                       request_handler=MotoRequestHandler)
+        except BaseException as error:  # noqa: BLE001 - handed to start(), which would otherwise wait forever
+            self._startup_error = error
+            self._server_ready_event.set()
+            return
         self._server_ready_event.set()
         self._server.serve_forever()
+
+    def start(self) -> None:
+        """Start serving; a port that cannot be bound raises here instead of hanging."""
+        self._startup_error = None
+        super().start()
+        if self._startup_error is not None:
+            self._thread.join()  # type: ignore[union-attr]
+            raise self._startup_error
+
+    def stop(self) -> None:
+        super().stop()
+        if self._server is not None:
+            self._server.server_close()  # release the port at once
 
 
 def serialize_in_process_dynamodb() -> None:

@@ -1,0 +1,143 @@
+"""The local stack's commands (the Makefile calls them):
+
+    python -m devstack run                     emulator + API + SQS workers + scheduler + Telegram sandbox
+    python -m devstack aws                     only the emulator, for a plain `chalice local --stage local`
+    python -m devstack tick JOB                run one scheduled handler now against the running stack
+    python -m devstack sign-payment AMOUNT TO  print a signed payment webhook curl
+    python -m devstack init-data [USER_ID]     print X-Telegram-Init-Data for a made-up user
+    python -m devstack prune-bundle ZIP        drop runtime-provided packages from deployment.zip
+
+Ports: TGSHOP_AWS_PORT (5000), TGSHOP_API_PORT (8000), TGSHOP_SANDBOX_PORT (8081).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from devstack.localenv import PROJECT_DIR, StackError, resolve_ports
+
+
+def _ports():
+    try:
+        return resolve_ports()
+    except StackError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from devstack.stack import run_stack
+
+    return run_stack(_ports(), with_app=True)
+
+
+def command_aws(args: argparse.Namespace) -> int:
+    from devstack.stack import run_stack
+
+    return run_stack(_ports(), with_app=False)
+
+
+def command_tick(args: argparse.Namespace) -> int:
+    """One scheduled handler, invoked in this process with the local stage's environment."""
+    from devstack.localenv import HOST, apply_local_environment, is_listening
+
+    ports = _ports()
+    environment = apply_local_environment(ports)
+    if str(PROJECT_DIR) not in sys.path:
+        sys.path.insert(0, str(PROJECT_DIR))
+    from app import app
+    from devstack.lambdas import function_settings, scheduled_jobs
+    from devstack.scheduler import invoke_job
+
+    jobs = {job.name: job for job in scheduled_jobs(app)}
+    if args.job not in jobs:
+        problem = "no JOB given" if not args.job else f"unknown job {args.job!r}"
+        print(f"error: {problem}; the scheduled handlers are: {', '.join(sorted(jobs))}\n"
+              f"usage: make tick JOB=<name>", file=sys.stderr)
+        return 2
+    if not is_listening(ports.aws):
+        print(f"error: no AWS emulator listens on {HOST}:{ports.aws}; start the stack first with `make run` "
+              "or `make aws` (the port comes from TGSHOP_AWS_PORT)", file=sys.stderr)
+        return 1
+    timeout, memory = function_settings(args.job)
+    result = invoke_job(jobs[args.job], environment["RESOURCE_PREFIX"], timeout_seconds=timeout, memory_mb=memory)
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+def command_sign_payment(args: argparse.Namespace) -> int:
+    from chalicelib.domain.tron import is_valid_tron_address
+    from devstack.examples import payment_curl
+    from devstack.localenv import stage_environment
+
+    if not is_valid_tron_address(args.to):
+        print(f"error: {args.to!r} is not a TRON address (use the order's pay_to)", file=sys.stderr)
+        return 2
+    secret = stage_environment()["PAYMENT_WEBHOOK_SECRET"].split(",")[0]
+    try:
+        print(payment_curl(_ports().api_url, args.amount, args.to, secret, args.tx))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def command_init_data(args: argparse.Namespace) -> int:
+    from devstack.examples import init_data
+    from devstack.localenv import stage_environment
+
+    print(init_data(stage_environment()["TELEGRAM_BOT_TOKEN"], args.user_id))
+    return 0
+
+
+def command_prune_bundle(args: argparse.Namespace) -> int:
+    from devstack.bundle import MAX_BUNDLE_BYTES, megabytes, prune_bundle
+
+    path = Path(args.zip)
+    if not path.is_file():
+        print(f"error: {path} does not exist; run `make package` first", file=sys.stderr)
+        return 2
+    report = prune_bundle(path)
+    print(f"{path}: {megabytes(report.before)} -> {megabytes(report.after)} "
+          f"(removed {report.removed_entries} files of {', '.join(report.removed_packages) or 'nothing'}; "
+          "the Lambda runtime provides them)")
+    if report.after > MAX_BUNDLE_BYTES:
+        print(f"error: {path} is {megabytes(report.after)}, over the {megabytes(MAX_BUNDLE_BYTES)} budget",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m devstack", description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="the whole local stack").set_defaults(func=command_run)
+    commands.add_parser("aws", help="only the AWS emulator with tables, queues and settings").set_defaults(
+        func=command_aws)
+    tick = commands.add_parser("tick", help="run one scheduled handler now")
+    tick.add_argument("job", nargs="?", default="", help="the handler name, e.g. expire_orders")
+    tick.set_defaults(func=command_tick)
+    sign = commands.add_parser("sign-payment", help="print a curl posting a signed TRC20 payment webhook")
+    sign.add_argument("amount", help="USDT amount, e.g. 15.001 (the order's amount)")
+    sign.add_argument("to", help="the receiving address (the order's pay_to)")
+    sign.add_argument("--tx", help="transaction id (default: random)")
+    sign.set_defaults(func=command_sign_payment)
+    init = commands.add_parser("init-data", help="print X-Telegram-Init-Data for a made-up user")
+    init.add_argument("user_id", nargs="?", type=int, default=1001)
+    init.set_defaults(func=command_init_data)
+    prune = commands.add_parser("prune-bundle", help="drop runtime-provided packages from deployment.zip")
+    prune.add_argument("zip")
+    prune.set_defaults(func=command_prune_bundle)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

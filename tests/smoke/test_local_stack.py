@@ -1,0 +1,161 @@
+"""The real local stack (`python -m devstack run`) as a person runs it: separate processes, real sockets,
+free non-default ports. A Premium order goes from creation to a delivered gift over HTTP, and Ctrl-C
+stops every process the stack started."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.smoke
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+LOCAL_BOT_TOKEN = "123456:LOCAL-TOKEN"
+LOCAL_PAYMENT_SECRET = "local-payment-secret"
+USDT_CONTRACT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 8.0
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = []
+    try:
+        for _ in range(count):
+            probe = socket.socket()
+            probe.bind(("127.0.0.1", 0))
+            sockets.append(probe)
+        return [probe.getsockname()[1] for probe in sockets]
+    finally:
+        for probe in sockets:
+            probe.close()
+
+
+def group_alive(group_id: int) -> bool:
+    try:
+        os.killpg(group_id, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Stack:
+    def __init__(self) -> None:
+        aws, api, sandbox = free_ports(3)
+        self.env = {**os.environ, "TGSHOP_AWS_PORT": str(aws), "TGSHOP_API_PORT": str(api),
+                    "TGSHOP_SANDBOX_PORT": str(sandbox), "PYTHONUNBUFFERED": "1"}
+        self.api = f"http://127.0.0.1:{api}"
+        self.sandbox = f"http://127.0.0.1:{sandbox}"
+        self.output = tempfile.TemporaryFile(mode="w+")
+        # Its own session: the stack's process group can be checked for leftovers after Ctrl-C.
+        self.process = subprocess.Popen([sys.executable, "-m", "devstack", "run"], cwd=PROJECT_DIR, env=self.env,
+                                        stdout=self.output, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def log_tail(self, characters: int = 6000) -> str:
+        self.output.seek(0)
+        return self.output.read()[-characters:]
+
+    def kill(self) -> None:
+        if group_alive(self.process.pid):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.output.close()
+
+
+@pytest.fixture
+def stack():
+    started = Stack()
+    yield started
+    started.kill()
+
+
+def wait_until(predicate, timeout: float, what: str, stack: Stack):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if stack.process.poll() is not None:
+            pytest.fail(f"the stack exited with {stack.process.returncode} while waiting for {what}:\n"
+                        f"{stack.log_tail()}")
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}:\n{stack.log_tail()}")
+
+
+def test_local_stack_serves_the_premium_flow_and_stops_on_ctrl_c(stack):
+    import httpx
+
+    from chalicelib.domain.signatures import build_init_data, sign_payload
+
+    http = httpx.Client(timeout=10.0)
+
+    def health():
+        try:
+            response = http.get(f"{stack.api}/health")
+        except httpx.TransportError:
+            return None
+        return response if response.status_code == 200 else None
+
+    # Given the stack, started the way `make run` starts it, answering within the time the issue allows
+    began = time.monotonic()
+    answer = wait_until(health, START_TIMEOUT, "/health", stack)
+    assert answer.json()["checks"]["dynamodb"] == "ok"
+    assert time.monotonic() - began < START_TIMEOUT
+    assert http.get(f"{stack.sandbox}/").status_code == 200
+    assert http.get(f"{stack.sandbox}/_sandbox/calls").json() == []
+
+    # When a buyer orders Premium for a friend and pays the exact amount
+    init_data = build_init_data(LOCAL_BOT_TOKEN, {"id": 1001, "first_name": "Smoke", "language_code": "en"},
+                                int(time.time()))
+    created = http.post(f"{stack.api}/orders", headers={"X-Telegram-Init-Data": init_data},
+                        json={"product_id": "premium_3m", "recipient_user_id": 2002})
+    assert created.status_code == 201, created.text
+    order = created.json()
+    raw = json.dumps({"transaction_id": f"smoke{int(time.time() * 1000)}",
+                      "token_info": {"symbol": "USDT", "address": USDT_CONTRACT, "decimals": 6},
+                      "block_timestamp": int(time.time() * 1000), "from": "TRti6rsth1hHz15vYyFhvfSmyGJZ1avj5p",
+                      "to": order["pay_to"], "type": "Transfer",
+                      "value": str(int(Decimal(order["amount"]) * 1_000_000)), "confirmed": True}).encode()
+    paid = http.post(f"{stack.api}/webhooks/payments/trc20", content=raw,
+                     headers={"Content-Type": "application/json",
+                              "X-Signature": sign_payload(LOCAL_PAYMENT_SECRET, int(time.time()), raw)})
+    assert paid.status_code == 200, paid.text
+    assert paid.json()["results"][0]["outcome"] == "MATCHED"
+
+    # Then the SQS worker delivers it: one gift through the sandbox, and the order is DELIVERED
+    def delivered():
+        view = http.get(f"{stack.api}/orders/{order['order_id']}", headers={"X-Telegram-Init-Data": init_data})
+        return view.json() if view.json().get("status") == "DELIVERED" else None
+
+    wait_until(delivered, 20.0, "the order to be DELIVERED", stack)
+    gifts = http.get(f"{stack.sandbox}/_sandbox/calls", params={"method": "giftPremiumSubscription"}).json()
+    assert len(gifts) == 1
+    assert gifts[0]["params"]["user_id"] == 2002
+
+    # And a scheduled job runs on demand against the same stack
+    tick = subprocess.run([sys.executable, "-m", "devstack", "tick", "expire_orders"], cwd=PROJECT_DIR,
+                          env=stack.env, capture_output=True, text=True, timeout=60)
+    assert tick.returncode == 0, tick.stderr[-3000:]
+
+    # When Ctrl-C reaches the runner, every process of the stack is gone within seconds
+    stack.process.send_signal(signal.SIGINT)
+    stopped = time.monotonic()
+    try:
+        stack.process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the runner did not stop within {STOP_TIMEOUT} s:\n{stack.log_tail()}")
+    assert stack.process.returncode == 0, stack.log_tail()
+    while group_alive(stack.process.pid) and time.monotonic() - stopped < STOP_TIMEOUT:
+        time.sleep(0.1)
+    assert not group_alive(stack.process.pid), "a child of the stack outlived Ctrl-C"
+    http.close()
