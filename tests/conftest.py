@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
@@ -20,7 +19,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 from tests.support import (  # noqa: E402
-    ADDRESSES, BOT_TOKEN, PAYMENT_SECRET, TEST_ENV, FakeClock, build_transfer, init_data_for, sign)
+    PAYMENT_SECRET, TEST_ENV, FakeClock, build_transfer, init_data_for, sign)
 
 PREFIX = TEST_ENV["RESOURCE_PREFIX"]
 

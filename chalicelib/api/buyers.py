@@ -1,12 +1,10 @@
 """Catalog, Premium orders and the buyer's view of them, for the Mini App front end."""
 from __future__ import annotations
 
-from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.http import guarded, json_response, parse_body, query_int, request_id
-from chalicelib.domain.errors import Conflict, Unprocessable
+from chalicelib.api.http import guarded, json_response, parse_body, query_int
 
 buyers = Blueprint(__name__)
 

@@ -37,7 +37,7 @@ def _transfers(document: object) -> list[tuple[object, dict]]:
         if prefix:
             field = f"{prefix}[{index}]" + (f".{field}" if path else "")
         raise ValidationFailed(f"{field}: {first['msg']}", field=field) from None
-    return list(zip(transfers, items))
+    return list(zip(transfers, items, strict=True))
 
 
 @payments.route("/webhooks/payments/trc20", methods=["POST"])

@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import parse_qsl
 
 from chalicelib.domain.errors import Unauthenticated
@@ -94,6 +94,3 @@ def build_init_data(bot_token: str, user: dict, auth_date: int, extra: dict | No
     fields["hash"] = hmac.new(secret_key, data_check_string.encode(), hashlib.sha256).hexdigest()
     return urlencode(fields)
 
-
-def utc_from_timestamp(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from decimal import Decimal
 
 import pytest

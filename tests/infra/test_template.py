@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from chalicelib.adapters.dynamodb import models
-from devstack.infra import load_template, resolve_name, resources_of_type
+from devstack.infra import resolve_name, resources_of_type
 
 ROOT = Path(__file__).resolve().parents[2]
 CHALICE_CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
@@ -48,7 +48,6 @@ def test_each_model_matches_its_table(model):
     template_indexes = {index["IndexName"]: index for index in table.get("GlobalSecondaryIndexes", [])}
     assert set(indexes) == set(template_indexes)
     for name, index in indexes.items():
-        schema = index._hash_key_attribute(), getattr(index, "_range_key_attribute", lambda: None)()
         hash_attribute = next(a for a in index.Meta.attributes.values() if a.is_hash_key)
         range_attribute = next((a for a in index.Meta.attributes.values() if a.is_range_key), None)
         assert template_indexes[name]["KeySchema"] == key_schema(

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.adapters.dynamodb.models import SettingItem
 
@@ -20,8 +20,6 @@ class DynamoSettingsRepository:
         SettingItem(setting_id, value=value, updated_at=datetime.now(timezone.utc)).save()
 
     def put_if_absent(self, setting_id: str, value: Any) -> None:
-        from pynamodb.exceptions import PutError
-
         try:
             SettingItem(setting_id, value=value, updated_at=datetime.now(timezone.utc)).save(
                 condition=SettingItem.setting_id.does_not_exist())
