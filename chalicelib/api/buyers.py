@@ -47,7 +47,7 @@ def create_order():
     from chalicelib.api.premium import create_premium_order
 
     view = create_premium_order(buyer.user_id, request.product_id, request.recipient_user_id or buyer.user_id,
-                                key, buyer.language_code)
+                                key, buyer.language_code, buyers.lambda_context)
     return json_response(view, 201)
 
 

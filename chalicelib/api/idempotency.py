@@ -2,7 +2,7 @@
 the order the first one made (24 h), and a key reused for a different request is refused."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from chalicelib.domain.errors import Conflict, Unprocessable, ValidationFailed
 
@@ -20,7 +20,7 @@ def check_key(key: str | None) -> str | None:
 
 
 def run_once(request: dict, key: str | None, work: Callable[[dict], dict],
-             validated_fields: tuple[str, ...]) -> dict:
+             validated_fields: tuple[str, ...], lambda_context: Any = None) -> dict:
     """Run `work(request)`; with a key, at most once per (request["scope"], key). The stored answer is
     returned for a retry; a retry whose `validated_fields` differ is refused."""
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -32,6 +32,9 @@ def run_once(request: dict, key: str | None, work: Callable[[dict], dict],
     config = IdempotencyConfig(event_key_jmespath="[scope, idempotency_key]",
                                payload_validation_jmespath="[" + ", ".join(validated_fields) + "]",
                                expires_after_seconds=IDEMPOTENCY_SECONDS)
+    if lambda_context is not None:
+        # Lets an in-progress record expire with the invocation if the function dies mid-request.
+        config.register_lambda_context(lambda_context)
     from chalicelib.container import get_container
 
     runner = idempotent_function(data_keyword_argument="request",

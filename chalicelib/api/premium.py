@@ -1,13 +1,15 @@
 """Creating a Premium order over HTTP, optionally idempotent."""
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.api.idempotency import run_once
 from chalicelib.api.views import order_view
 from chalicelib.observability import logger
 
 
 def create_premium_order(buyer_user_id: int, product_id: str, recipient_user_id: int, key: str | None,
-                         language: str | None) -> dict:
+                         language: str | None, lambda_context: Any = None) -> dict:
     from chalicelib.container import get_container
 
     container = get_container()
@@ -20,4 +22,4 @@ def create_premium_order(buyer_user_id: int, product_id: str, recipient_user_id:
 
     request = {"scope": f"user:{buyer_user_id}", "buyer_user_id": buyer_user_id, "product_id": product_id,
                "recipient_user_id": recipient_user_id}
-    return run_once(request, key, work, ("product_id", "recipient_user_id"))
+    return run_once(request, key, work, ("product_id", "recipient_user_id"), lambda_context)
