@@ -106,7 +106,11 @@ def stage_environment() -> dict[str, str]:
 
 
 def port_overrides(ports: Ports) -> dict[str, str]:
-    return {"AWS_ENDPOINT_URL": ports.aws_url, "TELEGRAM_API_BASE_URL": ports.sandbox_url}
+    from devstack.telegram_poller import real_bot_overrides
+
+    # TGSHOP_SANDBOX=off with a real TELEGRAM_BOT_TOKEN: the app talks to Telegram (devstack/telegram_poller.py).
+    return {"AWS_ENDPOINT_URL": ports.aws_url, "TELEGRAM_API_BASE_URL": ports.sandbox_url,
+            **real_bot_overrides(os.environ)}
 
 
 def local_environment(ports: Ports) -> dict[str, str]:

@@ -59,6 +59,7 @@ class LocalStack:
         self.queue_urls: dict[str, str] = {}
         self.workers: list[tuple[str, str]] = []
         self.jobs: list[tuple[str, str]] = []
+        self.real_bot: Any = None
 
     @property
     def prefix(self) -> str:
@@ -70,17 +71,31 @@ class LocalStack:
 
     # ------------------------------------------------------------------ start
     def start(self) -> None:
-        parts = ("aws", "api", "sandbox") if self.with_app else ("aws",)
+        from devstack.telegram_poller import real_bot_from
+
+        self.real_bot = real_bot_from(os.environ) if self.with_app else None  # TGSHOP_SANDBOX=off
+        parts = ("aws", "api", "sandbox") if self.with_app and not self.real_bot else \
+            ("aws", "api") if self.with_app else ("aws",)
         ensure_free(self.ports, parts)
         self.environment = apply_local_environment(self.ports)
         self._start_emulator()
         if self.with_app:
             self._spawn_api()  # imports in parallel with the bootstrap below
-            self._start_sandbox()
+            if not self.real_bot:
+                self._start_sandbox()
         self._bootstrap()
         if self.with_app:
             self._start_workers_and_scheduler()
             self._wait_for_api()
+            if self.real_bot:
+                self._start_poller()
+
+    def _start_poller(self) -> None:
+        from devstack.telegram_poller import start_poller
+
+        self.threads.append(start_poller(self.real_bot.token, f"{self.ports.api_url}/telegram/webhook",
+                                         self.environment["TELEGRAM_WEBHOOK_SECRET"], stop=self.stop_event,
+                                         api_base_url=self.real_bot.api_base_url))
 
     def _start_emulator(self) -> None:
         from devstack.emulator import AtomicMotoServer
@@ -114,9 +129,13 @@ class LocalStack:
         from devstack.telegram_sandbox import serve_sandbox
 
         try:
-            self.sandbox = serve_sandbox(HOST, self.ports.sandbox,
-                                         webhook_target=f"{self.ports.api_url}/telegram/webhook",
-                                         webhook_secret=self.environment["TELEGRAM_WEBHOOK_SECRET"])
+            self.sandbox = serve_sandbox(
+                HOST, self.ports.sandbox, webhook_target=f"{self.ports.api_url}/telegram/webhook",
+                webhook_secret=self.environment["TELEGRAM_WEBHOOK_SECRET"],
+                payment_target=f"{self.ports.api_url}/webhooks/payments/trc20",
+                payment_secret=self.environment["PAYMENT_WEBHOOK_SECRET"].split(",")[0].strip(),
+                **({"usdt_contract": self.environment["USDT_CONTRACT"]} if self.environment.get("USDT_CONTRACT")
+                   else {}))
         except OSError as error:
             raise StackError(f"the Telegram sandbox cannot listen on {HOST}:{self.ports.sandbox} ({error}); "
                              "pick another port with TGSHOP_SANDBOX_PORT=<port>") from None
@@ -208,7 +227,10 @@ class LocalStack:
         lines.append(f"  AWS emulator      {aws}    (moto: {tables} tables, {queues} queues from "
                      f"infra/resources.yaml, prefix {self.prefix!r}, region {self.region})")
         if self.with_app:
-            lines.append(f"  Telegram sandbox  {sandbox}/    (recorded Bot API calls; JSON: {sandbox}/_sandbox/calls)")
+            if self.real_bot:
+                lines.append("  Telegram          your real bot, long-polled (TGSHOP_SANDBOX=off); message it from your phone")
+            else:
+                lines.append(f"  Telegram sandbox  {sandbox}/    (web chat with the bot; calls: {sandbox}/calls)")
             for name, queue in self.workers:
                 lines.append(f"  SQS worker        {name} <- {queue}")
             for name, expression in self.jobs:

@@ -1,11 +1,16 @@
-"""A fake Telegram Bot API for local development and tests.
+"""A fake Telegram Bot API for local development and tests, and a web chat to talk to the bot.
 
 It answers the handful of Bot API methods tgshop uses with Telegram's own response and
 error shapes, records every call for inspection, and lets a test inject faults (429, 5xx,
 slow answers) or change the bot's star balance through `/_sandbox/...` control endpoints.
 Validation follows Telegram's rules and error wording for the parameters tgshop sends, so a
-malformed request fails locally instead of in production; chats, users and message history
-are not modelled.
+malformed request fails locally instead of in production.
+
+`/` is a small web chat: pick a user, type messages, press inline buttons, share a user for a
+`request_users` button; each becomes a real Update posted to the app's webhook with the secret
+header (or queued for getUpdates when no webhook target is set). The bot's replies are kept per
+chat, HTML rendered and edits applied in place. "Simulate payment" posts a signed TRC20 webhook
+for the amount and address the newest payment message shows. `/calls` lists the recorded calls.
 """
 from __future__ import annotations
 
@@ -26,10 +31,12 @@ from werkzeug.serving import make_server
 
 DEFAULT_TOKEN_PATTERN = r"^\d+:[A-Za-z0-9_-]+$"
 DEFAULT_STAR_BALANCE = 1_000_000
+DEFAULT_USDT_CONTRACT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 MAX_MESSAGE_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_ANSWER_LENGTH = 200
 MAX_GIFT_TEXT_LENGTH = 128
+MAX_POLL_WAIT_SECONDS = 5  # getUpdates long polls are cut short so a stopping client is not held
 MAX_CALLBACK_DATA_BYTES = 64
 DOCUMENT_PREVIEW_BYTES = 64 * 1024
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # Telegram's own limit for bot uploads
@@ -435,15 +442,19 @@ def echoed_markup(params: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def answer_send_message(state: SandboxState, params: dict[str, Any], token: str) -> dict[str, Any]:
-    return build_message(token, params["chat_id"], state.next_message_id(),
-                         text=visible_text(params["text"], params.get("parse_mode")),
-                         reply_markup=echoed_markup(params))
+    message = build_message(token, params["chat_id"], state.next_message_id(),
+                            text=visible_text(params["text"], params.get("parse_mode")),
+                            reply_markup=echoed_markup(params))
+    state.chat_bot_message(message, params["text"], params.get("parse_mode"), params.get("reply_markup"))
+    return message
 
 
 def answer_edit(state: SandboxState, params: dict[str, Any], token: str) -> Any:
     if "inline_message_id" in params:
         return True  # Telegram has no Message to return for inline messages
     text = params.get("text")
+    state.chat_edit(params["chat_id"], params["message_id"], text, params.get("parse_mode"),
+                    params.get("reply_markup"))
     return build_message(token, params["chat_id"], params["message_id"], edit_date=int(time.time()),
                          text=visible_text(text, params.get("parse_mode")) if text is not None else None,
                          reply_markup=echoed_markup(params))
@@ -456,9 +467,12 @@ def answer_send_document(state: SandboxState, params: dict[str, Any], token: str
     if isinstance(document, dict):
         file_info.update(file_name=document["filename"], file_size=document["size"])
     caption = params.get("caption")
-    return build_message(token, params["chat_id"], message_id, document=file_info,
-                         caption=visible_text(caption, params.get("parse_mode")) if caption else None,
-                         reply_markup=echoed_markup(params))
+    message = build_message(token, params["chat_id"], message_id, document=file_info,
+                            caption=visible_text(caption, params.get("parse_mode")) if caption else None,
+                            reply_markup=echoed_markup(params))
+    state.chat_bot_message(message, caption or "", params.get("parse_mode") if caption else None,
+                           params.get("reply_markup"), attachment=f"📄 {file_info.get('file_name', 'document')}")
+    return message
 
 
 def answer_gift_premium(state: SandboxState, params: dict[str, Any], token: str) -> bool:
@@ -473,6 +487,14 @@ def answer_set_webhook(state: SandboxState, params: dict[str, Any], token: str) 
 
 def answer_true(state: SandboxState, params: dict[str, Any], token: str) -> bool:
     return True
+
+
+def answer_get_updates(state: SandboxState, params: dict[str, Any], token: str) -> list[dict[str, Any]]:
+    """Updates the web chat queued while no webhook target is set (a long-polling client's view)."""
+    limit = min(max(params.get("limit", 100), 1), 100)
+    timeout = min(max(params.get("timeout", 0), 0), MAX_POLL_WAIT_SECONDS)
+    return state.take_updates(params.get("offset", 0), limit, timeout, params.get("allowed_updates"))
+
 
 
 CHAT_ID = Param("chat_id", required=True, missing="chat_id is empty")
@@ -498,7 +520,8 @@ METHOD_SPECS = [
         "text", "parse_mode", limit=MAX_MESSAGE_LENGTH, too_long="message is too long",
         empty="message text is empty"))),
     MethodSpec("editMessageReplyMarkup", EDIT_TARGET, answer_edit, checks=(require_message_target,)),
-    MethodSpec("deleteMessage", {"chat_id": CHAT_ID, "message_id": MESSAGE_ID}, answer_true),
+    MethodSpec("deleteMessage", {"chat_id": CHAT_ID, "message_id": MESSAGE_ID},
+               lambda state, params, token: state.chat_delete(params["chat_id"], params["message_id"]) or True),
     MethodSpec("answerCallbackQuery", {
         "callback_query_id": Param("string", required=True), "text": Param("string"),
         "show_alert": Param("boolean"), "url": Param("string"), "cache_time": Param("integer"),
@@ -537,7 +560,7 @@ METHOD_SPECS = [
     MethodSpec("getUpdates", {
         "offset": Param("integer"), "limit": Param("integer"), "timeout": Param("integer"),
         "allowed_updates": Param("string_array"),
-    }, lambda state, params, token: []),
+    }, answer_get_updates),  # refused with 409 while a webhook is set (call_method)
 ]
 METHODS = {spec.name.lower(): spec for spec in METHOD_SPECS}  # Telegram matches names case-insensitively
 
@@ -577,6 +600,11 @@ class SandboxState:
         self._last_seq = 0
         self._last_message_id = 0
         self._webhook: dict[str, Any] = {}
+        self._chats: dict[int, list[dict[str, Any]]] = {}
+        self._keyboards: dict[int, dict[str, Any]] = {}
+        self._updates: list[dict[str, Any]] = []
+        self._last_update_id = 100_000
+        self._updates_ready = threading.Condition(self._lock)
 
     def record_call(self, method: str, params: dict[str, Any], token: str, status: int,
                     response: dict[str, Any]) -> dict[str, Any]:
@@ -660,12 +688,101 @@ class SandboxState:
             return info
 
     def reset(self) -> None:
-        """Forget calls, faults and the webhook; restore the default star balance."""
+        """Forget calls, faults, chats, queued updates and the webhook; restore the default star balance."""
         with self._lock:
             self._calls.clear()
             self._faults.clear()
             self._star_balance = self._default_star_balance
             self._webhook = {}
+            self._chats.clear()
+            self._keyboards.clear()
+            self._updates.clear()
+
+    # --- the web chat's memory: what each private chat shows ---------------------------------------
+
+    def chat_bot_message(self, message: dict[str, Any], raw_text: str, parse_mode: str | None,
+                         markup: dict[str, Any] | None, attachment: str | None = None) -> None:
+        chat_id = message["chat"]["id"]
+        rendered = render_html(raw_text, parse_mode)
+        if attachment:
+            rendered = html.escape(attachment) + ("\n" + rendered if rendered else "")
+        entry = {"message_id": message["message_id"], "from": "bot", "date": message["date"],
+                 "html": rendered, "text": message.get("text", raw_text),
+                 "buttons": inline_buttons(markup), "edited": False}
+        with self._lock:
+            self._chats.setdefault(chat_id, []).append(entry)
+            if markup and "keyboard" in markup:
+                self._keyboards[chat_id] = markup
+            elif markup and markup.get("remove_keyboard"):
+                self._keyboards.pop(chat_id, None)
+
+    def chat_edit(self, chat_id: Any, message_id: int, raw_text: str | None, parse_mode: str | None,
+                  markup: dict[str, Any] | None) -> None:
+        with self._lock:
+            for entry in self._chats.get(chat_id, []) if isinstance(chat_id, int) else []:
+                if entry["message_id"] == message_id and entry["from"] == "bot":
+                    if raw_text is not None:
+                        entry["html"] = render_html(raw_text, parse_mode)
+                        entry["text"] = visible_text(raw_text, parse_mode)
+                    entry["buttons"] = inline_buttons(markup)
+                    entry["edited"] = True
+
+    def chat_delete(self, chat_id: Any, message_id: int) -> None:
+        with self._lock:
+            if isinstance(chat_id, int) and chat_id in self._chats:
+                self._chats[chat_id] = [m for m in self._chats[chat_id] if m["message_id"] != message_id]
+
+    def chat_user_message(self, chat_id: int, text: str) -> int:
+        message_id = self.next_message_id()
+        with self._lock:
+            self._chats.setdefault(chat_id, []).append(
+                {"message_id": message_id, "from": "user", "date": int(time.time()), "html": html.escape(text),
+                 "text": text, "buttons": [], "edited": False})
+            keyboard = self._keyboards.get(chat_id)
+            if keyboard and keyboard.get("one_time_keyboard") and text.startswith("👤"):
+                self._keyboards.pop(chat_id, None)
+        return message_id
+
+    def chat_view(self, chat_id: int) -> dict[str, Any]:
+        with self._lock:
+            return {"messages": copy.deepcopy(self._chats.get(chat_id, [])),
+                    "keyboard": copy.deepcopy(self._keyboards.get(chat_id))}
+
+    def bot_message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            return next((copy.deepcopy(m) for m in self._chats.get(chat_id, [])
+                         if m["message_id"] == message_id and m["from"] == "bot"), None)
+
+    # --- updates for a client without a webhook (getUpdates) ---------------------------------------
+
+    def next_update_id(self) -> int:
+        with self._lock:
+            self._last_update_id += 1
+            return self._last_update_id
+
+    def queue_update(self, update: dict[str, Any]) -> None:
+        with self._lock:
+            self._updates.append(copy.deepcopy(update))
+            self._updates_ready.notify_all()
+
+    def has_webhook(self) -> bool:
+        with self._lock:
+            return bool(self._webhook.get("url"))
+
+    def take_updates(self, offset: int, limit: int, timeout: float,
+                     allowed: list[str] | None) -> list[dict[str, Any]]:
+        """As Telegram does: an offset confirms (forgets) every update below it; waits up to `timeout`."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                if offset:
+                    self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                ready = [u for u in self._updates
+                         if allowed is None or any(kind in u for kind in allowed)][:limit]
+                remaining = deadline - time.monotonic()
+                if ready or remaining <= 0:
+                    return copy.deepcopy(ready)
+                self._updates_ready.wait(remaining)
 
 
 # --- HTTP -----------------------------------------------------------------------------------------
@@ -714,6 +831,9 @@ def call_method(state: SandboxState, token_pattern: re.Pattern[str], token: str,
             return response["error_code"], response, best_effort_decode(spec, raw)
     if unreadable is not None:
         return 400, error_body(400, unreadable.description), raw
+    if spec.name == "getUpdates" and state.has_webhook():
+        return 409, error_body(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                    "use deleteWebhook to delete the webhook first"), raw
     try:
         params = validate_params(spec, raw)
         return 200, {"ok": True, "result": spec.answer(state, params, token)}, params
@@ -757,13 +877,22 @@ def parse_fault(body: Any) -> FaultRule:
 
 
 def create_sandbox_app(*, bot_token_pattern: str = DEFAULT_TOKEN_PATTERN, webhook_target: str | None = None,
-                       webhook_secret: str | None = None) -> flask.Flask:
+                       webhook_secret: str | None = None, payment_target: str | None = None,
+                       payment_secret: str | None = None, usdt_contract: str = DEFAULT_USDT_CONTRACT,
+                       http_transport: Any = None, clock: Callable[[], float] = time.time) -> flask.Flask:
+    """The fake Bot API and the web chat. `webhook_target`/`webhook_secret`: where the chat's updates
+    go (none: they wait for getUpdates). `payment_target`/`payment_secret`/`usdt_contract`: the TRC20
+    webhook that "Simulate payment" signs and posts to. `http_transport`: an httpx transport for
+    those posts (tests route them into an app in the same process); `clock`: the time payments are
+    signed at (a test's fake clock)."""
     app = flask.Flask(__name__)
     app.config.update(SANDBOX_WEBHOOK_TARGET=webhook_target, SANDBOX_WEBHOOK_SECRET=webhook_secret,
-                      MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES)
+                      SANDBOX_PAYMENT_TARGET=payment_target, SANDBOX_PAYMENT_SECRET=payment_secret,
+                      SANDBOX_USDT_CONTRACT=usdt_contract, MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES)
     state = SandboxState()
     app.extensions["sandbox"] = state
     token_pattern = re.compile(bot_token_pattern)
+    register_chat_routes(app, state, ChatRelay(app, state, http_transport, clock))
 
     @app.route("/bot<token>/<method_name>", methods=["GET", "POST"])
     def bot_api(token: str, method_name: str) -> flask.Response:
@@ -821,7 +950,7 @@ def create_sandbox_app(*, bot_token_pattern: str = DEFAULT_TOKEN_PATTERN, webhoo
         state.reset()
         return json_response({"ok": True})
 
-    @app.get("/")
+    @app.get("/calls")
     def calls_page() -> flask.Response:
         return flask.Response(render_calls_page(state.calls()), mimetype="text/html")
 
@@ -834,6 +963,419 @@ def create_sandbox_app(*, bot_token_pattern: str = DEFAULT_TOKEN_PATTERN, webhoo
         return json_response(error_body(413, "Request Entity Too Large"), 413)
 
     return app
+
+
+# --- the web chat -------------------------------------------------------------------------------
+
+SAFE_TAGS = {"b": "b", "strong": "b", "i": "i", "em": "i", "u": "u", "ins": "u", "s": "s", "strike": "s",
+             "del": "s", "code": "code", "pre": "pre", "blockquote": "blockquote", "tg-spoiler": "span",
+             "span": "span", "a": "a", "tg-emoji": "span"}
+SANDBOX_PAYER = "TRti6rsth1hHz15vYyFhvfSmyGJZ1avj5p"  # a valid TRON address that pays in the sandbox
+AMOUNT_IN_CODE = re.compile(r"<code>(\d+\.\d+)</code>")
+ADDRESS_IN_CODE = re.compile(r"<code>(T[1-9A-HJ-NP-Za-km-z]{33})</code>")
+
+
+def render_html(text: str, parse_mode: str | None) -> str:
+    """Telegram-HTML made into browser HTML that can only format: every tag is rebuilt from a whitelist
+    and every text run is escaped again, so a message can never inject markup into the page."""
+    if parse_mode != "HTML":
+        return html.escape(text)
+    try:
+        parse_html_text(text)
+    except BadRequest:
+        return html.escape(text)
+    out: list[str] = []
+    stack: list[str] = []
+    position = 0
+    while (start := text.find("<", position)) != -1:
+        out.append(html.escape(unescape_html(text[position:start])))
+        end = text.find(">", start)
+        body = text[start + 1:end]
+        position = end + 1
+        if body.startswith("/"):
+            out.append(f"</{stack.pop()}>" if stack else "")
+            continue
+        name = re.match(r"[^\s]*", body).group().lower()
+        tag = SAFE_TAGS.get(name, "span")
+        attributes = {match["name"].lower(): unescape_html((match["value"] or "").strip("\"'"))
+                      for match in HTML_ATTRIBUTE.finditer(body[len(name):])}
+        if tag == "a" and re.match(r"^(https?|tg)://\S+$", attributes.get("href", "")):
+            out.append(f'<a href="{html.escape(attributes["href"])}" target="_blank" rel="noopener noreferrer">')
+        elif tag == "span" and name in ("tg-spoiler", "span"):
+            out.append('<span class="spoiler">')
+        else:
+            out.append(f"<{tag}>")
+        stack.append(tag)
+    out.append(html.escape(unescape_html(text[position:])))
+    return "".join(out)
+
+
+def inline_buttons(markup: dict[str, Any] | None) -> list[list[dict[str, str]]]:
+    if not markup or "inline_keyboard" not in markup:
+        return []
+    return [[{key: button[key] for key in ("text", "callback_data", "url") if key in button} for button in row]
+            for row in markup["inline_keyboard"]]
+
+
+@dataclass(frozen=True)
+class ChatUser:
+    user_id: int
+    first_name: str
+    username: str | None
+    language_code: str
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> ChatUser:
+        user_id = body.get("user_id")
+        if isinstance(user_id, str) and user_id.strip().isdigit():
+            user_id = int(user_id)
+        if isinstance(user_id, bool) or not isinstance(user_id, int) or not 0 < user_id < 2 ** 52:
+            raise ValueError("user_id must be a positive integer")
+        username = str(body.get("username") or "").lstrip("@").strip() or None
+        if username and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", username):
+            raise ValueError("username must be 4-32 letters, digits or underscores")
+        return cls(user_id, str(body.get("first_name") or f"User {user_id}")[:64], username,
+                   str(body.get("language_code") or "en")[:16])
+
+    def as_json(self) -> dict[str, Any]:
+        user: dict[str, Any] = {"id": self.user_id, "is_bot": False, "first_name": self.first_name,
+                                "language_code": self.language_code}
+        if self.username:
+            user["username"] = self.username
+        return user
+
+    def chat(self) -> dict[str, Any]:
+        chat: dict[str, Any] = {"id": self.user_id, "type": "private", "first_name": self.first_name}
+        if self.username:
+            chat["username"] = self.username
+        return chat
+
+
+def command_entities(text: str) -> list[dict[str, Any]]:
+    match = re.match(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?", text)
+    if not match:
+        return []
+    return [{"offset": 0, "length": len(match.group().encode("utf-16-le")) // 2, "type": "bot_command"}]
+
+
+class ChatRelay:
+    """Turns what the person does in the web chat into real Updates, and a payment into a signed
+    TRC20 webhook. Updates go to the app's webhook with the secret header, or, with no webhook
+    target configured, wait in the queue that getUpdates serves."""
+
+    def __init__(self, app: flask.Flask, state: SandboxState, transport: Any = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.app = app
+        self.state = state
+        self.transport = transport
+        self.clock = clock
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+        import httpx
+
+        try:
+            with httpx.Client(transport=self.transport, timeout=30) as client:
+                response = client.post(url, content=body, headers=headers)
+        except httpx.HTTPError as error:
+            return {"ok": False, "status": None, "error": f"{type(error).__name__}: {error}"}
+        return {"ok": response.is_success, "status": response.status_code, "body": response.text[:2000]}
+
+    def deliver(self, update: dict[str, Any]) -> dict[str, Any]:
+        target = self.app.config.get("SANDBOX_WEBHOOK_TARGET")
+        if not target:
+            self.state.queue_update(update)
+            return {"ok": True, "queued": True, "update_id": update["update_id"]}
+        headers = {"Content-Type": "application/json"}
+        secret = self.app.config.get("SANDBOX_WEBHOOK_SECRET")
+        if secret:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        result = self._post(target, json.dumps(update).encode(), headers)
+        result["update_id"] = update["update_id"]
+        return result
+
+    def send_text(self, user: ChatUser, text: str) -> dict[str, Any]:
+        message_id = self.state.chat_user_message(user.user_id, text)
+        message = {"message_id": message_id, "from": user.as_json(), "chat": user.chat(),
+                   "date": int(time.time()), "text": text}
+        entities = command_entities(text)
+        if entities:
+            message["entities"] = entities
+        return self.deliver({"update_id": self.state.next_update_id(), "message": message})
+
+    def press(self, user: ChatUser, message_id: int, data: str) -> dict[str, Any]:
+        shown = self.state.bot_message(user.user_id, message_id)
+        if shown is None:
+            raise ValueError(f"message {message_id} is not in this chat")
+        if not any(button.get("callback_data") == data for row in shown["buttons"] for button in row):
+            raise ValueError("that message has no such button (any more)")
+        message = {"message_id": message_id, "from": bot_user("1:sandbox"), "chat": user.chat(),
+                   "date": shown["date"], "text": shown["text"]}
+        if shown["buttons"]:
+            message["reply_markup"] = {"inline_keyboard": shown["buttons"]}
+        callback = {"id": str(zlib.crc32(f"{user.user_id}:{message_id}:{time.time_ns()}".encode())),
+                    "from": user.as_json(), "message": message, "chat_instance": str(user.user_id * 31),
+                    "data": data}
+        return self.deliver({"update_id": self.state.next_update_id(), "callback_query": callback})
+
+    def share(self, user: ChatUser, request_id: int, shared: ChatUser) -> dict[str, Any]:
+        message_id = self.state.chat_user_message(user.user_id, f"👤 {shared.first_name}")
+        item: dict[str, Any] = {"user_id": shared.user_id, "first_name": shared.first_name}
+        if shared.username:
+            item["username"] = shared.username
+        message = {"message_id": message_id, "from": user.as_json(), "chat": user.chat(), "date": int(time.time()),
+                   "users_shared": {"request_id": request_id, "users": [item]}}
+        return self.deliver({"update_id": self.state.next_update_id(), "message": message})
+
+    def pay(self, user: ChatUser) -> dict[str, Any]:
+        """Pay the newest payment message in the chat: its amount (the first <code> decimal) to its address."""
+        target = self.app.config.get("SANDBOX_PAYMENT_TARGET")
+        secret = self.app.config.get("SANDBOX_PAYMENT_SECRET")
+        if not target or not secret:
+            raise ValueError("the sandbox was started without the payment webhook URL and secret")
+        for entry in reversed(self.state.chat_view(user.user_id)["messages"]):
+            amount, address = AMOUNT_IN_CODE.search(entry["html"]), ADDRESS_IN_CODE.search(entry["html"])
+            if entry["from"] == "bot" and amount and address:
+                break
+        else:
+            raise ValueError("no message in this chat shows an amount and an address to pay")
+        micros = int(round(float(amount.group(1)) * 1_000_000))  # the amount has at most six decimals
+        transfer = {"transaction_id": f"sandbox{time.time_ns():x}", "block_timestamp": int(time.time() * 1000),
+                    "token_info": {"symbol": "USDT", "address": self.app.config["SANDBOX_USDT_CONTRACT"],
+                                   "decimals": 6, "name": "Tether USD"},
+                    "from": SANDBOX_PAYER, "to": address.group(1), "type": "Transfer", "value": str(micros),
+                    "confirmed": True}
+        body = json.dumps(transfer).encode()
+        from chalicelib.domain.signatures import sign_payload
+
+        signature = sign_payload(secret, int(self.clock()), body)
+        result = self._post(target, body, {"Content-Type": "application/json", "X-Signature": signature})
+        result.update(amount=amount.group(1), to=address.group(1))
+        return result
+
+
+def register_chat_routes(app: flask.Flask, state: SandboxState, relay: ChatRelay) -> None:
+    def body_and_user() -> tuple[dict[str, Any], ChatUser]:
+        body = flask.request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise ValueError("the body must be a JSON object")
+        return body, ChatUser.from_body(body)
+
+    def run(action: Callable[[], dict[str, Any]]) -> flask.Response:
+        try:
+            return json_response(action())
+        except ValueError as error:
+            return json_response({"ok": False, "description": str(error)}, 400)
+
+    @app.get("/")
+    def chat_page() -> flask.Response:
+        return flask.Response(CHAT_PAGE, mimetype="text/html")
+
+    @app.get("/_sandbox/chats/<int:chat_id>")
+    def chat_history(chat_id: int) -> flask.Response:
+        return json_response(state.chat_view(chat_id))
+
+    @app.post("/_sandbox/chat/send")
+    def chat_send() -> flask.Response:
+        def action() -> dict[str, Any]:
+            body, user = body_and_user()
+            text = body.get("text")
+            if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_LENGTH:
+                raise ValueError(f"text must be 1 to {MAX_MESSAGE_LENGTH} characters")
+            return relay.send_text(user, text)
+        return run(action)
+
+    @app.post("/_sandbox/chat/press")
+    def chat_press() -> flask.Response:
+        def action() -> dict[str, Any]:
+            body, user = body_and_user()
+            message_id, data = body.get("message_id"), body.get("data")
+            if isinstance(message_id, bool) or not isinstance(message_id, int) or not isinstance(data, str):
+                raise ValueError("message_id (integer) and data (string) are required")
+            return relay.press(user, message_id, data)
+        return run(action)
+
+    @app.post("/_sandbox/chat/share")
+    def chat_share() -> flask.Response:
+        def action() -> dict[str, Any]:
+            body, user = body_and_user()
+            request_id = body.get("request_id")
+            if isinstance(request_id, bool) or not isinstance(request_id, int):
+                raise ValueError("request_id must be an integer")
+            shared = body.get("shared")
+            if not isinstance(shared, dict):
+                raise ValueError("shared must be an object with user_id, first_name, username")
+            return relay.share(user, request_id, ChatUser.from_body(shared))
+        return run(action)
+
+    @app.post("/_sandbox/chat/pay")
+    def chat_pay() -> flask.Response:
+        def action() -> dict[str, Any]:
+            _, user = body_and_user()
+            return relay.pay(user)
+        return run(action)
+
+
+CHAT_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Telegram sandbox chat</title>
+<style>
+  * { box-sizing: border-box; }
+  body { font: 14px system-ui, sans-serif; margin: 0; background: #e6ebee; color: #111; }
+  header { background: #517da2; color: #fff; padding: .5rem 1rem; display: flex; gap: .6rem; align-items: center;
+           flex-wrap: wrap; }
+  header h1 { font-size: 1rem; margin: 0 1rem 0 0; }
+  header input, header select { width: 8rem; padding: .2rem; }
+  header a { color: #fff; margin-left: auto; }
+  main { max-width: 46rem; margin: 0 auto; padding: 1rem; display: flex; flex-direction: column; gap: .5rem;
+         min-height: calc(100vh - 9rem); }
+  .message { max-width: 80%; padding: .5rem .7rem; border-radius: .6rem; white-space: pre-wrap;
+             word-wrap: break-word; box-shadow: 0 1px 1px rgba(0,0,0,.1); }
+  .bot { background: #fff; align-self: flex-start; }
+  .user { background: #effdde; align-self: flex-end; }
+  .edited::after { content: " (edited)"; color: #888; font-size: .75rem; }
+  .buttons { display: flex; flex-direction: column; gap: .25rem; margin-top: .4rem; }
+  .row { display: flex; gap: .25rem; }
+  .row button { flex: 1; padding: .4rem; border: 0; border-radius: .4rem; background: #e3eef7; color: #2a5885;
+                cursor: pointer; }
+  code { background: #f1f1f1; padding: 0 .2rem; cursor: copy; }
+  .spoiler { background: #ccc; color: transparent; }
+  .spoiler:hover { color: inherit; }
+  footer { position: sticky; bottom: 0; background: #fff; padding: .5rem 1rem; border-top: 1px solid #ccc; }
+  #keyboard { display: flex; gap: .3rem; flex-wrap: wrap; margin-bottom: .4rem; }
+  #keyboard button { padding: .4rem .6rem; }
+  form { display: flex; gap: .4rem; max-width: 46rem; margin: 0 auto; }
+  form input { flex: 1; padding: .5rem; }
+  #status { color: #a00; font-size: .8rem; max-width: 46rem; margin: .2rem auto 0; min-height: 1em; }
+</style>
+</head>
+<body>
+<header>
+  <h1>Telegram sandbox</h1>
+  <label>user id <input id="user-id" value="1001"></label>
+  <label>name <input id="first-name" value="Ann"></label>
+  <label>@ <input id="username" value="ann_local"></label>
+  <label>language <select id="language"><option>en</option><option>zh</option><option>ru</option></select></label>
+  <button id="pay" type="button">Simulate payment</button>
+  <a href="/calls">Bot API calls</a>
+</header>
+<main id="messages"></main>
+<footer>
+  <div id="keyboard"></div>
+  <form id="composer"><input id="text" placeholder="Message (try /start)" autocomplete="off">
+  <button type="submit">Send</button></form>
+  <div id="status"></div>
+</footer>
+<script>
+// Bot messages arrive as HTML the sandbox rebuilt from a whitelist of tags (render_html); everything
+// else on this page is set with textContent.
+const $ = (id) => document.getElementById(id);
+let lastSnapshot = "";
+function user() {
+  return {user_id: Number($("user-id").value), first_name: $("first-name").value,
+          username: $("username").value, language_code: $("language").value};
+}
+async function post(path, extra) {
+  $("status").textContent = "";
+  const response = await fetch(path, {method: "POST", headers: {"Content-Type": "application/json"},
+                                      body: JSON.stringify({...user(), ...extra})});
+  const result = await response.json();
+  if (!response.ok || result.ok === false) {
+    $("status").textContent = result.description || result.error || ("HTTP " + (result.status || response.status));
+  }
+  await refresh();
+  return result;
+}
+function renderMessage(message) {
+  const box = document.createElement("div");
+  box.className = "message " + message.from + (message.edited ? " edited" : "");
+  box.dataset.messageId = String(message.message_id);
+  const body = document.createElement("div");
+  body.className = "body";
+  body.innerHTML = message.html;
+  body.querySelectorAll("code").forEach((code) => code.addEventListener("click",
+    () => navigator.clipboard && navigator.clipboard.writeText(code.textContent)));
+  box.append(body);
+  if (message.buttons.length) {
+    const buttons = document.createElement("div");
+    buttons.className = "buttons";
+    for (const row of message.buttons) {
+      const line = document.createElement("div");
+      line.className = "row";
+      for (const button of row) {
+        const element = document.createElement("button");
+        element.type = "button";
+        element.textContent = button.text;
+        if (button.callback_data !== undefined) {
+          element.dataset.callbackData = button.callback_data;
+          element.addEventListener("click", () => post("/_sandbox/chat/press",
+            {message_id: message.message_id, data: button.callback_data}));
+        } else if (button.url) {
+          element.addEventListener("click", () => window.open(button.url, "_blank", "noopener"));
+        }
+        line.append(element);
+      }
+      buttons.append(line);
+    }
+    box.append(buttons);
+  }
+  return box;
+}
+function renderKeyboard(keyboard) {
+  const area = $("keyboard");
+  area.replaceChildren();
+  if (!keyboard) return;
+  for (const row of keyboard.keyboard) {
+    for (const button of row) {
+      const text = typeof button === "string" ? button : button.text;
+      const element = document.createElement("button");
+      element.type = "button";
+      element.textContent = text;
+      if (button.request_users) {
+        element.addEventListener("click", () => {
+          const picked = prompt("Share which user? id,name[,username]", "2002,Bob,bob_local");
+          if (!picked) return;
+          const [id, name, username] = picked.split(",").map((part) => part.trim());
+          post("/_sandbox/chat/share", {request_id: button.request_users.request_id,
+                                        shared: {user_id: Number(id), first_name: name, username: username}});
+        });
+      } else {
+        element.addEventListener("click", () => post("/_sandbox/chat/send", {text: text}));
+      }
+      area.append(element);
+    }
+  }
+}
+async function refresh() {
+  try {
+    const response = await fetch("/_sandbox/chats/" + Number($("user-id").value), {cache: "no-store"});
+    const chat = await response.json();
+    const snapshot = JSON.stringify(chat);
+    if (snapshot === lastSnapshot) return;
+    lastSnapshot = snapshot;
+    $("messages").replaceChildren(...chat.messages.map(renderMessage));
+    renderKeyboard(chat.keyboard);
+    window.scrollTo(0, document.body.scrollHeight);
+  } catch (error) {
+    // the sandbox may be restarting; the next tick tries again
+  }
+}
+$("composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = $("text").value;
+  if (!text.trim()) return;
+  $("text").value = "";
+  post("/_sandbox/chat/send", {text: text});
+});
+$("pay").addEventListener("click", () => post("/_sandbox/chat/pay", {}));
+$("user-id").addEventListener("change", () => { lastSnapshot = ""; refresh(); });
+setInterval(refresh, 700);
+refresh();
+</script>
+</body>
+</html>
+"""
 
 
 # --- calls page -----------------------------------------------------------------------------------
@@ -853,7 +1395,7 @@ CALLS_PAGE = """<!doctype html>
 </head>
 <body>
 <h1>Telegram sandbox</h1>
-<p><span id="count">__COUNT__</span> recorded calls, newest last.</p>
+<p><span id="count">__COUNT__</span> recorded calls, newest last. <a href="/">The chat</a></p>
 <table>
 <thead><tr><th>#</th><th>method</th><th>params</th><th>status</th><th>at</th></tr></thead>
 <tbody id="calls">

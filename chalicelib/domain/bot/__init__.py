@@ -1,0 +1,1 @@
+"""The Telegram bot's conversation: pure logic from a parsed update and a chat's state to Bot API calls."""

@@ -1,0 +1,184 @@
+"""How orders and menus look in Telegram, in every language. Pure: values in, text and markup out.
+
+Used by the conversation and by the notifier (which edits the payment message on status changes).
+"""
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from typing import Any
+
+from chalicelib.domain.catalog import Offer
+from chalicelib.domain.money import format_amount
+from chalicelib.domain.orders import Order, OrderStatus
+from chalicelib.i18n import escape, text
+
+NETWORK_LABEL = "TRON (TRC20)"
+MAX_TEXT = 4096
+MAX_CALLBACK_DATA = 64
+
+# Callback data: short verbs, at most 64 bytes (Telegram's limit), checked by `button`.
+MENU = "menu"
+BUY = "buy"
+REDEEM = "rd"
+ORDERS = "ol"
+HELP = "help"
+LANGUAGE = "lang"
+
+
+def button(label: str, data: str) -> dict[str, str]:
+    if not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA:
+        raise ValueError(f"callback data {data!r} does not fit Telegram's 64 bytes")
+    return {"text": label, "callback_data": data}
+
+
+def inline(*rows: list[dict[str, str]]) -> dict[str, Any]:
+    return {"inline_keyboard": [list(row) for row in rows if row]}
+
+
+def clip(html_text: str) -> str:
+    """Texts stay within Telegram's 4,096 characters. Ours are short; user values are clipped on the
+    way in (`escape`), so this only guards against a catalog mistake, and cuts at a line end."""
+    if len(html_text) <= MAX_TEXT:
+        return html_text
+    cut = html_text.rfind("\n", 0, MAX_TEXT - 1)
+    return html_text[:cut if cut > 0 else MAX_TEXT - 1] + "…"
+
+
+def amount(micros: int, places: int) -> str:
+    return format_amount(micros, places)
+
+
+def price(micros: int) -> str:
+    return format_amount(micros, 2)
+
+
+def status_name(status: OrderStatus | str, lang: str) -> str:
+    return text(lang, f"status.{OrderStatus(status).value}")
+
+
+def recipient_label(order: Order, lang: str, names: dict[str, str] | None = None) -> str:
+    if order.recipient_user_id is None or order.recipient_user_id == order.buyer_user_id:
+        return text(lang, "recipient.myself")
+    name = (names or {}).get(str(order.recipient_user_id))
+    return name or text(lang, "recipient.user", user_id=order.recipient_user_id)
+
+
+def main_menu(lang: str) -> dict[str, Any]:
+    return inline([button(text(lang, "button.buy"), BUY)],
+                  [button(text(lang, "button.redeem"), REDEEM), button(text(lang, "button.orders"), f"{ORDERS}:0")],
+                  [button(text(lang, "button.help"), HELP), button(text(lang, "button.language"), LANGUAGE)])
+
+
+def menu_only(lang: str) -> dict[str, Any]:
+    return inline([button(text(lang, "button.menu"), MENU)])
+
+
+def months_picker(offers: list[Offer], lang: str) -> dict[str, Any]:
+    rows = [[button(text(lang, "button.months", months=offer.product.month_count, price=price(offer.price_micros)),
+                    f"mo:{offer.product.month_count}")] for offer in offers]
+    return inline(*rows, [button(text(lang, "button.back"), MENU)])
+
+
+def recipient_picker(months: int, lang: str) -> dict[str, Any]:
+    return inline([button(text(lang, "button.myself"), f"to:{months}:me"),
+                   button(text(lang, "button.someone_else"), f"to:{months}:other")],
+                  [button(text(lang, "button.back"), BUY)])
+
+
+def recipient_keyboard(months: int, lang: str) -> dict[str, Any]:
+    """A reply keyboard whose button opens Telegram's user picker; `request_id` carries the months so
+    the `users_shared` answer is understood even after the conversation step expired."""
+    return {"keyboard": [[{"text": text(lang, "button.choose_contact"),
+                           "request_users": {"request_id": months, "user_is_bot": False, "max_quantity": 1,
+                                             "request_name": True, "request_username": True}}]],
+            "resize_keyboard": True, "one_time_keyboard": True,
+            "input_field_placeholder": "@username"}
+
+
+def confirmation(months: int, recipient_id: int, recipient: str, offer_price: int, stamp: str,
+                 lang: str) -> tuple[str, dict[str, Any]]:
+    body = text(lang, "buy.confirm", months=months, recipient=recipient, price=price(offer_price))
+    markup = inline([button(text(lang, "button.confirm"), f"ok:{months}:{recipient_id}:{stamp}")],
+                    [button(text(lang, "button.cancel"), MENU)])
+    return body, markup
+
+
+def minutes_left(order: Order, now: datetime) -> int:
+    if order.expires_at is None:
+        return 0
+    return max(0, math.ceil((order.expires_at - now).total_seconds() / 60))
+
+
+def payment_message(order: Order, lang: str, now: datetime, places: int,
+                    names: dict[str, str] | None = None) -> tuple[str, dict[str, Any]]:
+    deadline = (order.expires_at or now).astimezone(timezone.utc).strftime("%H:%M")
+    body = text(lang, "pay.message", order_id=order.order_id, months=order.month_count,
+                recipient=recipient_label(order, lang, names), amount=amount(order.amount_micros, places),
+                network=NETWORK_LABEL, address=order.pay_to or "", minutes=minutes_left(order, now),
+                deadline=deadline)
+    markup = inline([button(text(lang, "button.check"), f"chk:{order.order_id}")],
+                    [button(text(lang, "button.cancel_order"), f"cx:{order.order_id}")])
+    return body, markup
+
+
+def event_text(order: Order, event: str, lang: str, places: int, reason: str = "") -> str:
+    values = {"order_id": order.order_id, "months": order.month_count,
+              "amount": amount(order.amount_micros, places), "recipient": recipient_label(order, lang),
+              "reason": escape(reason, 200), "status": status_name(order.status, lang)}
+    key = f"event.{event}"
+    if event not in ("paid", "delivered", "delivered_recipient", "expired", "failed", "cancelled"):
+        key = "event.status"
+    body = text(lang, key, **values)
+    if event == "expired":
+        body += "\n" + text(lang, "pay.expired_hint")
+    return body
+
+
+def status_message(order: Order, lang: str, places: int) -> tuple[str, dict[str, Any]]:
+    """What the payment message becomes once the order is no longer waiting for payment."""
+    event = {OrderStatus.PAID: "paid", OrderStatus.PAID_LATE: "paid", OrderStatus.DELIVERED: "delivered",
+             OrderStatus.EXPIRED: "expired", OrderStatus.FAILED: "failed",
+             OrderStatus.CANCELLED: "cancelled"}.get(order.status, "status")
+    return event_text(order, event, lang, places, order.failure_reason or ""), menu_only(lang)
+
+
+def order_button(order: Order, lang: str, places: int, page: int) -> dict[str, str]:
+    label = text(lang, "button.order_item", months=order.month_count or "?",
+                 amount=amount(order.amount_micros, places), status=status_name(order.status, lang))
+    return button(label, f"od:{order.order_id}:{page}")
+
+
+def orders_page(orders: list[Order], page: int, has_next: bool, lang: str,
+                places: int) -> tuple[str, dict[str, Any]]:
+    if not orders and page == 0:
+        return text(lang, "orders.empty"), inline([button(text(lang, "button.buy"), BUY)],
+                                                  [button(text(lang, "button.menu"), MENU)])
+    rows = [[order_button(order, lang, places, page)] for order in orders]
+    navigation = []
+    if page > 0:
+        navigation.append(button(text(lang, "button.previous"), f"{ORDERS}:{page - 1}"))
+    if has_next:
+        navigation.append(button(text(lang, "button.next"), f"{ORDERS}:{page + 1}"))
+    return text(lang, "orders.title", page=page + 1), inline(*rows, navigation,
+                                                             [button(text(lang, "button.menu"), MENU)])
+
+
+def order_details(order: Order, lang: str, places: int, page: int, now: datetime) -> tuple[str, dict[str, Any]]:
+    created = order.created_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+    body = text(lang, "orders.details", order_id=order.order_id, status=status_name(order.status, lang),
+                months=order.month_count or "?", recipient=recipient_label(order, lang),
+                amount=amount(order.amount_micros, places), created=created)
+    rows = []
+    if order.status == OrderStatus.PENDING and minutes_left(order, now) > 0:
+        rows.append([button(text(lang, "button.check"), f"chk:{order.order_id}"),
+                     button(text(lang, "button.cancel_order"), f"cx:{order.order_id}")])
+    rows.append([button(text(lang, "button.back"), f"{ORDERS}:{page}")])
+    return body, inline(*rows)
+
+
+def language_picker(lang: str) -> dict[str, Any]:
+    from chalicelib.i18n import LANGUAGE_NAMES
+
+    return inline([button(name, f"lg:{code}") for code, name in LANGUAGE_NAMES.items()],
+                  [button(text(lang, "button.back"), MENU)])

@@ -1,0 +1,109 @@
+"""The long-poller and the webhook admin commands against the sandbox over real HTTP."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import flask
+import httpx
+import pytest
+
+from devstack.telegram_admin import AdminError, command_menus, main, webhook_url
+from devstack.telegram_poller import PollerError, real_bot_from, start_poller
+from devstack.telegram_sandbox import serve_sandbox
+from werkzeug.serving import make_server
+
+TOKEN = "123456:POLLER-token"
+
+
+@pytest.fixture
+def sandbox():
+    server = serve_sandbox("127.0.0.1", 0)
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def receiver():
+    """A stand-in for the local API: records what reaches /telegram/webhook."""
+    app = flask.Flask("receiver")
+    received = []
+
+    @app.post("/telegram/webhook")
+    def hook():
+        received.append((flask.request.headers.get("X-Telegram-Bot-Api-Secret-Token"), flask.request.get_json()))
+        return {"ok": True}
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/telegram/webhook", received
+    server.shutdown()
+
+
+def test_the_poller_deletes_the_webhook_and_feeds_each_update_once(sandbox, receiver):
+    url, received = receiver
+    http = httpx.Client(base_url=sandbox.url, timeout=5)
+    http.post(f"/bot{TOKEN}/setWebhook", json={"url": "https://old.example/hook"})
+    for text in ("/start", "hello"):
+        assert http.post("/_sandbox/chat/send", json={"user_id": 1001, "first_name": "Ann",
+                                                      "text": text}).json()["queued"] is True
+    stop = threading.Event()
+    poller = start_poller(TOKEN, url, "s3cret", stop=stop, api_base_url=sandbox.url, poll_timeout=1)
+    deadline = time.monotonic() + 10
+    while len(received) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    http.post("/_sandbox/chat/send", json={"user_id": 1001, "first_name": "Ann", "text": "third"})
+    while len(received) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    poller.join(timeout=5)
+    assert [update["message"]["text"] for _, update in received] == ["/start", "hello", "third"]
+    assert {secret for secret, _ in received} == {"s3cret"}
+    assert http.get(f"/bot{TOKEN}/getWebhookInfo").json()["result"]["url"] == ""
+    polls = [call for call in sandbox.app.extensions["sandbox"].calls("getUpdates") if call["status"] == 200]
+    assert polls[0]["params"]["allowed_updates"] == ["message", "callback_query", "my_chat_member"]
+    assert not poller.is_alive()
+
+
+def test_the_real_bot_switch():
+    assert real_bot_from({"TELEGRAM_BOT_TOKEN": "1:x"}) is None
+    real = real_bot_from({"TGSHOP_SANDBOX": "off", "TELEGRAM_BOT_TOKEN": "777:real-token"})
+    assert real.environment() == {"TELEGRAM_BOT_TOKEN": "777:real-token", "TGSHOP_BOT_TOKEN": "777:real-token",
+                                  "TELEGRAM_API_BASE_URL": "https://api.telegram.org"}
+    # In the API process chalice has put the fake token back; the carried one wins.
+    carried = real_bot_from({"TGSHOP_SANDBOX": "off", "TELEGRAM_BOT_TOKEN": "123456:LOCAL-TOKEN",
+                             "TGSHOP_BOT_TOKEN": "777:real-token"})
+    assert carried.token == "777:real-token"
+    with pytest.raises(PollerError):
+        real_bot_from({"TGSHOP_SANDBOX": "off"})
+    with pytest.raises(PollerError):
+        real_bot_from({"TGSHOP_SANDBOX": "off", "TELEGRAM_BOT_TOKEN": "123456:LOCAL-TOKEN"})
+
+
+def test_set_webhook_sends_the_secret_our_updates_and_the_menus(sandbox, capsys):
+    environ = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": "hook-secret_1",
+               "TELEGRAM_API_BASE_URL": sandbox.url}
+    assert main(["set-webhook", "https://abc.execute-api.us-east-1.amazonaws.com/api/"], environ) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["url"] == "https://abc.execute-api.us-east-1.amazonaws.com/api/telegram/webhook"
+    assert info["allowed_updates"] == ["message", "callback_query", "my_chat_member"]
+    state = sandbox.app.extensions["sandbox"]
+    hook = state.calls("setWebhook")[0]
+    assert hook["status"] == 200 and hook["params"]["secret_token"] == "hook-secret_1"
+    assert hook["params"]["max_connections"] == 40
+    menus = state.calls("setMyCommands")
+    assert [call["params"].get("language_code") for call in menus] == [None, "zh", "ru"]
+    assert all(call["status"] == 200 for call in menus)
+    assert main(["webhook-info"], environ) == 0
+    assert json.loads(capsys.readouterr().out)["url"].endswith("/telegram/webhook")
+
+
+def test_set_webhook_refuses_plain_http_and_missing_settings(capsys):
+    with pytest.raises(AdminError):
+        webhook_url("http://example.com")
+    assert webhook_url("http://127.0.0.1:8000") == "http://127.0.0.1:8000/telegram/webhook"
+    assert main(["set-webhook", "https://x.example"], {}) == 2
+    assert "TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
+    assert len(command_menus()) == 3
