@@ -15,7 +15,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-## The whole local stack: AWS emulator, API, SQS workers, scheduler, Telegram sandbox.
+## The whole local stack: AWS emulator, API, SQS workers, scheduler, Telegram sandbox (a web chat).
+## With your own bot instead of the sandbox: export TELEGRAM_BOT_TOKEN=<token>; TGSHOP_SANDBOX=off make run
 run: $(STAMP)
 	$(BIN)/python -m devstack run
 
@@ -38,6 +39,14 @@ package: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## Point Telegram at a deployed API (needs TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET, or their
+## *_SSM_PARAMETER names): make set-webhook URL=https://<api id>.execute-api.<region>.amazonaws.com/api
+set-webhook: $(STAMP)
+	$(BIN)/python -m devstack.telegram_admin set-webhook "$(URL)"
+
+webhook-info: $(STAMP)
+	$(BIN)/python -m devstack.telegram_admin webhook-info
 
 clean:
 	rm -rf build .pytest_cache

@@ -2,12 +2,20 @@
 from chalice import Chalice
 
 from chalicelib.api import middleware
+from chalicelib.api.alerts import alerts
 from chalicelib.api.buyers import buyers
 from chalicelib.api.health import health
 from chalicelib.api.payments import payments
+from chalicelib.api.telegram import telegram
 from chalicelib.api.workers import workers
+from chalicelib.api.admin import admin
+from chalicelib.api.distributors import distributors
+from chalicelib.api.fulfillment import fulfillment
+from chalicelib.api.redeem import redeem
 
 app = Chalice(app_name="tgshop")
 middleware.install(app)
-for blueprint in (health, buyers, payments, workers):
+for blueprint in (health, buyers, payments, workers, telegram, alerts):
+    app.register_blueprint(blueprint)
+for blueprint in (admin, distributors, redeem, fulfillment):  # redeem codes (issue 4)
     app.register_blueprint(blueprint)

@@ -53,6 +53,15 @@ class Settings(BaseModel):
     alert_cooldown_minutes: int = Field(default=10, ge=1, alias="ALERT_COOLDOWN_MINUTES")
     telegram_timeout_seconds: float = Field(default=10.0, gt=0, alias="TELEGRAM_TIMEOUT_SECONDS")
     telegram_retry_budget_seconds: float = Field(default=20.0, gt=0, alias="TELEGRAM_RETRY_BUDGET_SECONDS")
+    bot_flood_burst: int = Field(default=8, ge=1, alias="BOT_FLOOD_BURST")
+    bot_flood_per_minute: int = Field(default=30, ge=1, alias="BOT_FLOOD_PER_MINUTE")
+    # Redeem codes (issue 4): one chunk of codes per fulfillment message; failed-redemption token buckets.
+    code_chunk_size: int = Field(default=5000, ge=1, le=50_000, alias="CODE_CHUNK_SIZE")
+    max_codes_per_order: int = Field(default=100_000, ge=1, le=1_000_000, alias="MAX_CODES_PER_ORDER")
+    redeem_user_burst: int = Field(default=10, ge=1, alias="REDEEM_USER_BURST")
+    redeem_user_refill_seconds: int = Field(default=60, ge=1, alias="REDEEM_USER_REFILL_SECONDS")
+    redeem_ip_burst: int = Field(default=30, ge=1, alias="REDEEM_IP_BURST")
+    redeem_ip_refill_seconds: int = Field(default=10, ge=1, alias="REDEEM_IP_REFILL_SECONDS")
 
     @field_validator("payment_webhook_secrets", "payment_addresses", mode="before")
     @classmethod

@@ -101,7 +101,27 @@ class Container:
         from chalicelib.adapters.notifier import TelegramNotifier
 
         return TelegramNotifier(self.telegram, self.guards, self.clock, self.settings.admin_chat_id,
-                                self.settings.alert_cooldown_minutes * 60)
+                                self.settings.alert_cooldown_minutes * 60, directory=self.directory,
+                                bucket=self.send_bucket, amount_places=self.settings.amount_suffix_decimals)
+
+    @cached_property
+    def directory(self):
+        from chalicelib.adapters.dynamodb.accounts import DynamoDirectory
+
+        return DynamoDirectory()
+
+    @cached_property
+    def conversations(self):
+        from chalicelib.adapters.dynamodb.conversations import DynamoConversationStore
+
+        return DynamoConversationStore()
+
+    @cached_property
+    def send_bucket(self):
+        """The bucket every Lambda's bulk notifications share (about 25 messages a second)."""
+        from chalicelib.adapters.dynamodb.throttle import SharedSendBucket
+
+        return SharedSendBucket(self.clock.now, self._sleep)
 
     # ------------------------------------------------------------------ services
     @cached_property
@@ -135,7 +155,7 @@ class Container:
                              usdt_contract=self.settings.usdt_contract,
                              suffix_decimals=self.settings.amount_suffix_decimals)
         return PaymentService(self.payments, self.slots, self.orders, self.clock, rules,
-                              on_paid=self.enqueue_paid, count=count)
+                              on_paid=self.order_paid, count=count)
 
     @cached_property
     def delivery(self):
@@ -146,7 +166,9 @@ class Container:
 
     @cached_property
     def delivery_listeners(self) -> dict:
-        return {}
+        from chalicelib.domain.orders import OrderKind
+
+        return {OrderKind.REDEMPTION_GIFT: self.redemptions}
 
     @cached_property
     def upkeep(self):
@@ -157,7 +179,104 @@ class Container:
         return UpkeepService(self.orders, self.clock, self.notifier, policy, requeue=self.enqueue_paid,
                              count=count)
 
+    @cached_property
+    def bot(self):
+        from chalicelib.domain.bot.conversation import Conversation
+        from chalicelib.domain.bot.limits import FloodPolicy
+        from chalicelib.domain.bot.service import BotService
+        from chalicelib.domain.bot.shop import ShopFacade
+
+        settings = self.settings
+        shop = ShopFacade(self.catalog, self.premium, self.ordering, self.orders)
+        conversation = Conversation(
+            shop, self.directory, lambda: getattr(self, "redemptions", None),
+            lambda key, ttl: self.guards.claim(key, ttl, self.clock.now()),
+            amount_places=settings.amount_suffix_decimals)
+        flood = FloodPolicy(burst=settings.bot_flood_burst, per_minute=settings.bot_flood_per_minute)
+        return BotService(conversation, self.conversations, self.directory, self.guards, self.telegram, self.clock,
+                          flood, count, logger)
+
+    # ------------------------------------------------------------------ redeem codes (issue 4)
+    @cached_property
+    def code_store(self):
+        from chalicelib.adapters.dynamodb.codes import DynamoCodeStore
+
+        return DynamoCodeStore(sleep=self._sleep)
+
+    @cached_property
+    def redemption_store(self):
+        from chalicelib.adapters.dynamodb.codes import DynamoRedemptionStore
+
+        return DynamoRedemptionStore(sleep=self._sleep)
+
+    @cached_property
+    def distributors(self):
+        from chalicelib.adapters.dynamodb.distributors import DynamoAuditLog, DynamoDistributorStore
+        from chalicelib.domain.distributors import DistributorService
+
+        return DistributorService(DynamoDistributorStore(), DynamoAuditLog(), self.clock, self.ids)
+
+    @cached_property
+    def plans(self):
+        from chalicelib.domain.codes import PlanBook
+
+        return PlanBook(self.settings_store, self.clock, self.settings.max_codes_per_order)
+
+    @cached_property
+    def distributor_desk(self):
+        from chalicelib.adapters.dynamodb.codes import DynamoFigureStore
+        from chalicelib.domain.distributor_desk import DistributorDesk
+
+        return DistributorDesk(self.plans, self.ordering, self.code_store, self.redemption_store,
+                               DynamoFigureStore(sleep=self._sleep), self.clock, self._code_secret, count,
+                               sleep=self._sleep)
+
+    @cached_property
+    def fulfillment(self):
+        from chalicelib.domain.fulfillment import FulfillmentPolicy, FulfillmentService
+
+        def telegram_user_of(distributor_id: str):
+            distributor = self.distributors.get_by_id(distributor_id)
+            return distributor.telegram_user_id if distributor else None
+
+        return FulfillmentService(self.orders, self.code_store, self.guards, self.telegram, self.notifier,
+                                  self.clock, self._code_secret,
+                                  FulfillmentPolicy(chunk_size=self.settings.code_chunk_size),
+                                  continue_later=self.enqueue_paid, count=count, telegram_user_of=telegram_user_of)
+
+    @cached_property
+    def redemptions(self):
+        """The one redemption service: POST /redeem and the bot's redeem command (see its `redeem`)."""
+        from chalicelib.adapters.dynamodb.distributors import DynamoBucketStore
+        from chalicelib.domain.attempt_limits import BucketPolicy, FailureLimiter
+        from chalicelib.domain.redemptions import LIMITER_NAMESPACE, RedemptionService
+
+        settings = self.settings
+        limiter = FailureLimiter(DynamoBucketStore(), {
+            "user": BucketPolicy(settings.redeem_user_burst, settings.redeem_user_refill_seconds),
+            "ip": BucketPolicy(settings.redeem_ip_burst, settings.redeem_ip_refill_seconds)}, LIMITER_NAMESPACE)
+        return RedemptionService(self.code_store, self.redemption_store, self.orders, limiter, self.catalog,
+                                 self.clock, self._code_secret, enqueue=self.enqueue_paid, notifier=self.notifier,
+                                 count=count, sleep=self._sleep)
+
+    @property
+    def _code_secret(self) -> bytes:
+        return self.settings.code_secret_key.get_secret_value().encode()
+
+    @cached_property
+    def dead_letter_watch(self):
+        from chalicelib.adapters.dead_letters import SqsDeadLetters
+        from chalicelib.domain.alerts import DeadLetterWatch
+
+        queues = SqsDeadLetters(lambda: self.boto3_client("sqs"), self.settings.resource_prefix)
+        return DeadLetterWatch(queues.depths, self.notifier)
+
     # ------------------------------------------------------------------ wiring between services
+    def order_paid(self, order) -> None:
+        """The payment service's hook once an order is PAID: deliver, and tell the buyer (once)."""
+        self.enqueue_paid(order)
+        self.notifier.order_event(order, "paid")
+
     def enqueue_paid(self, order) -> None:
         """After the PAID write commits. A failed send leaves the order PAID for the repair job."""
         from chalicelib.domain.orders import OrderKind

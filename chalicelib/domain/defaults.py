@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.catalog import PRICES_SETTING, default_price_setting
+from chalicelib.domain.codes import PLANS_SETTING, default_plan_setting
 
 
 def default_settings() -> dict[str, Any]:
-    return {PRICES_SETTING: default_price_setting()}
+    return {PRICES_SETTING: default_price_setting(), PLANS_SETTING: default_plan_setting()}

@@ -91,6 +91,8 @@ class Order(BaseModel):
     fulfillment_total: int | None = None
     fulfillment_done: int | None = None
     fulfillment_error: str | None = None
+    code_max_uses: int | None = None        # CODE_PACK: the plan's terms when ordered
+    code_valid_days: int | None = None
 
 
 def owner_for_user(user_id: int) -> str:

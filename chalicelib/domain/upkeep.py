@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Callable
 
-from chalicelib.domain.orders import Order, OrderStatus
+from chalicelib.domain.orders import Order, OrderKind, OrderStatus
 from chalicelib.domain.ports import Clock, Notifier, OrderRepository
 
 S = OrderStatus
@@ -77,6 +77,12 @@ class UpkeepService:
             self._requeue(order)
         for order in self._due(S.DELIVERING, now - self._policy.delivering_stuck_after):
             report.examined += 1
+            if order.kind == OrderKind.CODE_PACK:
+                # Code fulfillment is idempotent and resumes where it stopped: queue it again instead.
+                report.requeued += 1
+                report.order_ids.append(order.order_id)
+                self._requeue(order)
+                continue
             flagged = self._orders.transition(order, frozenset({S.DELIVERING}), S.NEEDS_REVIEW, now,
                                               failure_reason="delivery stuck: outcome unknown")
             if flagged is not None:

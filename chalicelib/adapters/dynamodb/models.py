@@ -73,6 +73,8 @@ class OrderItem(Model):
     fulfillment_total = NumberAttribute(null=True)
     fulfillment_done = NumberAttribute(null=True)
     fulfillment_error = UnicodeAttribute(null=True)
+    code_max_uses = NumberAttribute(null=True)
+    code_valid_days = NumberAttribute(null=True)
 
     by_owner = OwnerCreatedIndex()
     by_open_due = OpenDueIndex()
@@ -171,6 +173,9 @@ class AccountItem(Model):
     pending_orders = NumberAttribute(null=True)
     username_lc = UnicodeAttribute(null=True)
     profile = MapAttribute(null=True)
+    language = UnicodeAttribute(null=True)             # chosen with /language; else Telegram's language_code
+    blocked_at = NumberAttribute(null=True)            # epoch seconds: the user blocked the bot; unset on return
+    seen_at = NumberAttribute(null=True)               # epoch seconds of the user's last update to the bot
 
     by_username = UsernameIndex()
 
@@ -186,27 +191,154 @@ class GuardItem(Model):
     value = JSONAttribute(null=True)
 
 
-ALL_MODELS: list[type[Model]] = [OrderItem, PaymentSlotItem, PaymentItem, SettingItem, AccountItem, GuardItem]
+class ConversationItem(Model):
+    """One per private chat: the bot conversation's step, the user's flood bucket and cached profile
+    facts. Expires (TTL) a day after the chat's last update."""
+
+    class Meta(_Meta):
+        table_name = "conversations"
+
+    chat_id = NumberAttribute(hash_key=True)
+    version = NumberAttribute()                        # optimistic lock: every save names the version read
+    step = UnicodeAttribute(null=True)
+    data = JSONAttribute(null=True)
+    step_at = NumberAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    username_lc = UnicodeAttribute(null=True)
+    tokens = NumberAttribute(null=True)
+    refilled_ms = NumberAttribute(null=True)
+    notice_ms = NumberAttribute(null=True)
+    expires_at = NumberAttribute()
+
+
+# ---------------------------------------------------------------- redeem codes (issue 4)
+class DistributorItem(Model):
+    """A distributor; only the SHA-256 of its bearer token is stored."""
+
+    class Meta(_Meta):
+        table_name = "distributors"
+
+    distributor_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    telegram_user_id = NumberAttribute(null=True)
+    status = UnicodeAttribute()
+    token_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class CodeItem(Model):
+    """One redeem code: written once by fulfillment (BatchWriteItem), no index (one write unit a code)."""
+
+    class Meta(_Meta):
+        table_name = "codes"
+
+    code = UnicodeAttribute(hash_key=True)             # 16 Crockford base32 symbols, no hyphens
+    order_id = UnicodeAttribute()
+    seq = NumberAttribute()
+    distributor_id = UnicodeAttribute()
+    product_id = UnicodeAttribute()
+    month_count = NumberAttribute()
+    max_uses = NumberAttribute()
+    used_count = NumberAttribute()
+    state = UnicodeAttribute()                         # ACTIVE | INACTIVE
+    expires_at = NumberAttribute()                     # epoch seconds; redeemable while now < expires_at
+    created_at = NumberAttribute()                     # epoch seconds
+
+
+class DistributorRedeemedIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "distributor-redeemed"
+        projection = AllProjection()
+
+    distributor_id = UnicodeAttribute(hash_key=True)
+    redeemed_at = UTCDateTimeAttribute(range_key=True)
+
+
+class RedemptionItem(Model):
+    """One per (code, user): the key is derived from both, so a second redemption cannot be written."""
+
+    class Meta(_Meta):
+        table_name = "redemptions"
+
+    redemption_id = UnicodeAttribute(hash_key=True)
+    code = UnicodeAttribute()
+    user_id = NumberAttribute()
+    distributor_id = UnicodeAttribute()
+    code_order_id = UnicodeAttribute()
+    product_id = UnicodeAttribute()
+    month_count = NumberAttribute()
+    status = UnicodeAttribute()                        # ACCEPTED | DELIVERED | FAILED
+    redeemed_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    retail_micros = NumberAttribute()
+    gift_order_id = UnicodeAttribute()
+    failure_reason = UnicodeAttribute(null=True)
+
+    by_distributor = DistributorRedeemedIndex()
+
+
+class DistributorStatItem(Model):
+    """Counters, added to atomically: period "total#<shard>" or "day#<YYYY-MM-DD>#<shard>". Total items
+    also hold one `live#<expiry day>` counter per expiry day (not declared: names vary)."""
+
+    class Meta(_Meta):
+        table_name = "distributor-stats"
+
+    distributor_id = UnicodeAttribute(hash_key=True)
+    period = UnicodeAttribute(range_key=True)
+
+
+class AuditItem(Model):
+    """Every admin action, by UTC day."""
+
+    class Meta(_Meta):
+        table_name = "audit-log"
+
+    day = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)        # sortable id: by time within the day
+    at = UTCDateTimeAttribute()
+    action = UnicodeAttribute()
+    outcome = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    target = UnicodeAttribute(null=True)
+    request_id = UnicodeAttribute(null=True)
+    source_ip = UnicodeAttribute(null=True)
+    details = JSONAttribute(null=True)
+
+
+ALL_MODELS: list[type[Model]] = [OrderItem, PaymentSlotItem, PaymentItem, SettingItem, AccountItem, GuardItem,
+                                 ConversationItem, DistributorItem, CodeItem, RedemptionItem,
+                                 DistributorStatItem, AuditItem]
 _TABLE_SUFFIX = {model: model.Meta.table_name for model in ALL_MODELS}
 _connection: Connection | None = None
+_binding: tuple[str, str, str | None] | None = None
 
 
 def register_model(model: type[Model]) -> type[Model]:
-    """Other modules' models join the same binding (their Meta.table_name is the suffix)."""
+    """Other modules' models join the same binding (their Meta.table_name is the suffix). A model
+    registered after `bind` (its module imported lazily) is bound at once."""
     if model not in _TABLE_SUFFIX:
         ALL_MODELS.append(model)
         _TABLE_SUFFIX[model] = model.Meta.table_name
+        if _binding is not None:
+            _bind_one(model, *_binding)
     return model
+
+
+def _bind_one(model: type[Model], prefix: str, region: str, endpoint_url: str | None) -> None:
+    model.Meta.table_name = f"{prefix}-{_TABLE_SUFFIX[model]}"
+    model.Meta.region = region
+    model.Meta.host = endpoint_url
+    model._connection = None
 
 
 def bind(prefix: str, region: str, endpoint_url: str | None) -> None:
     """Point every model at `<prefix>-<suffix>` on the given endpoint."""
-    global _connection
+    global _connection, _binding
+    _binding = (prefix, region, endpoint_url)
     for model in ALL_MODELS:
-        model.Meta.table_name = f"{prefix}-{_TABLE_SUFFIX[model]}"
-        model.Meta.region = region
-        model.Meta.host = endpoint_url
-        model._connection = None
+        _bind_one(model, prefix, region, endpoint_url)
     _connection = None
 
 
