@@ -436,7 +436,8 @@ def webhook_latency(emulator: Emulator) -> str:
         "",
             "The gap is the handler's own work (signature, pydantic, pynamodb (de)serialisation, logging and "
         "metrics formatting) plus the SQS send and any Bot API call; the emulator runs in the same process, so "
-        "its time counts in both columns alike.",
+        "its time counts in both columns alike. Compare the medians: a p99 of 200 samples is decided by the two "
+        "or three slowest ones, which on a shared machine are mostly scheduling noise.",
     ])
 
 
