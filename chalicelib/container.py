@@ -155,7 +155,7 @@ class Container:
                              usdt_contract=self.settings.usdt_contract,
                              suffix_decimals=self.settings.amount_suffix_decimals)
         return PaymentService(self.payments, self.slots, self.orders, self.clock, rules,
-                              on_paid=self.order_paid, count=count)
+                              on_paid=self.enqueue_order, count=count)
 
     @cached_property
     def delivery(self):
@@ -272,20 +272,18 @@ class Container:
         return DeadLetterWatch(queues.depths, self.notifier)
 
     # ------------------------------------------------------------------ wiring between services
-    def order_paid(self, order) -> None:
-        """The payment service's hook once an order is PAID: deliver, and tell the buyer (once)."""
-        self.enqueue_paid(order)
-        self.notifier.order_event(order, "paid")
-
     def enqueue_paid(self, order) -> None:
+        self.enqueue_order(order.order_id, order.kind)
+
+    def enqueue_order(self, order_id: str, kind) -> None:
         """After the PAID write commits. A failed send leaves the order PAID for the repair job."""
         from chalicelib.domain.orders import OrderKind
 
-        queue = FULFILLMENT_QUEUE if order.kind == OrderKind.CODE_PACK else DELIVERY_QUEUE
+        queue = FULFILLMENT_QUEUE if kind == OrderKind.CODE_PACK else DELIVERY_QUEUE
         try:
-            self.queue.send(queue, {"order_id": order.order_id})
+            self.queue.send(queue, {"order_id": order_id})
         except Exception:
-            logger.exception("enqueue failed; the repair job will retry", extra={"order_id": order.order_id})
+            logger.exception("enqueue failed; the repair job will retry", extra={"order_id": order_id})
 
 
 _container: Container | None = None

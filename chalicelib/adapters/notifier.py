@@ -17,7 +17,6 @@ from chalicelib.i18n import normalize
 from chalicelib.observability import count, logger
 
 ANNOUNCED_EVENTS = frozenset({"paid", "delivered", "expired", "failed"})
-PAID_MARKER_SECONDS = 7 * 24 * 3600
 
 
 class TelegramNotifier:
@@ -45,9 +44,6 @@ class TelegramNotifier:
         if order.kind == OrderKind.CODE_PACK:
             return  # distributors hear about code packs from the fulfillment worker
         chat_id = order.notify_chat_id or order.buyer_user_id
-        if event == "paid" and not self._guards.claim(f"notified#{order.order_id}#paid", PAID_MARKER_SECONDS,
-                                                      self._clock.now()):
-            return  # a replayed payment webhook enqueues again; the buyer hears about it once
         profile = self._profile(chat_id) if chat_id is not None else None
         lang = normalize(order.language or (profile.language or profile.language_code if profile else None))
         if chat_id is not None and not (profile and profile.blocked):

@@ -34,27 +34,31 @@ class DeliveryService:
         self._listeners = listeners or {}
 
     def deliver(self, order_id: str) -> Order | None:
-        order = self._orders.get(order_id)
-        if order is None or order.status not in READY_TO_DELIVER:
-            return order  # already handled by an earlier delivery of this message, or by a racer
-        if not self._has_stars_for(order):
-            return self._wait_for_stars(order)
-        delivering = self._orders.transition(order, frozenset({order.status}), S.DELIVERING,
-                                             self._clock.now())
-        if delivering is None:
-            return None  # another worker took it
-        return self._gift(delivering)
+        """Claiming the order (ready -> DELIVERING, one conditional write) is the at-most-once gate:
+        a redelivered message or a second worker finds nothing to claim and stops."""
+        claimed = self._orders.claim_for_delivery(order_id, READY_TO_DELIVER, self._clock.now())
+        if claimed is None:
+            return None
+        before, order = claimed
+        newly_paid = before.status in (S.PAID, S.PAID_LATE) and order.kind == OrderKind.PREMIUM_GIFT
+        try:
+            enough_stars = self._has_stars_for(order)
+        except (TelegramUnreachable, TelegramOutcomeUnknown, TelegramError) as error:
+            self._orders.transition(order, DELIVERING_ONLY, S.PAID, self._clock.now())
+            raise RetryLater(f"Star balance unknown for {order_id}: {error}") from None
+        if newly_paid:
+            self._notifier.order_event(order, "paid")
+        if not enough_stars:
+            return self._wait_for_stars(order, newly_waiting=before.status != S.WAITING_STARS)
+        return self._gift(order)
 
     def _has_stars_for(self, order: Order) -> bool:
         balance = self._telegram.call("getMyStarBalance", {})
         return int(balance.get("amount", 0)) >= (order.star_count or 0)
 
-    def _wait_for_stars(self, order: Order) -> Order | None:
-        if order.status == S.WAITING_STARS:
-            return order
-        waiting = self._orders.transition(order, frozenset({order.status}), S.WAITING_STARS,
-                                          self._clock.now())
-        if waiting is not None:
+    def _wait_for_stars(self, order: Order, *, newly_waiting: bool) -> Order | None:
+        waiting = self._orders.transition(order, DELIVERING_ONLY, S.WAITING_STARS, self._clock.now())
+        if waiting is not None and newly_waiting:
             self._notifier.alert("stars-low", f"Too few Stars to gift order {order.order_id} "
                                               f"({order.star_count} needed); it waits for a top-up.")
         return waiting

@@ -76,7 +76,7 @@ class OrderingService:
                           payable_until=payable_until, status_changed_at=now, **draft.attributes)
             slot = PaymentSlot(address=address, amount_micros=amount, base_micros=draft.base_micros,
                                suffix_micros=amount - draft.base_micros, order_id=order_id,
-                               held_until=payable_until)
+                               held_until=payable_until, owner_id=draft.owner_id, kind=draft.kind)
             try:
                 self._orders.create_holding_slot(order, slot, self._policy.max_pending, now)
             except SlotTaken:

@@ -1,7 +1,7 @@
 """Matching incoming TRC20 transfers to orders. Nothing here knows what the order sells."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Callable
@@ -9,12 +9,13 @@ from typing import Any, Callable
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.domain.money import fraction_micros, from_base_units
-from chalicelib.domain.orders import PAYABLE, Order, OrderStatus
-from chalicelib.domain.ports import Clock, OrderRepository, PaymentRecord, PaymentRepository, PaymentSlotRepository
+from chalicelib.domain.orders import PAYABLE, OrderKind, OrderStatus
+from chalicelib.domain.ports import (Clock, OrderRepository, PaymentRecord, PaymentRepository, PaymentSlot,
+                                     PaymentSlotRepository, PaymentWrite)
 
 
 class Outcome(StrEnum):
-    RECEIVED = "RECEIVED"      # stored, not yet acted on (a crash here is resumed by the next delivery)
+    RECEIVED = "RECEIVED"      # read from the wire, outcome not decided yet (never stored)
     MATCHED = "MATCHED"
     LATE_MATCHED = "LATE_MATCHED"
     DUPLICATE = "DUPLICATE"    # the order was already paid by another transfer: money kept for review
@@ -29,8 +30,6 @@ class UnmatchedReason(StrEnum):
     OVERPAID = "OVERPAID"
     NO_ORDER = "NO_ORDER"
 
-
-SETTLEABLE = frozenset({Outcome.RECEIVED, Outcome.PENDING_CONFIRMATION})
 
 
 class TokenInfo(BaseModel):
@@ -95,8 +94,12 @@ class PaymentRules:
 
 
 class PaymentService:
+    """One transfer in, one recorded outcome out. The common case (an exact amount for a PENDING order)
+    costs one read of the payment slot and one transaction that records the transfer, marks the order
+    PAID and frees the owner's open-order place."""
+
     def __init__(self, payments: PaymentRepository, slots: PaymentSlotRepository, orders: OrderRepository,
-                 clock: Clock, rules: PaymentRules, on_paid: Callable[[Order], None],
+                 clock: Clock, rules: PaymentRules, on_paid: Callable[[str, OrderKind | None], None],
                  count: Callable[[str], None]) -> None:
         self._payments = payments
         self._slots = slots
@@ -109,27 +112,12 @@ class PaymentService:
     def handle(self, transfer: Transfer, raw: dict) -> TransferResult:
         now = self._clock.now()
         record = self._record_for(transfer, raw, now)
-        if not self._payments.insert(record):
-            stored = self._payments.get(transfer.transaction_id)
-            if stored is None:  # pragma: no cover - a record never disappears
-                raise RuntimeError("payment record vanished")
-            if stored.outcome not in SETTLEABLE or (stored.outcome == Outcome.PENDING_CONFIRMATION
-                                                    and not transfer.confirmed):
-                return TransferResult(transfer.transaction_id, Outcome(stored.outcome), stored.reason,
-                                      stored.order_id, replayed=True)
-            record = stored
-            record.confirmed = record.confirmed or transfer.confirmed
-        if record.outcome in (Outcome.REJECTED_TOKEN, Outcome.REJECTED_ADDRESS):
-            self._count("PaymentsRejected")
-            return TransferResult(record.transaction_id, Outcome(record.outcome), record.reason)
-        if not record.confirmed:
-            return TransferResult(record.transaction_id, Outcome.PENDING_CONFIRMATION)
-        result = self._match(record, now)
-        self._payments.settle(record.transaction_id, SETTLEABLE, result.outcome, result.reason,
-                              result.order_id, confirmed=True)
-        if result.outcome == Outcome.UNMATCHED:
-            self._count("PaymentsUnmatched")
-        return result
+        if record.outcome != Outcome.RECEIVED:  # rejected, unreadable, or waiting for confirmation
+            return self._store(record)
+        slot = self._slots.find_exact(record.to_address, record.amount_micros or 0)
+        if slot is None or slot.held_until < now:
+            return self._store(self._unmatched(record, self._mismatch_reason(record, now)))
+        return self._pay(slot, record, now)
 
     def _record_for(self, transfer: Transfer, raw: dict, now: datetime) -> PaymentRecord:
         outcome, reason, amount = Outcome.RECEIVED, None, None
@@ -150,14 +138,25 @@ class PaymentService:
                              amount_micros=amount, block_timestamp_ms=transfer.block_timestamp,
                              confirmed=transfer.confirmed, outcome=outcome, reason=reason, raw=raw)
 
-    def _match(self, record: PaymentRecord, now: datetime) -> TransferResult:
-        tx = record.transaction_id
-        if record.amount_micros is None:
-            return TransferResult(tx, Outcome.UNMATCHED, record.reason or UnmatchedReason.NO_ORDER)
-        slot = self._slots.find_exact(record.to_address, record.amount_micros)
-        if slot is None or slot.held_until < now:
-            return TransferResult(tx, Outcome.UNMATCHED, self._mismatch_reason(record, now))
-        return self._pay_order(slot.order_id, record, now)
+    def _store(self, record: PaymentRecord) -> TransferResult:
+        if not self._payments.record(record):
+            return self._replay(record.transaction_id)
+        if record.outcome in (Outcome.REJECTED_TOKEN, Outcome.REJECTED_ADDRESS):
+            self._count("PaymentsRejected")
+        elif record.outcome == Outcome.UNMATCHED:
+            self._count("PaymentsUnmatched")
+        return TransferResult(record.transaction_id, Outcome(record.outcome), record.reason, record.order_id)
+
+    def _replay(self, transaction_id: str) -> TransferResult:
+        stored = self._payments.get(transaction_id)
+        if stored is None:  # pragma: no cover - a recorded transfer is never deleted
+            raise RuntimeError(f"payment {transaction_id} vanished")
+        return TransferResult(transaction_id, Outcome(stored.outcome), stored.reason, stored.order_id,
+                              replayed=True)
+
+    @staticmethod
+    def _unmatched(record: PaymentRecord, reason: str, order_id: str | None = None) -> PaymentRecord:
+        return replace(record, outcome=Outcome.UNMATCHED, reason=reason, order_id=order_id)
 
     def _mismatch_reason(self, record: PaymentRecord, now: datetime) -> str:
         fraction = fraction_micros(record.amount_micros or 0, self._rules.suffix_decimals)
@@ -169,26 +168,34 @@ class PaymentService:
         return UnmatchedReason.UNDERPAID if (record.amount_micros or 0) < nearest.amount_micros \
             else UnmatchedReason.OVERPAID
 
-    def _pay_order(self, order_id: str, record: PaymentRecord, now: datetime) -> TransferResult:
-        tx = record.transaction_id
-        payment = {"payment_tx": tx, "paid_micros": record.amount_micros, "paid_at": now}
-        # Two rounds: a payment racing the expiry job finds the order PENDING, loses, then finds it EXPIRED.
-        for _ in range(2):
+    def _pay(self, slot: PaymentSlot, record: PaymentRecord, now: datetime) -> TransferResult:
+        """First as if the order were PENDING (no read). If it moved, read it once and pay it late
+        (EXPIRED or CANCELLED inside the monitoring window) or record a duplicate (paid already).
+        A payment racing the expiry job loses to it, then pays late in the next round."""
+        order_id, tx = slot.order_id, record.transaction_id
+        changes = {"payment_tx": tx, "paid_micros": record.amount_micros, "paid_at": now}
+        status, owner_id = OrderStatus.PENDING, slot.owner_id
+        if owner_id is None:  # a slot written without its owner: the order says who holds the place
+            order = self._orders.get(order_id)
+            if order is not None:
+                status, owner_id = order.status, order.owner_id
+        for _ in range(3):
+            late = status != OrderStatus.PENDING
+            outcome = Outcome.LATE_MATCHED if late else Outcome.MATCHED
+            attempt = self._payments.record_paying_order(
+                replace(record, outcome=outcome, order_id=order_id), order_id, None if late else owner_id,
+                status, OrderStatus.PAID_LATE if late else OrderStatus.PAID, now, paid_late=late, **changes)
+            if attempt == PaymentWrite.ALREADY_RECORDED:
+                return self._replay(tx)
+            if attempt == PaymentWrite.DONE:
+                self._count("OrdersPaid")
+                self._on_paid(order_id, slot.kind)
+                return TransferResult(tx, outcome, order_id=order_id)
             order = self._orders.get(order_id)
             if order is None:
-                return TransferResult(tx, Outcome.UNMATCHED, UnmatchedReason.NO_ORDER)
-            if order.payment_tx == tx:
-                self._on_paid(order)  # a resumed delivery of this transfer: enqueue again, harmlessly
-                outcome = Outcome.LATE_MATCHED if order.paid_late else Outcome.MATCHED
-                return TransferResult(tx, outcome, order_id=order_id)
+                return self._store(self._unmatched(record, UnmatchedReason.NO_ORDER))
             if order.status not in PAYABLE:
-                return TransferResult(tx, Outcome.DUPLICATE, "order already paid by another transfer", order_id)
-            target = OrderStatus.PAID if order.status == OrderStatus.PENDING else OrderStatus.PAID_LATE
-            paid = self._orders.transition(order, frozenset({order.status}), target, now,
-                                           paid_late=target == OrderStatus.PAID_LATE, **payment)
-            if paid is not None:
-                self._count("OrdersPaid")
-                self._on_paid(paid)
-                outcome = Outcome.MATCHED if target == OrderStatus.PAID else Outcome.LATE_MATCHED
-                return TransferResult(tx, outcome, order_id=order_id)
-        return TransferResult(tx, Outcome.DUPLICATE, "order already paid by another transfer", order_id)
+                return self._store(replace(record, outcome=Outcome.DUPLICATE, order_id=order_id,
+                                           reason="order already paid by another transfer"))
+            status, owner_id = order.status, order.owner_id
+        raise RuntimeError(f"order {order_id} kept changing while transfer {tx} tried to pay it")

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from datetime import datetime
 from typing import Any, Protocol, Sequence
 
-from chalicelib.domain.orders import Order, OrderStatus
+from chalicelib.domain.orders import Order, OrderKind, OrderStatus
 
 
 class Clock(Protocol):
@@ -32,6 +33,8 @@ class PaymentSlot:
     suffix_micros: int
     order_id: str
     held_until: datetime
+    owner_id: str | None = None       # lets a payment free the owner's open-order place without a read
+    kind: OrderKind | None = None     # lets a payment route the paid order without a read
 
 
 class SlotTaken(Exception):
@@ -44,6 +47,11 @@ class OpenOrderLimitReached(Exception):
 
 class OrderRepository(Protocol):
     def get(self, order_id: str) -> Order | None: ...
+
+    def claim_for_delivery(self, order_id: str, ready: frozenset[OrderStatus],
+                           now: datetime) -> tuple[Order, Order] | None:
+        """Move the order from one of `ready` to DELIVERING in one conditional write; returns the order
+        before and after, or None when it is not ready (handled already, or another worker has it)."""
 
     def create_holding_slot(self, order: Order, slot: PaymentSlot, max_pending: int, now: datetime) -> None:
         """Write the order, take its payment slot and count it against the owner's open orders,
@@ -90,14 +98,26 @@ class PaymentRecord:
     raw: dict = field(default_factory=dict)
 
 
+class PaymentWrite(Enum):
+    DONE = "DONE"
+    ALREADY_RECORDED = "ALREADY_RECORDED"   # this transaction id has a final outcome already
+    ORDER_MOVED = "ORDER_MOVED"             # the order is no longer in the expected status
+
+
 class PaymentRepository(Protocol):
-    def insert(self, record: PaymentRecord) -> bool:
-        """Store a transfer the first time its transaction id is seen; False if it already was."""
+    """A transfer is written once with its outcome. The only outcome that may be replaced is
+    PENDING_CONFIRMATION, by the confirmed delivery of the same transaction."""
+
+    def record(self, record: PaymentRecord) -> bool:
+        """False if the transaction id already has an outcome that may not be replaced."""
+
+    def record_paying_order(self, record: PaymentRecord, order_id: str, owner_id: str | None,
+                            expected: OrderStatus, target: OrderStatus, now: datetime,
+                            **changes: Any) -> PaymentWrite:
+        """In one transaction: record the transfer, move the order from `expected` to `target`, and, with
+        an `owner_id`, free one of the owner's open-order places."""
 
     def get(self, transaction_id: str) -> PaymentRecord | None: ...
-
-    def settle(self, transaction_id: str, expected_outcomes: frozenset[str], outcome: str,
-               reason: str | None, order_id: str | None, confirmed: bool) -> bool: ...
 
 
 class SettingsRepository(Protocol):

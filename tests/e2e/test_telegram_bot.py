@@ -141,11 +141,10 @@ def test_buying_for_myself_pays_delivers_and_announces_each_step(ann, state, api
     assert order.notify_message_id == payment["params"]["message_id"]
 
     assert json.loads(pay(api, order).body)["results"][0]["outcome"] == "MATCHED"
+    api.drain("delivery", "deliver_orders")  # the worker announces the payment, then gifts
     edits = [c for c in state.calls("editMessageText") if c["params"]["message_id"] == order.notify_message_id]
-    assert "Payment received" in edits[-1]["params"]["text"]
-    assert "Payment received" in state.calls("sendMessage")[-1]["params"]["text"]
-
-    api.drain("delivery", "deliver_orders")
+    assert "delivering" in edits[-2]["params"]["text"]
+    assert "Payment received" in state.calls("sendMessage")[-2]["params"]["text"]
     assert container.orders.get(order.order_id).status == OrderStatus.DELIVERED
     assert "Done: 3 months" in state.calls("sendMessage")[-1]["params"]["text"]
     assert "Done: 3 months" in state.calls("editMessageText")[-1]["params"]["text"]

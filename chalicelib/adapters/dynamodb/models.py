@@ -108,6 +108,8 @@ class PaymentSlotItem(Model):
     amount_micros = NumberAttribute()
     base_micros = NumberAttribute()
     order_id = UnicodeAttribute()
+    owner_id = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
     held_until = NumberAttribute()                     # epoch seconds
     expires_at = NumberAttribute()                     # TTL, a day after held_until
 

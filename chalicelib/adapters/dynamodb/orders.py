@@ -10,7 +10,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.models import AccountItem, OrderItem, PaymentSlotItem, connection
-from chalicelib.domain.orders import OPEN_STATUSES, Order, OrderStatus, can_transition
+from chalicelib.domain.orders import OPEN_STATUSES, Order, OrderKind, OrderStatus, can_transition
 from chalicelib.domain.ports import OpenOrderLimitReached, Page, PaymentSlot, SlotTaken
 
 SLOT_TTL_GRACE = timedelta(days=1)
@@ -56,7 +56,25 @@ def _open_index_values(status: OrderStatus, expires_at: datetime | None, now: da
 def _slot_from_item(address: str, item: PaymentSlotItem) -> PaymentSlot:
     return PaymentSlot(address=address, amount_micros=int(item.amount_micros), base_micros=int(item.base_micros),
                        suffix_micros=int(item.amount_micros - item.base_micros), order_id=item.order_id,
-                       held_until=datetime.fromtimestamp(item.held_until, tz=timezone.utc))
+                       held_until=datetime.fromtimestamp(item.held_until, tz=timezone.utc),
+                       owner_id=item.owner_id, kind=OrderKind(item.kind) if item.kind else None)
+
+
+def transition_update(expected: frozenset[OrderStatus], target: OrderStatus, now: datetime,
+                      changes: dict[str, Any]) -> tuple[list, Any]:
+    """The update actions and condition of one state-machine step, kept in step with the work index."""
+    illegal = [status for status in expected if not can_transition(status, target)]
+    if illegal:
+        raise ValueError(f"{illegal} -> {target} is not an order transition")
+    actions = [OrderItem.status.set(target.value), OrderItem.status_changed_at.set(now)]
+    if target in OPEN_STATUSES and target != OrderStatus.PENDING:
+        actions += [OrderItem.open_status.set(target.value), OrderItem.due_at.set(now)]
+    elif target not in OPEN_STATUSES:
+        actions += [OrderItem.open_status.remove(), OrderItem.due_at.remove()]
+    for name, value in changes.items():
+        attribute = getattr(OrderItem, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    return actions, OrderItem.status.is_in(*(status.value for status in expected))
 
 
 def slot_id(address: str, amount_micros: int) -> str:
@@ -86,6 +104,7 @@ class DynamoOrderRepository:
             slot_group=f"{slot.address}#{slot.base_micros}",
             fraction_key=f"{slot.address}#{slot.amount_micros % 1_000_000}",
             amount_micros=slot.amount_micros, base_micros=slot.base_micros, order_id=slot.order_id,
+            owner_id=slot.owner_id, kind=slot.kind.value if slot.kind else None,
             held_until=_epoch(slot.held_until), expires_at=_epoch(slot.held_until + SLOT_TTL_GRACE))
         account = AccountItem(order.owner_id)
         try:
@@ -104,20 +123,23 @@ class DynamoOrderRepository:
                 raise SlotTaken() from None
             raise
 
+    def claim_for_delivery(self, order_id: str, ready: frozenset[OrderStatus],
+                           now: datetime) -> tuple[Order, Order] | None:
+        actions, condition = transition_update(ready, OrderStatus.DELIVERING, now, {})
+        try:
+            response = OrderItem._get_connection().update_item(
+                order_id, actions=actions, condition=condition & OrderItem.order_id.exists(),
+                return_values="ALL_OLD")
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        before = order_from_item(OrderItem.from_raw_data(response["Attributes"]))
+        return before, before.model_copy(update={"status": OrderStatus.DELIVERING, "status_changed_at": now})
+
     def transition(self, order: Order, expected: frozenset[OrderStatus], target: OrderStatus,
                    now: datetime, **changes: Any) -> Order | None:
-        illegal = [status for status in expected if not can_transition(status, target)]
-        if illegal:
-            raise ValueError(f"{illegal} -> {target} is not an order transition")
-        actions = [OrderItem.status.set(target.value), OrderItem.status_changed_at.set(now)]
-        if target in OPEN_STATUSES and target != OrderStatus.PENDING:
-            actions += [OrderItem.open_status.set(target.value), OrderItem.due_at.set(now)]
-        elif target not in OPEN_STATUSES:
-            actions += [OrderItem.open_status.remove(), OrderItem.due_at.remove()]
-        for name, value in changes.items():
-            attribute = getattr(OrderItem, name)
-            actions.append(attribute.remove() if value is None else attribute.set(value))
-        condition = OrderItem.status.is_in(*(status.value for status in expected))
+        actions, condition = transition_update(expected, target, now, changes)
         item = OrderItem(order.order_id)
         if OrderStatus.PENDING in expected and target != OrderStatus.PENDING:
             return self._leave_pending(order, item, actions, condition, target, now, changes)

@@ -1,14 +1,22 @@
-"""Received transfers, stored once per transaction id whatever their outcome."""
+"""Received transfers, stored once per transaction id whatever their outcome. A transfer that pays an
+order is recorded in the same transaction as the order's status change."""
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from datetime import datetime
+from typing import Any
 
-from chalicelib.adapters.dynamodb.models import PaymentItem
-from chalicelib.domain.ports import PaymentRecord
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.adapters.dynamodb.models import AccountItem, OrderItem, PaymentItem, connection
+from chalicelib.adapters.dynamodb.orders import transition_update
+from chalicelib.domain.orders import OrderStatus
+from chalicelib.domain.ports import PaymentRecord, PaymentWrite
 
 # Outcomes an operator has to look at; the review index holds only these.
 NEEDS_REVIEW = frozenset({"UNMATCHED", "DUPLICATE", "REJECTED_TOKEN", "REJECTED_ADDRESS"})
 OPEN_REVIEW = "OPEN"
+REPLACEABLE = "PENDING_CONFIRMATION"
 
 
 def _record_from_item(item: PaymentItem) -> PaymentRecord:
@@ -21,40 +29,55 @@ def _record_from_item(item: PaymentItem) -> PaymentRecord:
                          order_id=item.order_id, raw=item.raw or {})
 
 
+def _item_for(record: PaymentRecord) -> PaymentItem:
+    return PaymentItem(transaction_id=record.transaction_id, received_at=record.received_at,
+                       from_address=record.from_address, to_address=record.to_address,
+                       token_contract=record.token_contract, token_symbol=record.token_symbol or None,
+                       amount_micros=record.amount_micros, block_timestamp_ms=record.block_timestamp_ms,
+                       confirmed=record.confirmed, outcome=record.outcome, reason=record.reason,
+                       order_id=record.order_id, raw=record.raw,
+                       review_state=OPEN_REVIEW if record.outcome in NEEDS_REVIEW else None)
+
+
+def _write_condition(record: PaymentRecord) -> Any:
+    new = PaymentItem.transaction_id.does_not_exist()
+    if record.outcome == REPLACEABLE:
+        return new
+    return new | (PaymentItem.outcome == REPLACEABLE)
+
+
 class DynamoPaymentRepository:
-    def insert(self, record: PaymentRecord) -> bool:
-        item = PaymentItem(transaction_id=record.transaction_id, received_at=record.received_at,
-                           from_address=record.from_address, to_address=record.to_address,
-                           token_contract=record.token_contract, token_symbol=record.token_symbol or None,
-                           amount_micros=record.amount_micros, block_timestamp_ms=record.block_timestamp_ms,
-                           confirmed=record.confirmed, outcome=record.outcome, reason=record.reason,
-                           order_id=record.order_id, raw=record.raw,
-                           review_state=OPEN_REVIEW if record.outcome in NEEDS_REVIEW else None)
+    def record(self, record: PaymentRecord) -> bool:
         try:
-            item.save(condition=PaymentItem.transaction_id.does_not_exist())
+            _item_for(record).save(condition=_write_condition(record))
         except PutError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return False
             raise
         return True
 
+    def record_paying_order(self, record: PaymentRecord, order_id: str, owner_id: str | None,
+                            expected: OrderStatus, target: OrderStatus, now: datetime,
+                            **changes: Any) -> PaymentWrite:
+        actions, condition = transition_update(frozenset({expected}), target, now, changes)
+        try:
+            with TransactWrite(connection=connection()) as transaction:
+                transaction.save(_item_for(record), condition=_write_condition(record))
+                transaction.update(OrderItem(order_id), actions=actions, condition=condition)
+                if owner_id is not None:
+                    transaction.update(AccountItem(owner_id), actions=[AccountItem.pending_orders.add(-1)],
+                                       condition=AccountItem.pending_orders > 0)
+        except TransactWriteError as error:
+            reasons = [reason.code if reason else None for reason in error.cancellation_reasons]
+            if reasons[:1] == ["ConditionalCheckFailed"]:
+                return PaymentWrite.ALREADY_RECORDED
+            if reasons[1:2] == ["ConditionalCheckFailed"]:
+                return PaymentWrite.ORDER_MOVED
+            raise
+        return PaymentWrite.DONE
+
     def get(self, transaction_id: str) -> PaymentRecord | None:
         try:
             return _record_from_item(PaymentItem.get(transaction_id, consistent_read=True))
         except DoesNotExist:
             return None
-
-    def settle(self, transaction_id: str, expected_outcomes: frozenset[str], outcome: str,
-               reason: str | None, order_id: str | None, confirmed: bool) -> bool:
-        actions = [PaymentItem.outcome.set(outcome), PaymentItem.confirmed.set(confirmed)]
-        for attribute, value in ((PaymentItem.reason, reason), (PaymentItem.order_id, order_id),
-                                 (PaymentItem.review_state, OPEN_REVIEW if outcome in NEEDS_REVIEW else None)):
-            actions.append(attribute.remove() if value is None else attribute.set(value))
-        try:
-            PaymentItem(transaction_id).update(actions=actions,
-                                               condition=PaymentItem.outcome.is_in(*expected_outcomes))
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
