@@ -88,10 +88,14 @@ MINIMUMS = {
     "payment": (2, 3, "1 GetItem of the (address, amount) slot to learn the order, then 1 TransactWriteItems of "
                       "3 items: the payment record put-if-absent (exactly once per transaction id), the order "
                       "PENDING -> PAID and the owner's open-order counter -1"),
-    "delivery": (2, 2, "2 conditional UpdateItems: claim PAID -> DELIVERING before the gift (its ALL_NEW answer is "
-                       "the order, so no read is needed) and DELIVERING -> DELIVERED after it; at-most-once needs both"),
-    "expiry": (2, 2, "1 Query page of the sparse open-due index (shared by up to 100 due orders) and 1 "
-                     "TransactWriteItems of 2 items: the order PENDING -> EXPIRED and the owner's counter -1"),
+    "delivery": (6, 4, "2 conditional UpdateItems: claim PAID -> DELIVERING before the gift (its old image is the "
+                       "order, so no read is needed) and DELIVERING -> DELIVERED after it; at-most-once needs both. "
+                       "Plus, for each of the 2 messages (paid, delivered), the 2 calls the bot issue requires: "
+                       "the recipient's blocked flag (never message a user who blocked the bot) and a token from "
+                       "the shared send bucket (about 25 messages per second across all Lambdas)"),
+    "expiry": (4, 3, "1 Query page of the sparse open-due index (shared by up to 100 due orders) and 1 "
+                     "TransactWriteItems of 2 items: the order PENDING -> EXPIRED and the owner's counter -1; "
+                     "plus the buyer's notification: the blocked flag and a send-bucket token"),
 }
 
 # Calls that only serve a Telegram notification: the buyer's profile (blocked? language), the shared
@@ -156,8 +160,8 @@ def _savings(measured: dict[str, tuple[DynamoCounter, list[tuple[str, str]]]]) -
     if extra:
         delivery_notes.append(f"{len(extra)} calls ({', '.join(f'{o} {t}' for o, t in extra)}) serve the "
                               "notifications: per message a profile read (is the user blocked?) and a token from "
-                              "the shared send bucket; the blocked check could rely on Telegram's 403 (which "
-                              "already marks the user) and a single-message send need not take a bulk token")
+                              "the shared send bucket, both required by the bot issue; a per-invocation profile "
+                              "cache would save one read when both messages go to the same user")
     if delivery_notes:
         notes.append("- **delivery** (`chalicelib/domain/delivery.py`, `chalicelib/adapters/notifier.py`): "
                      + "; ".join(delivery_notes) + ".")
@@ -166,8 +170,7 @@ def _savings(measured: dict[str, tuple[DynamoCounter, list[tuple[str, str]]]]) -
     if extra:
         notes.append(f"- **expiry**: the state change is at its minimum; {len(extra)} calls per expired order "
                      f"({', '.join(f'{o} {t}' for o, t in extra)}) are the buyer's notification (profile read, "
-                     "send-bucket token). For a bulk job the bucket is the point; the profile read could be "
-                     "replaced by Telegram's 403.")
+                     "send-bucket token), counted in the minimum: for a bulk job the bucket is the point.")
     create = measured["create"][0]
     if create.total_calls <= MINIMUMS["create"][0] and not notes:
         notes.append("- every operation is at its minimum.")
@@ -240,7 +243,7 @@ def per_operation(emulator: Emulator) -> str:
         md_table(["operation", "measured", "calls, in order", "minimum, and why", "ratio (calls / items)",
                   "target", "other I/O"], rows),
         "",
-        "Where the calls above the minimum go, and what could be saved (not changed here: the savings are in "
+        "Notes on the measured calls and what could still be saved (the savings would be in "
         "shared domain and wiring code):",
         "",
         *_savings(measured),
