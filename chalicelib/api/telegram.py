@@ -19,6 +19,7 @@ def handle_update(update: object) -> str:
     from chalicelib.container import get_container
 
     if isinstance(update, dict) and isinstance(update.get("update_id"), int):
+        logger.set_correlation_id(f"update-{update['update_id']}")
         logger.append_keys(update_id=update["update_id"])
     try:
         outcome = get_container().bot.handle_update(update)

@@ -43,7 +43,8 @@ def _deliver(body: dict) -> None:
 
     order_id = body["order_id"]
     logger.append_keys(order_id=order_id)
-    get_container().delivery.deliver(order_id)
+    order = get_container().delivery.deliver(order_id)
+    logger.info("delivery message handled", extra={"status": order.status.value if order else "nothing to claim"})
 
 
 @workers.on_sqs_message(queue=DELIVERY_QUEUE, batch_size=10, name="deliver_orders")

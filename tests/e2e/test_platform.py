@@ -69,3 +69,20 @@ def test_no_secret_reaches_a_log_line(api, container, log_lines, caplog):
     assert "incoming" in output
     for secret in [*secrets, "hidden-value-9", "dXNlcjpwYXNz", BOT_TOKEN.split(":")[1]]:
         assert secret not in output, secret
+
+
+def test_each_telegram_update_and_sqs_message_is_its_own_correlation_id(api, log_lines):
+    update = {"update_id": 777, "message": {"message_id": 1, "date": 1, "text": "/help",
+                                            "chat": {"id": 5, "type": "private"},
+                                            "from": {"id": 5, "is_bot": False, "first_name": "Ann"}}}
+    response = api.client.http.post("/telegram/webhook", body=json.dumps(update), headers={
+        "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TEST_ENV["TELEGRAM_WEBHOOK_SECRET"]})
+    assert response.status_code == 200
+    order = json.loads(api.create_order().body)
+    api.pay(order)
+    api.drain("delivery", "deliver_orders")
+    lines = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    handled = next(line for line in lines if line["message"] == "telegram update handled")
+    assert handled["correlation_id"] == "update-777"
+    worker_lines = [line for line in lines if line.get("invocation") == "sqs" and line.get("order_id")]
+    assert worker_lines and all(line["correlation_id"] not in ("update-777", None) for line in worker_lines)
