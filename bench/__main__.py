@@ -53,7 +53,7 @@ def failure_section(name: str, error: BaseException) -> str:
     frames = traceback.extract_tb(error.__traceback__)[-6:]
     lines = [f"  {frame.filename}:{frame.lineno} in {frame.name}" for frame in frames]
     summary = "".join(traceback.format_exception_only(type(error), error)).strip()
-    return "\n".join([f"**This benchmark failed**; the other sections ran. Last frames:", "", "```",
+    return "\n".join(["**This benchmark failed**; the other sections ran. Last frames:", "", "```",
                       *lines, summary, "```"])
 
 

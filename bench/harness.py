@@ -224,21 +224,12 @@ class Stack:
 
     def drain(self, queue: str, handler: str) -> int:
         """Deliver every waiting message of a logical queue to its SQS handler (distinct message ids)."""
-        sqs = self.emulator.client("sqs")
+        from devstack.workers import drain_queue
+
         url = self.queue_urls[f"{self.prefix}-{queue}"]
-        handled = 0
-        while True:
-            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-            if not messages:
-                return handled
-            result = self.client.lambda_.invoke(handler, sqs_event(messages)).payload
-            failed = {failure["itemIdentifier"] for failure in (result or {}).get("batchItemFailures", [])}
-            for message in messages:
-                if message["MessageId"] not in failed:
-                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-            handled += len(messages)
-            if failed:
-                return handled
+        arn = f"arn:aws:sqs:{REGION}:123456789012:{self.prefix}-{queue}"
+        return drain_queue(self.emulator.client("sqs"), url, arn,
+                           lambda event: self.client.lambda_.invoke(handler, event).payload)
 
     def purge(self, queue: str) -> None:
         self.emulator.client("sqs").purge_queue(QueueUrl=self.queue_urls[f"{self.prefix}-{queue}"])
@@ -249,14 +240,6 @@ class Stack:
                                                      detail={}, resources=[], region=REGION)
         event["id"] = str(uuid.uuid4())
         return self.client.lambda_.invoke(handler, event).payload
-
-
-def sqs_event(messages: Sequence[dict]) -> dict:
-    return {"Records": [{"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
-                         "body": message["Body"], "attributes": {"ApproximateReceiveCount": "1"},
-                         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-                         "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:queue",
-                         "awsRegion": REGION} for message in messages]}
 
 
 @contextlib.contextmanager

@@ -122,3 +122,22 @@ class SqsWorker(threading.Thread):
         if self.on_batch:
             self.on_batch(outcome)
         return outcome
+
+
+def drain_queue(sqs: Any, queue_url: str, queue_arn: str, invoke: Callable[[dict], Any]) -> int:
+    """Hand every waiting message to `invoke(event)` now, ten at a time, deleting only the records the
+    handler did not report failed; stops after the first batch with a failure (it would come back).
+    Tests and benchmarks use it to run a queue's handler on demand."""
+    handled = 0
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                                       AttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            return handled
+        failed = failed_ids(invoke(sqs_event(messages, queue_arn)), [m["MessageId"] for m in messages])
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        handled += len(messages)
+        if failed:
+            return handled

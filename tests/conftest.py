@@ -22,6 +22,7 @@ from tests.support import (  # noqa: E402
     PAYMENT_SECRET, TEST_ENV, FakeClock, build_transfer, init_data_for, sign)
 
 PREFIX = TEST_ENV["RESOURCE_PREFIX"]
+QUEUE_ARN = f"arn:aws:sqs:us-east-1:123456789012:{PREFIX}-queue"
 
 
 @pytest.fixture
@@ -125,31 +126,18 @@ class Api:
 
     def drain(self, queue: str, handler: str) -> int:
         """Deliver every message waiting on a queue to its SQS handler, with distinct message ids."""
-        sqs = self.aws["sqs"]
+        from devstack.workers import drain_queue
+
         url = self.aws["queues"][f"{PREFIX}-{queue}"]
-        handled = 0
-        while True:
-            received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-            messages = received.get("Messages", [])
-            if not messages:
-                return handled
-            event = sqs_event(messages)
-            result = self.client.lambda_.invoke(handler, event).payload
-            failed = {failure["itemIdentifier"] for failure in (result or {}).get("batchItemFailures", [])}
-            for message in messages:
-                if message["MessageId"] not in failed:
-                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-            handled += len(messages)
-            if failed:
-                return handled
+        return drain_queue(self.aws["sqs"], url, QUEUE_ARN,
+                           lambda event: self.client.lambda_.invoke(handler, event).payload)
 
 
 def sqs_event(messages: list[dict]) -> dict:
-    return {"Records": [{"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
-                         "body": message["Body"], "attributes": {"ApproximateReceiveCount": "1"},
-                         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-                         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:queue",
-                         "awsRegion": "us-east-1"} for message in messages]}
+    """A Lambda SQS event for messages as ReceiveMessage returns them (tests build their own ids)."""
+    from devstack.lambdas import sqs_event as lambda_sqs_event
+
+    return lambda_sqs_event(messages, QUEUE_ARN)
 
 
 @pytest.fixture
