@@ -17,7 +17,6 @@ import io
 import json
 import logging
 import os
-import socket
 import statistics
 import time
 import uuid
@@ -26,6 +25,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from devstack.localenv import free_ports
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -59,12 +60,6 @@ _PROCESS_ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", 
                 "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "POWERTOOLS_TRACE_DISABLED": "true"}
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def prepare_process_env() -> None:
     os.environ.update(_PROCESS_ENV)
     os.environ.pop("AWS_PROFILE", None)
@@ -75,7 +70,7 @@ class Emulator:
     """moto's ThreadedMotoServer on 127.0.0.1 and a free port, in this process."""
 
     def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
+        self.port = port or free_ports(1)[0]
         self.url = f"http://127.0.0.1:{self.port}"
         self._server: Any = None
         self._clients: dict[str, Any] = {}

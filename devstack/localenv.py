@@ -126,3 +126,17 @@ def apply_local_environment(ports: Ports) -> dict[str, str]:
     os.environ.update(environment)
     os.environ.update(ports.as_environment())
     return environment
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct ports nobody listens on right now (held open together so they differ)."""
+    probes = []
+    try:
+        for _ in range(count):
+            probe = socket.socket()
+            probe.bind((HOST, 0))
+            probes.append(probe)
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()

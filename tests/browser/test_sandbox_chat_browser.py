@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
 
 import pytest
 
+from tests.local_stack import PROJECT_DIR, START_TIMEOUT, LocalStack
+
 pytestmark = pytest.mark.browser
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 SCREENSHOT = PROJECT_DIR / "docs" / "sandbox-chat.png"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-START_TIMEOUT = 60.0
 
 
 def ensure_chromium() -> str:
@@ -42,19 +36,6 @@ def ensure_chromium() -> str:
     return CHROMIUM
 
 
-def free_ports(count: int) -> list[int]:
-    probes = []
-    try:
-        for _ in range(count):
-            probe = socket.socket()
-            probe.bind(("127.0.0.1", 0))
-            probes.append(probe)
-        return [probe.getsockname()[1] for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
-
-
 @pytest.fixture(scope="module")
 def browser():
     executable = ensure_chromium()
@@ -70,41 +51,20 @@ def browser():
 
 @pytest.fixture
 def stack():
-    aws, api, sandbox = free_ports(3)
-    environment = {**os.environ, "TGSHOP_AWS_PORT": str(aws), "TGSHOP_API_PORT": str(api),
-                   "TGSHOP_SANDBOX_PORT": str(sandbox), "PYTHONUNBUFFERED": "1"}
-    environment.pop("TGSHOP_SANDBOX", None)
-    output = tempfile.TemporaryFile(mode="w+")
-    process = subprocess.Popen([sys.executable, "-m", "devstack", "run"], cwd=PROJECT_DIR, env=environment,
-                               stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    started = LocalStack()
+    started.wait_until(lambda: started.healthy() and _answers(started.sandbox + "/"), START_TIMEOUT,
+                       "the API and the sandbox")
+    yield {"sandbox": started.sandbox, "log": started.log_tail}
+    started.stop()
 
-    def log_tail() -> str:
-        output.seek(0)
-        return output.read()[-6000:]
 
+def _answers(url: str) -> bool:
     import httpx
 
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"the stack exited with {process.returncode}:\n{log_tail()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{api}/health", timeout=2).status_code == 200 and \
-                    httpx.get(f"http://127.0.0.1:{sandbox}/", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"the stack did not start within {START_TIMEOUT:.0f} s:\n{log_tail()}")
-        time.sleep(0.3)
-    yield {"sandbox": f"http://127.0.0.1:{sandbox}", "log": log_tail}
-    process.send_signal(signal.SIGINT)
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    output.close()
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def test_buying_premium_by_clicking_through_the_sandbox_chat(browser, stack):

@@ -3,7 +3,6 @@ threaded server on a free port, DynamoDB requests applied one at a time as Dynam
 atomically): exactly `max_uses` succeed, and the counters agree."""
 from __future__ import annotations
 
-import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -12,17 +11,12 @@ import pytest
 
 from chalicelib.domain.codes import CodeState, RedeemCode
 from chalicelib.domain.errors import DomainError
+from devstack.localenv import free_ports
 from tests.support import TEST_ENV, FakeClock
 
 PREFIX = "tgshop-race"
 THREADS = 50
 MAX_USES = 10
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -39,7 +33,7 @@ def emulated():
     from devstack.telegram_sandbox import create_sandbox_app
 
     previous = getattr(models, "_binding", None)
-    port = free_port()
+    port = free_ports(1)[0]
     server = AtomicMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{port}"

@@ -4,92 +4,29 @@ stops every process the stack started."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
+from tests.local_stack import PROJECT_DIR, START_TIMEOUT, LocalStack, group_alive
+
 pytestmark = pytest.mark.smoke
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 LOCAL_BOT_TOKEN = "123456:LOCAL-TOKEN"
 LOCAL_PAYMENT_SECRET = "local-payment-secret"
 USDT_CONTRACT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
-START_TIMEOUT = 60.0
 STOP_TIMEOUT = 8.0
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = []
-    try:
-        for _ in range(count):
-            probe = socket.socket()
-            probe.bind(("127.0.0.1", 0))
-            sockets.append(probe)
-        return [probe.getsockname()[1] for probe in sockets]
-    finally:
-        for probe in sockets:
-            probe.close()
-
-
-def group_alive(group_id: int) -> bool:
-    try:
-        os.killpg(group_id, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class Stack:
-    def __init__(self) -> None:
-        aws, api, sandbox = free_ports(3)
-        self.env = {**os.environ, "TGSHOP_AWS_PORT": str(aws), "TGSHOP_API_PORT": str(api),
-                    "TGSHOP_SANDBOX_PORT": str(sandbox), "PYTHONUNBUFFERED": "1"}
-        self.api = f"http://127.0.0.1:{api}"
-        self.sandbox = f"http://127.0.0.1:{sandbox}"
-        self.output = tempfile.TemporaryFile(mode="w+")
-        # Its own session: the stack's process group can be checked for leftovers after Ctrl-C.
-        self.process = subprocess.Popen([sys.executable, "-m", "devstack", "run"], cwd=PROJECT_DIR, env=self.env,
-                                        stdout=self.output, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def log_tail(self, characters: int = 6000) -> str:
-        self.output.seek(0)
-        return self.output.read()[-characters:]
-
-    def kill(self) -> None:
-        if group_alive(self.process.pid):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        self.output.close()
 
 
 @pytest.fixture
 def stack():
-    started = Stack()
+    started = LocalStack()
     yield started
-    started.kill()
-
-
-def wait_until(predicate, timeout: float, what: str, stack: Stack):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if stack.process.poll() is not None:
-            pytest.fail(f"the stack exited with {stack.process.returncode} while waiting for {what}:\n"
-                        f"{stack.log_tail()}")
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}:\n{stack.log_tail()}")
+    started.stop()
 
 
 def test_local_stack_serves_the_premium_flow_and_stops_on_ctrl_c(stack):
@@ -99,16 +36,9 @@ def test_local_stack_serves_the_premium_flow_and_stops_on_ctrl_c(stack):
 
     http = httpx.Client(timeout=10.0)
 
-    def health():
-        try:
-            response = http.get(f"{stack.api}/health")
-        except httpx.TransportError:
-            return None
-        return response if response.status_code == 200 else None
-
     # Given the stack, started the way `make run` starts it, answering within the time the issue allows
     began = time.monotonic()
-    answer = wait_until(health, START_TIMEOUT, "/health", stack)
+    answer = stack.wait_until(stack.healthy, START_TIMEOUT, "/health")
     assert answer.json()["checks"]["dynamodb"] == "ok"
     assert time.monotonic() - began < START_TIMEOUT
     assert http.get(f"{stack.sandbox}/").status_code == 200
@@ -137,7 +67,7 @@ def test_local_stack_serves_the_premium_flow_and_stops_on_ctrl_c(stack):
         view = http.get(f"{stack.api}/orders/{order['order_id']}", headers={"X-Telegram-Init-Data": init_data})
         return view.json() if view.json().get("status") == "DELIVERED" else None
 
-    wait_until(delivered, 20.0, "the order to be DELIVERED", stack)
+    stack.wait_until(delivered, 20.0, "the order to be DELIVERED")
     gifts = http.get(f"{stack.sandbox}/_sandbox/calls", params={"method": "giftPremiumSubscription"}).json()
     assert len(gifts) == 1
     assert gifts[0]["params"]["user_id"] == 2002
