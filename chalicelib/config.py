@@ -6,7 +6,6 @@ Deployed stages keep secrets out of the repo: each of SSM_SETTINGS `X` may inste
 from __future__ import annotations
 
 import os
-from decimal import Decimal
 from functools import lru_cache
 from typing import Mapping
 
@@ -93,10 +92,6 @@ class Settings(BaseModel):
         if not is_valid_tron_address(value):
             raise ValueError(f"{value!r} is not a valid TRON base58check address")
         return value
-
-    @property
-    def amount_suffix_step(self) -> Decimal:
-        return Decimal(1).scaleb(-self.amount_suffix_decimals)
 
     def secret_values(self) -> list[str]:
         """Every secret, for the log masking filter."""

@@ -309,38 +309,21 @@ class AuditItem(Model):
     details = JSONAttribute(null=True)
 
 
-ALL_MODELS: list[type[Model]] = [OrderItem, PaymentSlotItem, PaymentItem, SettingItem, AccountItem, GuardItem,
-                                 ConversationItem, DistributorItem, CodeItem, RedemptionItem,
-                                 DistributorStatItem, AuditItem]
+ALL_MODELS: tuple[type[Model], ...] = (
+    OrderItem, PaymentSlotItem, PaymentItem, SettingItem, AccountItem, GuardItem, ConversationItem,
+    DistributorItem, CodeItem, RedemptionItem, DistributorStatItem, AuditItem)
 _TABLE_SUFFIX = {model: model.Meta.table_name for model in ALL_MODELS}
 _connection: Connection | None = None
-_binding: tuple[str, str, str | None] | None = None
-
-
-def register_model(model: type[Model]) -> type[Model]:
-    """Other modules' models join the same binding (their Meta.table_name is the suffix). A model
-    registered after `bind` (its module imported lazily) is bound at once."""
-    if model not in _TABLE_SUFFIX:
-        ALL_MODELS.append(model)
-        _TABLE_SUFFIX[model] = model.Meta.table_name
-        if _binding is not None:
-            _bind_one(model, *_binding)
-    return model
-
-
-def _bind_one(model: type[Model], prefix: str, region: str, endpoint_url: str | None) -> None:
-    model.Meta.table_name = f"{prefix}-{_TABLE_SUFFIX[model]}"
-    model.Meta.region = region
-    model.Meta.host = endpoint_url
-    model._connection = None
 
 
 def bind(prefix: str, region: str, endpoint_url: str | None) -> None:
     """Point every model at `<prefix>-<suffix>` on the given endpoint."""
-    global _connection, _binding
-    _binding = (prefix, region, endpoint_url)
+    global _connection
     for model in ALL_MODELS:
-        _bind_one(model, prefix, region, endpoint_url)
+        model.Meta.table_name = f"{prefix}-{_TABLE_SUFFIX[model]}"
+        model.Meta.region = region
+        model.Meta.host = endpoint_url
+        model._connection = None
     _connection = None
 
 
