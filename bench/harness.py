@@ -153,7 +153,7 @@ class Stack:
         from chalicelib.config import load_settings
         from chalicelib.container import Container, set_container
         from devstack.infra import create_resources, seed_defaults
-        from devstack.telegram_sandbox import create_sandbox_app
+        from devstack.sandbox import create_sandbox_app
 
         self.queue_urls = create_resources(self.emulator.client("dynamodb"), self.emulator.client("sqs"),
                                            self.prefix, REGION)

@@ -126,7 +126,7 @@ class LocalStack:
             set_container(container)  # the in-process workers and schedules use the same container
 
     def _start_sandbox(self) -> None:
-        from devstack.telegram_sandbox import serve_sandbox
+        from devstack.sandbox import serve_sandbox
 
         try:
             self.sandbox = serve_sandbox(

@@ -43,7 +43,7 @@ def aws():
 
 @pytest.fixture
 def sandbox():
-    from devstack.telegram_sandbox import create_sandbox_app
+    from devstack.sandbox import create_sandbox_app
 
     return create_sandbox_app()
 

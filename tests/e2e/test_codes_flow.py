@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from devstack.telegram_sandbox import FaultRule
+from devstack.sandbox import FaultRule
 from tests.codes_support import codes, error_of  # noqa: F401 - the fixture
 
 CODE_SHAPE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")

@@ -85,7 +85,7 @@ def test_a_crash_after_the_gift_never_gifts_again(api, container, calls, monkeyp
 
 
 def test_rate_limits_are_honoured_then_the_gift_goes_through(api, container, calls, sandbox):
-    from devstack.telegram_sandbox import FaultRule
+    from devstack.sandbox import FaultRule
 
     order = paid_order(api)
     sandbox.extensions["sandbox"].add_fault(FaultRule(method="giftPremiumSubscription", error_code=429,
@@ -97,7 +97,7 @@ def test_rate_limits_are_honoured_then_the_gift_goes_through(api, container, cal
 
 
 def test_a_permanent_error_fails_the_order_with_telegrams_description(api, container, calls, sandbox):
-    from devstack.telegram_sandbox import FaultRule
+    from devstack.sandbox import FaultRule
 
     order = paid_order(api)
     sandbox.extensions["sandbox"].add_fault(FaultRule(method="giftPremiumSubscription", error_code=400,
@@ -109,7 +109,7 @@ def test_a_permanent_error_fails_the_order_with_telegrams_description(api, conta
 
 
 def test_server_errors_that_never_clear_leave_the_order_for_review(api, container, calls, sandbox):
-    from devstack.telegram_sandbox import FaultRule
+    from devstack.sandbox import FaultRule
 
     order = paid_order(api)
     sandbox.extensions["sandbox"].add_fault(FaultRule(method="giftPremiumSubscription", error_code=500,

@@ -19,7 +19,7 @@ def forward_to_app(request: httpx.Request) -> httpx.Response:
 
 @pytest.fixture
 def sandbox(clock):
-    from devstack.telegram_sandbox import create_sandbox_app
+    from devstack.sandbox import create_sandbox_app
 
     return create_sandbox_app(clock=lambda: clock.now().timestamp(), webhook_target="http://app/telegram/webhook", webhook_secret="test-webhook-secret",
                               payment_target="http://app/webhooks/payments/trc20", payment_secret=PAYMENT_SECRET,
@@ -90,7 +90,7 @@ def test_sharing_a_user_and_the_reply_keyboard(page, container):
 
 
 def test_bot_html_is_rebuilt_from_a_whitelist():
-    from devstack.telegram_sandbox import render_html
+    from devstack.sandbox import render_html
 
     assert render_html('<b>x</b> <a href="javascript:alert(1)">y</a> <code>&lt;i&gt;</code>', "HTML") == \
         "<b>x</b> <a>y</a> <code>&lt;i&gt;</code>"

@@ -404,7 +404,7 @@ def test_a_user_who_blocks_the_bot_is_not_messaged_until_they_return(ann, state,
 
 
 def test_a_403_marks_the_user_blocked_and_a_message_unmarks(ann, state, container):
-    from devstack.telegram_sandbox import FaultRule
+    from devstack.sandbox import FaultRule
 
     state.add_fault(FaultRule(method="sendMessage", error_code=403))
     ann.say("/start")

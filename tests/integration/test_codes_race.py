@@ -30,7 +30,7 @@ def emulated():
     from chalicelib.container import Container
     from devstack.emulator import AtomicMotoServer
     from devstack.infra import create_resources, seed_defaults
-    from devstack.telegram_sandbox import create_sandbox_app
+    from devstack.sandbox import create_sandbox_app
 
     previous = getattr(models, "_binding", None)
     port = free_ports(1)[0]

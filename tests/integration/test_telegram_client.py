@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib.adapters.telegram import MAX_ATTEMPTS, TelegramClient
 from chalicelib.domain.ports import TelegramError, TelegramOutcomeUnknown, TelegramUnreachable
-from devstack.telegram_sandbox import FaultRule, create_sandbox_app
+from devstack.sandbox import FaultRule, create_sandbox_app
 
 TOKEN = "123456:CLIENT-TEST"
 

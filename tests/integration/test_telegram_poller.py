@@ -9,9 +9,9 @@ import flask
 import httpx
 import pytest
 
+from devstack.sandbox import serve_sandbox
 from devstack.telegram_admin import AdminError, command_menus, main, webhook_url
 from devstack.telegram_poller import PollerError, real_bot_from, start_poller
-from devstack.telegram_sandbox import serve_sandbox
 from werkzeug.serving import make_server
 
 TOKEN = "123456:POLLER-token"

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from devstack.telegram_sandbox import DEFAULT_STAR_BALANCE, create_sandbox_app, serve_sandbox
+from devstack.sandbox import DEFAULT_STAR_BALANCE, create_sandbox_app, serve_sandbox
 
 TOKEN = "123456:TEST-token_value"
 API = f"/bot{TOKEN}"
@@ -326,15 +326,32 @@ def test_calls_page_lists_calls_and_escapes_them(client):
     client.post(f"{API}/sendMessage", json={"chat_id": 1, "text": "<script>alert(1)</script>"})
 
     page = client.get("/calls")
+    script = client.get("/_sandbox/static/calls.js")
 
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "sendMessage" in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "<script>alert(1)</script>" not in page.text
-    assert "setInterval(refresh, 2000)" in page.text
-    assert "/_sandbox/calls" in page.text
-    assert "http://" not in page.text and "https://" not in page.text
+    assert '<script src="/_sandbox/static/calls.js"></script>' in page.text
+    assert script.status_code == 200
+    assert "setInterval(refresh, 2000)" in script.text
+    assert "/_sandbox/calls" in script.text
+    assert not any(scheme in text for text in (page.text, script.text) for scheme in ("http://", "https://"))
+
+
+def test_the_chat_page_and_its_assets_are_served(client):
+    page = client.get("/")
+
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    for asset, content_type in (("chat.css", "text/css"), ("chat.js", "text/javascript")):
+        assert f"/_sandbox/static/{asset}" in page.text
+        served = client.get(f"/_sandbox/static/{asset}")
+        assert served.status_code == 200
+        assert served.headers["content-type"].startswith(content_type)
+    assert client.get("/_sandbox/static/missing.js").json() == {"ok": False, "error_code": 404,
+                                                                 "description": "Not Found"}
 
 
 def test_serve_sandbox_answers_over_real_http():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.i18n import LANGUAGES, catalog, escape, normalize, placeholders, text
-from devstack.telegram_sandbox import parse_html_text
+from devstack.sandbox import parse_html_text
 
 ENGLISH = catalog("en")
 
