@@ -10,12 +10,12 @@ from chalicelib.api.telegram import telegram
 from chalicelib.api.workers import workers
 from chalicelib.api.admin import admin
 from chalicelib.api.distributors import distributors
-from chalicelib.api.fulfillment import fulfillment
+from chalicelib.api.consumers import consumers
 from chalicelib.api.redeem import redeem
 
 app = Chalice(app_name="tgshop")
 middleware.install(app)
 for blueprint in (health, buyers, payments, workers, telegram, alerts):
     app.register_blueprint(blueprint)
-for blueprint in (admin, distributors, redeem, fulfillment):  # redeem codes (issue 4)
+for blueprint in (admin, distributors, redeem, consumers):
     app.register_blueprint(blueprint)

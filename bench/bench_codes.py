@@ -182,7 +182,7 @@ def calls_section(stack: Stack, big: Any, big_order_id: str) -> str:
             (f"{SMALL:,} codes", small[0].distributor_id, small[1], small_order["order_id"]),
             (f"{BIG:,} codes", big[0].distributor_id, big[1], big_order_id)):
         code = first_code(order_id)
-        container.catalog.offers()   # the price read is amortised (once per 30 s per container): warm it
+        container.premium.offers()   # the price read is amortised (once per 30 s per container): warm it
         user = 810_000 + 10 * len(rows)
         redeemed, redeem_counter = _count(lambda: stack.client.http.post(
             "/redeem", body=json.dumps({"code": code}), headers=stack.buyer_headers(user)))

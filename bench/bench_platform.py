@@ -250,10 +250,10 @@ def counter_demo() -> str:
         step("1 `TransactWriteItems` of 3 puts", {"total": 1, "written": 3}, transaction)
 
         def conditional_miss() -> None:
-            from chalicelib.adapters.dynamodb.guards import DynamoGuards
+            from chalicelib.adapters.dynamodb.guards import DynamoGuardStore
             from datetime import datetime, timezone
 
-            guards = DynamoGuards()
+            guards = DynamoGuardStore()
             guards.claim("demo-claim", 3600, datetime.now(timezone.utc))
             guards.claim("demo-claim", 3600, datetime.now(timezone.utc))  # lost: the condition fails
 

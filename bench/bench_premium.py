@@ -32,7 +32,7 @@ class SendCounter:
 
     def __init__(self, stack: Stack) -> None:
         self.sent = 0
-        queue = stack.container.queue
+        queue = stack.container.sqs
         original = queue.send
 
         def send(name: str, body: dict) -> None:
@@ -255,10 +255,10 @@ def _seed_pending(stack: Stack, count: int, due: bool, owners: list[str], user_b
     """Write `count` PENDING orders straight to the table (batch writes of 25), with the index attributes
     the repository gives a PENDING order: open_status=PENDING, due_at=expires_at."""
     from chalicelib.adapters.dynamodb.models import OrderItem
-    from chalicelib.adapters.dynamodb.orders import DynamoOrderRepository
+    from chalicelib.adapters.dynamodb.orders import DynamoOrderStore
     from chalicelib.domain.orders import Order, OrderKind, OrderStatus
 
-    repository = DynamoOrderRepository()
+    repository = DynamoOrderStore()
     ids = stack.container.ids
     now = stack.clock.now()
     started = time.perf_counter()

@@ -161,7 +161,7 @@ class Stack:
         self.container = Container(load_settings(self.env), telegram_transport=httpx.WSGITransport(app=self.sandbox),
                                    clock=self.clock, sleep=self.sleep)
         set_container(self.container)
-        seed_defaults(self.container.settings_store)
+        seed_defaults(self.container)
         self._client_cm = Client(app, project_dir=str(REPO_ROOT))
         self.client = self._client_cm.__enter__()
         return self

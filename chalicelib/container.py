@@ -6,7 +6,6 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable
 
-from chalicelib.adapters.sqs import DELIVERY_QUEUE, FULFILLMENT_QUEUE
 from chalicelib.observability import configure, count, logger
 
 if TYPE_CHECKING:
@@ -55,120 +54,162 @@ class Container:
 
     @cached_property
     def orders(self):
-        from chalicelib.adapters.dynamodb.orders import DynamoOrderRepository
-
-        return DynamoOrderRepository()
+        from chalicelib.adapters.dynamodb.orders import DynamoOrderStore
+        return DynamoOrderStore()
 
     @cached_property
     def slots(self):
-        from chalicelib.adapters.dynamodb.orders import DynamoPaymentSlotRepository
-
-        return DynamoPaymentSlotRepository()
+        from chalicelib.adapters.dynamodb.orders import DynamoPaymentSlotStore
+        return DynamoPaymentSlotStore()
 
     @cached_property
     def payments(self):
-        from chalicelib.adapters.dynamodb.payments import DynamoPaymentRepository
-
-        return DynamoPaymentRepository()
+        from chalicelib.adapters.dynamodb.payments import DynamoPaymentStore
+        return DynamoPaymentStore()
 
     @cached_property
     def settings_store(self):
-        from chalicelib.adapters.dynamodb.settings import DynamoSettingsRepository
-
-        return DynamoSettingsRepository()
+        from chalicelib.adapters.dynamodb.settings import DynamoSettingsStore
+        return DynamoSettingsStore()
 
     @cached_property
     def guards(self):
-        from chalicelib.adapters.dynamodb.guards import DynamoGuards
-
-        return DynamoGuards()
-
-    @cached_property
-    def queue(self):
-        from chalicelib.adapters.sqs import SqsWorkQueue
-
-        return SqsWorkQueue(lambda: self.boto3_client("sqs"), self.settings.resource_prefix)
+        from chalicelib.adapters.dynamodb.guards import DynamoGuardStore
+        return DynamoGuardStore()
 
     @cached_property
-    def idempotency_store(self):
-        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-        return DynamoDBPersistenceLayer(table_name=f"{self.settings.resource_prefix}-idempotency",
-                                        boto3_client=self.boto3_client("dynamodb"))
-
-    @cached_property
-    def notifier(self):
-        from chalicelib.adapters.notifier import TelegramNotifier
-
-        return TelegramNotifier(self.telegram, self.guards, self.clock, self.settings.admin_chat_id,
-                                self.settings.alert_cooldown_minutes * 60, directory=self.directory,
-                                bucket=self.send_bucket, amount_places=self.settings.amount_suffix_decimals)
-
-    @cached_property
-    def directory(self):
-        from chalicelib.adapters.dynamodb.accounts import DynamoDirectory
-
-        return DynamoDirectory()
+    def users(self):
+        from chalicelib.adapters.dynamodb.accounts import DynamoUserStore
+        return DynamoUserStore()
 
     @cached_property
     def conversations(self):
         from chalicelib.adapters.dynamodb.conversations import DynamoConversationStore
-
         return DynamoConversationStore()
+
+    @cached_property
+    def distributor_store(self):
+        from chalicelib.adapters.dynamodb.distributors import DynamoDistributorStore
+        return DynamoDistributorStore()
+
+    @cached_property
+    def code_store(self):
+        from chalicelib.adapters.dynamodb.codes import DynamoCodeStore
+        return DynamoCodeStore(sleep=self._sleep)
+
+    @cached_property
+    def redemption_store(self):
+        from chalicelib.adapters.dynamodb.codes import DynamoRedemptionStore
+        return DynamoRedemptionStore(sleep=self._sleep)
+
+    @cached_property
+    def sqs(self):
+        from chalicelib.adapters.sqs import SqsQueues
+        return SqsQueues(lambda: self.boto3_client("sqs"), self.settings.resource_prefix)
+
+    @cached_property
+    def queue(self):
+        from chalicelib.adapters.sqs import SqsOrderQueue
+        return SqsOrderQueue(self.sqs, self.products.queue_of)
+
+    @cached_property
+    def idempotency_store(self):
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+        return DynamoDBPersistenceLayer(table_name=f"{self.settings.resource_prefix}-idempotency",
+                                        boto3_client=self.boto3_client("dynamodb"))
 
     @cached_property
     def send_bucket(self):
         """The bucket every Lambda's bulk notifications share (about 25 messages a second)."""
         from chalicelib.adapters.dynamodb.throttle import SharedSendBucket
-
         return SharedSendBucket(self.clock.now, self._sleep)
 
-    # ------------------------------------------------------------------ services
     @cached_property
-    def catalog(self):
-        from chalicelib.domain.catalog import Catalog
+    def messenger(self):
+        from chalicelib.adapters.notifier import TelegramMessenger
+        from chalicelib.domain.bot.views import clip, render_notice
 
-        return Catalog(self.settings_store, self.clock)
+        places = self.settings.amount_suffix_decimals
+        return TelegramMessenger(self.telegram, self.users, self.clock, lambda notice: render_notice(notice, places),
+                                 clip, bucket=self.send_bucket)
 
+    # ------------------------------------------------------------------ products and payment methods
     @cached_property
-    def ordering(self):
-        from chalicelib.domain.ordering import OrderingService, PaymentPolicy
-
-        policy = PaymentPolicy(addresses=self.settings.payment_addresses,
-                               suffix_decimals=self.settings.amount_suffix_decimals,
-                               expiry=timedelta(minutes=self.settings.order_expiry_minutes),
-                               monitoring_window=timedelta(minutes=self.settings.monitoring_window_minutes),
-                               max_pending=self.settings.max_pending_orders)
-        return OrderingService(self.orders, self.slots, self.clock, self.ids, policy, count)
+    def live_settings(self):
+        from chalicelib.domain.live_settings import LiveSettings
+        return LiveSettings(self.settings_store, self.clock)
 
     @cached_property
     def premium(self):
-        from chalicelib.domain.premium import PremiumOrders
-
-        return PremiumOrders(self.catalog, self.ordering)
+        from chalicelib.domain.products.premium import PremiumGift
+        return PremiumGift(self.live_settings)
 
     @cached_property
-    def payment_service(self):
-        from chalicelib.domain.payments import PaymentRules, PaymentService
+    def code_pack(self):
+        from chalicelib.domain.products.code_pack import CodePack
+        return CodePack(self.live_settings, self.settings.max_codes_per_order)
+
+    @cached_property
+    def products(self):
+        """Every product the shop sells, one entry each."""
+        from chalicelib.domain.products import ProductRegistry
+        from chalicelib.domain.products.redemption_gift import RedemptionGift
+        return ProductRegistry((self.premium, self.code_pack, RedemptionGift()))
+
+    @cached_property
+    def fulfilment(self):
+        """What carries each product's paid orders on, one entry each."""
+        from chalicelib.domain.products import FulfilmentRouter
+        from chalicelib.domain.products.premium import PremiumGiftFulfiller
+        from chalicelib.domain.products.redemption_gift import RedemptionGift, RedemptionGiftFulfiller
+        return FulfilmentRouter({self.premium.kind: PremiumGiftFulfiller(self.gifts),
+                                 self.code_pack.kind: self.fulfillment,
+                                 RedemptionGift.kind: RedemptionGiftFulfiller(self.gifts, self.redemptions)})
+
+    @cached_property
+    def payment_methods(self):
+        """Every way to pay, one entry each."""
+        from chalicelib.domain.payment_methods import PaymentMethodRegistry
+        from chalicelib.domain.payment_methods.trc20 import Trc20UniqueAmount, UniqueAmountPolicy
+
+        settings = self.settings
+        policy = UniqueAmountPolicy(addresses=settings.payment_addresses,
+                                    suffix_decimals=settings.amount_suffix_decimals,
+                                    expiry=timedelta(minutes=settings.order_expiry_minutes),
+                                    monitoring_window=timedelta(minutes=settings.monitoring_window_minutes),
+                                    max_pending=settings.max_pending_orders)
+        return PaymentMethodRegistry((Trc20UniqueAmount(self.orders, self.slots, policy, count),))
+
+    # ------------------------------------------------------------------ services
+    @cached_property
+    def notices(self):
+        from chalicelib.domain.notices import Notices
+        return Notices(self.users, self.messenger, self.guards, self.clock, self.settings.admin_chat_id,
+                       self.settings.alert_cooldown_minutes * 60, logger)
+
+    @cached_property
+    def ordering(self):
+        from chalicelib.domain.ordering import OrderingService
+        return OrderingService(self.orders, self.products, self.payment_methods, self.clock, self.ids, count)
+
+    @cached_property
+    def settlement(self):
+        from chalicelib.domain.settlement import Settlement
+        return Settlement(self.payments, self.orders, self.queue, count)
+
+    @cached_property
+    def trc20_transfers(self):
+        from chalicelib.domain.payment_methods.trc20_transfers import PaymentRules, Trc20Transfers
 
         rules = PaymentRules(addresses=frozenset(self.settings.payment_addresses),
                              usdt_contract=self.settings.usdt_contract,
                              suffix_decimals=self.settings.amount_suffix_decimals)
-        return PaymentService(self.payments, self.slots, self.orders, self.clock, rules,
-                              on_paid=self.enqueue_order, count=count)
+        return Trc20Transfers(self.settlement, self.slots, self.clock, rules)
 
     @cached_property
-    def delivery(self):
-        from chalicelib.domain.delivery import DeliveryService
-
-        return DeliveryService(self.orders, self.telegram, self.notifier, self.clock, count,
-                               listeners=self.delivery_listeners)
-
-    @cached_property
-    def delivery_listeners(self) -> dict:
-        from chalicelib.domain.orders import OrderKind
-
-        return {OrderKind.REDEMPTION_GIFT: self.redemptions}
+    def gifts(self):
+        from chalicelib.domain.gifting import GiftDelivery
+        return GiftDelivery(self.orders, self.telegram, self.notices, self.clock, count)
 
     @cached_property
     def upkeep(self):
@@ -176,8 +217,7 @@ class Container:
 
         policy = RepairPolicy(paid_stuck_after=timedelta(minutes=self.settings.paid_stuck_minutes),
                               delivering_stuck_after=timedelta(minutes=self.settings.delivering_stuck_minutes))
-        return UpkeepService(self.orders, self.clock, self.notifier, policy, requeue=self.enqueue_paid,
-                             count=count)
+        return UpkeepService(self.orders, self.products, self.queue, self.notices, self.clock, policy, count)
 
     @cached_property
     def bot(self):
@@ -187,62 +227,35 @@ class Container:
         from chalicelib.domain.bot.shop import ShopFacade
 
         settings = self.settings
-        shop = ShopFacade(self.catalog, self.premium, self.ordering, self.orders)
-        conversation = Conversation(
-            shop, self.directory, lambda: getattr(self, "redemptions", None),
-            lambda key, ttl: self.guards.claim(key, ttl, self.clock.now()),
-            amount_places=settings.amount_suffix_decimals)
+        conversation = Conversation(ShopFacade(self.premium, self.ordering, self.orders), self.users,
+                                    self.redemptions, lambda key, ttl: self.guards.claim(key, ttl, self.clock.now()),
+                                    amount_places=settings.amount_suffix_decimals)
         flood = FloodPolicy(burst=settings.bot_flood_burst, per_minute=settings.bot_flood_per_minute)
-        return BotService(conversation, self.conversations, self.directory, self.guards, self.telegram, self.clock,
+        return BotService(conversation, self.conversations, self.users, self.guards, self.telegram, self.clock,
                           flood, count, logger)
 
-    # ------------------------------------------------------------------ redeem codes (issue 4)
-    @cached_property
-    def code_store(self):
-        from chalicelib.adapters.dynamodb.codes import DynamoCodeStore
-
-        return DynamoCodeStore(sleep=self._sleep)
-
-    @cached_property
-    def redemption_store(self):
-        from chalicelib.adapters.dynamodb.codes import DynamoRedemptionStore
-
-        return DynamoRedemptionStore(sleep=self._sleep)
-
+    # ------------------------------------------------------------------ redeem codes
     @cached_property
     def distributors(self):
-        from chalicelib.adapters.dynamodb.distributors import DynamoAuditLog, DynamoDistributorStore
+        from chalicelib.adapters.dynamodb.distributors import DynamoAuditStore
         from chalicelib.domain.distributors import DistributorService
-
-        return DistributorService(DynamoDistributorStore(), DynamoAuditLog(), self.clock, self.ids)
-
-    @cached_property
-    def plans(self):
-        from chalicelib.domain.codes import PlanBook
-
-        return PlanBook(self.settings_store, self.clock, self.settings.max_codes_per_order)
+        return DistributorService(self.distributor_store, DynamoAuditStore(), self.clock, self.ids)
 
     @cached_property
     def distributor_desk(self):
         from chalicelib.adapters.dynamodb.codes import DynamoFigureStore
         from chalicelib.domain.distributor_desk import DistributorDesk
-
-        return DistributorDesk(self.plans, self.ordering, self.code_store, self.redemption_store,
+        return DistributorDesk(self.code_pack, self.ordering, self.code_store, self.redemption_store,
                                DynamoFigureStore(sleep=self._sleep), self.clock, self._code_secret, count,
                                sleep=self._sleep)
 
     @cached_property
     def fulfillment(self):
         from chalicelib.domain.fulfillment import FulfillmentPolicy, FulfillmentService
-
-        def telegram_user_of(distributor_id: str):
-            distributor = self.distributors.get_by_id(distributor_id)
-            return distributor.telegram_user_id if distributor else None
-
-        return FulfillmentService(self.orders, self.code_store, self.guards, self.telegram, self.notifier,
+        return FulfillmentService(self.orders, self.code_store, self.guards, self.telegram, self.notices,
                                   self.clock, self._code_secret,
                                   FulfillmentPolicy(chunk_size=self.settings.code_chunk_size),
-                                  continue_later=self.enqueue_paid, count=count, telegram_user_of=telegram_user_of)
+                                  queue=self.queue, count=count, distributors=self.distributor_store)
 
     @cached_property
     def redemptions(self):
@@ -255,9 +268,8 @@ class Container:
         limiter = FailureLimiter(DynamoBucketStore(), {
             "user": BucketPolicy(settings.redeem_user_burst, settings.redeem_user_refill_seconds),
             "ip": BucketPolicy(settings.redeem_ip_burst, settings.redeem_ip_refill_seconds)}, LIMITER_NAMESPACE)
-        return RedemptionService(self.code_store, self.redemption_store, self.orders, limiter, self.catalog,
-                                 self.clock, self._code_secret, enqueue=self.enqueue_paid, notifier=self.notifier,
-                                 count=count, sleep=self._sleep)
+        return RedemptionService(self.code_store, self.redemption_store, self.orders, limiter, self.premium,
+                                 self.clock, self._code_secret, self.queue, self.notices, count, sleep=self._sleep)
 
     @property
     def _code_secret(self) -> bytes:
@@ -268,22 +280,8 @@ class Container:
         from chalicelib.adapters.dead_letters import SqsDeadLetters
         from chalicelib.domain.alerts import DeadLetterWatch
 
-        queues = SqsDeadLetters(lambda: self.boto3_client("sqs"), self.settings.resource_prefix)
-        return DeadLetterWatch(queues.depths, self.notifier)
-
-    # ------------------------------------------------------------------ wiring between services
-    def enqueue_paid(self, order) -> None:
-        self.enqueue_order(order.order_id, order.kind)
-
-    def enqueue_order(self, order_id: str, kind) -> None:
-        """After the PAID write commits. A failed send leaves the order PAID for the repair job."""
-        from chalicelib.domain.orders import OrderKind
-
-        queue = FULFILLMENT_QUEUE if kind == OrderKind.CODE_PACK else DELIVERY_QUEUE
-        try:
-            self.queue.send(queue, {"order_id": order_id})
-        except Exception:
-            logger.exception("enqueue failed; the repair job will retry", extra={"order_id": order_id})
+        queues = SqsDeadLetters(self.sqs, tuple(f"{queue}-dlq" for queue in sorted(self.products.queues())))
+        return DeadLetterWatch(queues.depths, self.notices)
 
 
 _container: Container | None = None

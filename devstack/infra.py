@@ -94,9 +94,7 @@ def create_resources(dynamodb: Any, sqs: Any, prefix: str, region: str = "us-eas
     return urls
 
 
-def seed_defaults(settings_store: Any) -> None:
-    """Default live settings, written only where none exist."""
-    from chalicelib.domain.defaults import default_settings
-
-    for setting_id, value in default_settings().items():
-        settings_store.put_if_absent(setting_id, value)
+def seed_defaults(container: Any) -> None:
+    """The live settings every registered product starts with, written only where none exist."""
+    for setting_id, value in container.products.default_settings().items():
+        container.settings_store.put_if_absent(setting_id, value)

@@ -121,7 +121,7 @@ class LocalStack:
 
         self.queue_urls = create_resources(self._client("dynamodb"), self._client("sqs"), self.prefix, self.region)
         container = Container(load_settings(os.environ))
-        seed_defaults(container.settings_store)
+        seed_defaults(container)
         if self.with_app:
             set_container(container)  # the in-process workers and schedules use the same container
 

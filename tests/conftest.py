@@ -65,7 +65,7 @@ def container(aws, sandbox, clock):
     built = Container(settings, telegram_transport=httpx.WSGITransport(app=sandbox), clock=clock,
                       sleep=lambda seconds: None)
     set_container(built)
-    seed_defaults(built.settings_store)
+    seed_defaults(built)
     yield built
     set_container(None)
 

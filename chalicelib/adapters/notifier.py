@@ -1,75 +1,42 @@
-"""Telling buyers about their orders and operators about trouble, through the Telegram client.
+"""Sending notices and alerts through the Telegram client. What is said, and to whom, is decided in the
+domain (chalicelib/domain/notices.py) and rendered by the bot's views; this adapter only sends.
 
-Buyers read their own language (the order's, from the message catalogs). The payment message the bot
-showed is edited to the new status, and each of paid, delivered, expired and failed is also announced
-in a new message (an edit makes no sound). Users who blocked the bot are skipped; a 403 marks them.
-Every send takes a token from the bucket shared by all Lambdas, so a burst of expiries or deliveries
-stays under Telegram's per-bot limit.
+Every send takes a token from the bucket shared by all Lambdas, so a burst of expiries or deliveries stays
+under Telegram's per-bot limit. A 403 marks the user as having blocked the bot.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
-from chalicelib.domain.bot import views
-from chalicelib.domain.orders import Order, OrderKind
-from chalicelib.domain.ports import Clock, Guards, TelegramError, TelegramGateway
-from chalicelib.i18n import normalize
+from chalicelib.domain.notices import Notice
+from chalicelib.domain.ports.common import Clock
+from chalicelib.domain.ports.people import UserStore
+from chalicelib.domain.ports.telegram import TelegramError, TelegramGateway
 from chalicelib.observability import count, logger
 
-ANNOUNCED_EVENTS = frozenset({"paid", "delivered", "expired", "failed"})
+Render = Callable[[Notice], tuple[str, dict[str, Any]]]
 
 
-class TelegramNotifier:
-    def __init__(self, telegram: TelegramGateway, guards: Guards, clock: Clock, admin_chat_id: int | None,
-                 alert_cooldown_seconds: int, *, directory: Any = None, bucket: Any = None,
-                 amount_places: int = 3) -> None:
+class TelegramMessenger:
+    def __init__(self, telegram: TelegramGateway, users: UserStore, clock: Clock, render: Render,
+                 clip: Callable[[str], str], bucket: Any = None) -> None:
         self._telegram = telegram
-        self._guards = guards
+        self._users = users
         self._clock = clock
-        self._admin_chat_id = admin_chat_id
-        self._cooldown = alert_cooldown_seconds
-        self._directory = directory
+        self._render = render
+        self._clip = clip
         self._bucket = bucket
-        self._places = amount_places
 
-    # ------------------------------------------------------------------ buyers
-    def order_event(self, order: Order, event: str, **details: Any) -> None:
+    def send(self, notice: Notice) -> None:
         try:
-            self._order_event(order, event, details)
-        except Exception:  # noqa: BLE001 - a notification never breaks the job that triggered it
-            logger.warning("order notification failed", extra={"order_id": order.order_id, "event": event},
+            method, params = self._render(notice)
+            self._call(notice.chat_id, method, params)
+        except Exception:  # noqa: BLE001 - a notice never breaks the job that triggered it
+            logger.warning("notice not sent", extra={"order_id": notice.order.order_id, "event": notice.event},
                            exc_info=True)
 
-    def _order_event(self, order: Order, event: str, details: dict[str, Any]) -> None:
-        if order.kind == OrderKind.CODE_PACK:
-            return  # distributors hear about code packs from the fulfillment worker
-        chat_id = order.notify_chat_id or order.buyer_user_id
-        profile = self._profile(chat_id) if chat_id is not None else None
-        lang = normalize(order.language or (profile.language or profile.language_code if profile else None))
-        if chat_id is not None and not (profile and profile.blocked):
-            if order.notify_message_id:
-                body, markup = views.status_message(order, lang, self._places)
-                self._call(chat_id, "editMessageText", {"chat_id": chat_id, "message_id": order.notify_message_id,
-                                                        "text": body, "parse_mode": "HTML",
-                                                        "reply_markup": markup})
-            if event in ANNOUNCED_EVENTS:
-                own_gift = chat_id == order.recipient_user_id and chat_id != order.buyer_user_id
-                shown = "delivered_recipient" if event == "delivered" and own_gift else event
-                body = views.event_text(order, shown, lang, self._places, str(details.get("reason") or ""))
-                self._send(chat_id, body)
-        recipient = order.recipient_user_id
-        if event == "delivered" and recipient is not None and recipient not in (chat_id, order.buyer_user_id):
-            profile = self._profile(recipient)
-            if profile is None or not profile.blocked:
-                recipient_lang = normalize((profile.language or profile.language_code if profile else None)
-                                           or order.language)
-                self._send(recipient, views.event_text(order, "delivered_recipient", recipient_lang, self._places))
-
-    def _profile(self, user_id: int) -> Any:
-        return self._directory.profile(user_id) if self._directory is not None else None
-
-    def _send(self, chat_id: int, text: str) -> None:
-        self._call(chat_id, "sendMessage", {"chat_id": chat_id, "text": views.clip(text), "parse_mode": "HTML"})
+    def send_text(self, chat_id: int, text: str) -> None:
+        self._call(chat_id, "sendMessage", {"chat_id": chat_id, "text": self._clip(text)})
 
     def _call(self, chat_id: int, method: str, params: dict[str, Any]) -> None:
         if self._bucket is not None and not self._bucket.acquire():
@@ -78,21 +45,11 @@ class TelegramNotifier:
             self._telegram.call(method, params)
             count("NotificationsSent")
         except TelegramError as error:
-            if error.error_code == 403 and self._directory is not None and chat_id > 0:
-                self._directory.set_blocked(chat_id, True, self._clock.now())
+            if error.error_code == 403 and chat_id > 0:
+                self._users.set_blocked(chat_id, True, self._clock.now())
                 count("BotBlocked")
             elif "message is not modified" not in error.description:
                 logger.warning("notification refused", extra={"chat_id": chat_id, "method": method,
                                                               "description": error.description})
         except Exception:  # noqa: BLE001 - Telegram unreachable: logged, never raised to the caller
             logger.warning("notification not sent", extra={"chat_id": chat_id, "method": method}, exc_info=True)
-
-    # ------------------------------------------------------------------ operators
-    def alert(self, key: str, text: str) -> None:
-        """The same alert key goes out at most once per cooldown (a Guards claim)."""
-        logger.warning("operator alert", extra={"alert": key, "text": text})
-        if self._admin_chat_id is None:
-            return
-        if self._guards.claim(f"alert#{key}", self._cooldown, self._clock.now()):
-            self._call(self._admin_chat_id, "sendMessage",
-                       {"chat_id": self._admin_chat_id, "text": views.clip(f"⚠️ {text}")})

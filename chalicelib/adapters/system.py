@@ -6,7 +6,7 @@ import time
 from datetime import datetime, timezone
 
 # Crockford base32 without I, L, O, U: ids are read aloud to support.
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+from chalicelib.domain.shared import CROCKFORD_ALPHABET as _ALPHABET
 
 
 class SystemClock:

@@ -14,7 +14,7 @@ import httpx
 from tenacity import (RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_before_delay,
                       wait_exponential_jitter)
 
-from chalicelib.domain.ports import TelegramError, TelegramOutcomeUnknown, TelegramUnreachable
+from chalicelib.domain.ports.telegram import TelegramError, TelegramOutcomeUnknown, TelegramUnreachable
 
 MAX_ATTEMPTS = 5
 

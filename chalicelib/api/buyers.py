@@ -1,6 +1,5 @@
-"""Catalog, Premium orders and the buyer's view of them, for the Mini App front end."""
+"""The catalog, orders and the buyer's view of them, for the Mini App front end."""
 from __future__ import annotations
-
 
 from chalice import Blueprint
 
@@ -26,62 +25,70 @@ def current_buyer():
                               settings.init_data_max_age_seconds)
 
 
-def _amount_places() -> int:
-    return _container().settings.amount_suffix_decimals
+def buyer_order_view(order) -> dict:
+    from chalicelib.api.views import order_view
+
+    container = _container()
+    return order_view(order, container.settings.amount_suffix_decimals,
+                      container.products.by_kind(order.kind).facts(order))
 
 
 @buyers.route("/catalog", methods=["GET"])
 @guarded
 def get_catalog():
-    return json_response({"products": [offer.as_dict() for offer in _container().catalog.offers()]})
+    from chalicelib.api.views import offer_view
+
+    return json_response({"products": [offer_view(offer) for offer in _container().products.offers()]})
 
 
 @buyers.route("/orders", methods=["POST"])
 @guarded
 def create_order():
+    from chalicelib.api.idempotency import run_once
     from chalicelib.api.requests import CreateOrderRequest
+    from chalicelib.domain.products import Buyer
 
     buyer = current_buyer()
     request = parse_body(buyers.current_request.raw_body, CreateOrderRequest)
-    key = buyers.current_request.headers.get("idempotency-key")
-    from chalicelib.api.premium import create_premium_order
+    ordering = _container().ordering
 
-    view = create_premium_order(buyer.user_id, request.product_id, request.recipient_user_id or buyer.user_id,
-                                key, buyer.language_code, buyers.lambda_context)
+    def work(request: dict) -> dict:
+        order = ordering.place(Buyer(buyer.user_id, buyer.language_code), request["product_id"], request["choice"],
+                               request["payment_method"])
+        return buyer_order_view(order)
+
+    payload = {"scope": f"user:{buyer.user_id}", "product_id": request.product_id,
+               "payment_method": request.payment_method, "choice": request.choice()}
+    view = run_once(payload, buyers.current_request.headers.get("idempotency-key"), work,
+                    ("product_id", "payment_method", "choice"), buyers.lambda_context)
     return json_response(view, 201)
 
 
 @buyers.route("/orders", methods=["GET"])
 @guarded
 def list_orders():
-    from chalicelib.api.views import order_view
-    from chalicelib.domain.orders import owner_for_user
+    from chalicelib.domain.users import owner_for_user
 
     buyer = current_buyer()
     params = buyers.current_request.query_params or {}
     limit = query_int(params, "limit", 20, 1, 100)
     page = _container().ordering.list_owned(owner_for_user(buyer.user_id), limit, params.get("cursor"))
-    return json_response({"orders": [order_view(order, _amount_places()) for order in page.items],
-                          "cursor": page.cursor})
+    return json_response({"orders": [buyer_order_view(order) for order in page.items], "cursor": page.cursor})
 
 
 @buyers.route("/orders/{order_id}", methods=["GET"])
 @guarded
 def get_order(order_id: str):
-    from chalicelib.api.views import order_view
-    from chalicelib.domain.orders import owner_for_user
+    from chalicelib.domain.users import owner_for_user
 
     buyer = current_buyer()
-    order = _container().ordering.get_owned(order_id, owner_for_user(buyer.user_id))
-    return json_response(order_view(order, _amount_places()))
+    return json_response(buyer_order_view(_container().ordering.get_owned(order_id, owner_for_user(buyer.user_id))))
 
 
 @buyers.route("/orders/{order_id}/cancel", methods=["POST"])
 @guarded
 def cancel_order(order_id: str):
-    from chalicelib.api.views import order_view
-    from chalicelib.domain.orders import owner_for_user
+    from chalicelib.domain.users import owner_for_user
 
     buyer = current_buyer()
-    order = _container().ordering.cancel(order_id, owner_for_user(buyer.user_id))
-    return json_response(order_view(order, _amount_places()))
+    return json_response(buyer_order_view(_container().ordering.cancel(order_id, owner_for_user(buyer.user_id))))

@@ -37,15 +37,17 @@ def get_me():
 @distributors.route("/distributors/me/plans", methods=["GET"])
 @guarded
 def list_plans():
+    from chalicelib.api.views import plan_view
+
     current_distributor()
-    return json_response({"plans": [plan.as_dict() for plan in _container().distributor_desk.plans()]})
+    return json_response({"plans": [plan_view(plan) for plan in _container().distributor_desk.plans()]})
 
 
 @distributors.route("/distributors/me/orders", methods=["POST"])
 @guarded
 def create_code_order():
     from chalicelib.api.code_requests import CreateCodeOrderRequest
-    from chalicelib.domain.distributor_desk import code_order_view
+    from chalicelib.api.views import code_order_view
 
     distributor = current_distributor()
     body = parse_body(distributors.current_request.raw_body, CreateCodeOrderRequest)
@@ -56,7 +58,7 @@ def create_code_order():
 @distributors.route("/distributors/me/orders", methods=["GET"])
 @guarded
 def list_code_orders():
-    from chalicelib.domain.distributor_desk import code_order_view
+    from chalicelib.api.views import code_order_view
 
     distributor = current_distributor()
     params = _params()
@@ -69,7 +71,7 @@ def list_code_orders():
 @distributors.route("/distributors/me/orders/{order_id}", methods=["GET"])
 @guarded
 def get_code_order(order_id: str):
-    from chalicelib.domain.distributor_desk import code_order_view
+    from chalicelib.api.views import code_order_view
 
     distributor = current_distributor()
     return json_response(code_order_view(_container().distributor_desk.order(distributor, order_id), _places()))
@@ -99,7 +101,7 @@ def export_codes(order_id: str):
 @guarded
 def list_codes():
     from chalicelib.domain.codes import CodeStatus
-    from chalicelib.domain.distributor_desk import code_view
+    from chalicelib.api.views import code_view
 
     distributor = current_distributor()
     params = _params()
@@ -116,7 +118,7 @@ def list_codes():
 @distributors.route("/distributors/me/codes/{code}/deactivate", methods=["POST"])
 @guarded
 def deactivate_code(code: str):
-    from chalicelib.domain.distributor_desk import code_view
+    from chalicelib.api.views import code_view
 
     distributor = current_distributor()
     container = _container()
@@ -133,7 +135,7 @@ def get_summary():
 @distributors.route("/distributors/me/redemptions", methods=["GET"])
 @guarded
 def list_redemptions():
-    from chalicelib.domain.distributor_desk import redemption_view
+    from chalicelib.api.views import redemption_view
 
     distributor = current_distributor()
     params = _params()

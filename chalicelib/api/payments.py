@@ -14,7 +14,7 @@ MAX_TRANSFERS_PER_CALL = 100
 def _transfers(document: object) -> list[tuple[object, dict]]:
     from pydantic import TypeAdapter, ValidationError
 
-    from chalicelib.domain.payments import Transfer
+    from chalicelib.domain.payment_methods.trc20_transfers import Transfer
 
     if isinstance(document, dict) and "data" in document:
         items = document["data"]
@@ -54,7 +54,7 @@ def trc20_webhook():
                             tuple(secret.get_secret_value() for secret in settings.payment_webhook_secrets),
                             container.clock.now(), settings.signature_tolerance_seconds)
     transfers = _transfers(parse_json(raw))
-    results = [container.payment_service.handle(transfer, item).as_dict() for transfer, item in transfers]
+    results = [container.trc20_transfers.handle(transfer, item).as_dict() for transfer, item in transfers]
     for result in results:
         logger.info("transfer handled", extra=result)
     return json_response({"results": results})

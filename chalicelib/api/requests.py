@@ -1,11 +1,19 @@
 """Request bodies as pydantic models: unknown fields and wrong types are refused, naming the field."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 
 class CreateOrderRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """`product_id` and `payment_method`; every other field is the product's own choice, which the product
+    validates (for Premium: `recipient_user_id`)."""
 
-    product_id: str = Field(min_length=1, max_length=64)
-    recipient_user_id: StrictInt | None = Field(default=None, gt=0, lt=2**53)
+    model_config = ConfigDict(extra="allow")
+
+    product_id: StrictStr = Field(min_length=1, max_length=64)
+    payment_method: StrictStr = Field(default="trc20", min_length=1, max_length=32)
+
+    def choice(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})

@@ -1,35 +1,37 @@
 """How domain objects look in JSON answers."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.money import format_amount
 from chalicelib.domain.orders import Order
+from chalicelib.domain.products import Offer
+from chalicelib.domain.codes import RedeemCode, Redemption, format_code
+from chalicelib.domain.products.code_pack import Plan, fulfillment_status
+from chalicelib.domain.shared import iso
 
 
-def iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+def offer_view(offer: Offer) -> dict[str, Any]:
+    return {"product_id": offer.product_id, **offer.facts, "price": format_amount(offer.price_micros, 2),
+            "currency": offer.currency}
 
 
-def order_view(order: Order, amount_places: int) -> dict[str, Any]:
+def order_view(order: Order, amount_places: int, facts: dict[str, Any] | None = None) -> dict[str, Any]:
     view: dict[str, Any] = {
         "order_id": order.order_id,
-        "kind": order.kind.value,
+        "kind": order.kind,
         "status": order.status.value,
         "product_id": order.product_id,
+        "payment_method": order.payment_method,
         "amount": format_amount(order.amount_micros, amount_places),
         "currency": order.currency,
         "network": order.network,
         "pay_to": order.pay_to,
         "created_at": iso(order.created_at),
         "expires_at": iso(order.expires_at),
+        **(facts or {}),
     }
-    if order.recipient_user_id is not None:
-        view["recipient_user_id"] = order.recipient_user_id
-        view["month_count"] = order.month_count
     if order.paid_at is not None:
         view["paid_at"] = iso(order.paid_at)
     if order.delivered_at is not None:
@@ -37,3 +39,44 @@ def order_view(order: Order, amount_places: int) -> dict[str, Any]:
     if order.failure_reason:
         view["failure_reason"] = order.failure_reason
     return view
+def code_view(code: RedeemCode, now: datetime) -> dict[str, Any]:
+    return {"code": format_code(code.code), "order_id": code.order_id, "months": code.month_count,
+            "max_uses": code.max_uses, "used_count": code.used_count, "expires_at": iso(code.expires_at),
+            "status": code.status(now).value}
+
+
+def redemption_view(redemption: Redemption) -> dict[str, Any]:
+    view = {"redemption_id": redemption.redemption_id, "code": format_code(redemption.code),
+            "months": redemption.month_count, "status": redemption.status.value,
+            "code_order_id": redemption.code_order_id, "redeemed_at": iso(redemption.redeemed_at),
+            "updated_at": iso(redemption.updated_at)}
+    if redemption.failure_reason:
+        view["failure_reason"] = redemption.failure_reason
+    return view
+
+
+def code_order_view(order: Order, amount_places: int) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "order_id": order.order_id, "kind": order.kind, "status": order.status.value,
+        "plan_id": order.plan_id, "quantity": order.quantity, "product_id": order.product_id,
+        "months": order.month_count, "max_uses": order.code_max_uses, "valid_days": order.code_valid_days,
+        "amount": format_amount(order.amount_micros, amount_places), "currency": order.currency,
+        "network": order.network, "pay_to": order.pay_to, "created_at": iso(order.created_at),
+        "expires_at": iso(order.expires_at) if order.expires_at else None,
+        "fulfillment_status": fulfillment_status(order), "delivered_count": order.fulfillment_done or 0,
+        "total_count": order.fulfillment_total or 0, "fulfillment_error": order.fulfillment_error,
+    }
+    if order.paid_at is not None:
+        view["paid_at"] = iso(order.paid_at)
+    if order.delivered_at is not None:
+        view["completed_at"] = iso(order.delivered_at)
+    return view
+
+
+
+
+def plan_view(plan: Plan) -> dict[str, Any]:
+    return {"plan_id": plan.plan_id, "product_id": plan.product_id, "month_count": plan.month_count,
+            "codes_per_pack": plan.codes_per_pack, "unit_price": format_amount(plan.unit_price_micros, 2),
+            "pack_price": format_amount(plan.price_for(1), 2), "currency": "USDT", "max_uses": plan.max_uses,
+            "valid_days": plan.valid_days, "max_quantity": plan.max_quantity}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
-from chalicelib.domain.code_ports import Bucket, BucketStore
+from chalicelib.domain.ports.codes import Bucket, BucketStore
 
 SWAP_ROUNDS = 5
 

@@ -15,17 +15,13 @@ import hmac
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Mapping, Protocol, Sequence
 
-from chalicelib.domain.catalog import PRODUCTS
-from chalicelib.domain.errors import NotFound
-from chalicelib.domain.money import format_amount, to_micros
-from chalicelib.domain.orders import Order, OrderStatus
-from chalicelib.domain.ports import Clock, SettingsRepository
+from chalicelib.domain.shared import CROCKFORD_ALPHABET
+from chalicelib.domain.orders import Order
 
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"   # Crockford base32
+ALPHABET = CROCKFORD_ALPHABET
 CODE_LENGTH = 16                                 # 16 symbols x 5 bits = 80 bits
 CODE_BITS = CODE_LENGTH * 5
 MAX_ATTEMPTS = 8                                 # clash resolution gives up (and fails the order) after this
@@ -192,132 +188,6 @@ class CounterSet:
 
     def get(self, name: str) -> int:
         return int(self.counts.get(name, 0))
-
-
-# ---------------------------------------------------------------------------------------------- orders
-def fulfillment_status(order: Order) -> str:
-    if order.status == OrderStatus.DELIVERING:
-        return "processing"
-    if order.status == OrderStatus.DELIVERED:
-        return "completed"
-    if order.status in (OrderStatus.FAILED, OrderStatus.NEEDS_REVIEW):
-        return "failed"
-    return "pending"
-
-
-def distributor_of(order: Order) -> str | None:
-    prefix, _, distributor_id = order.owner_id.partition(":")
-    return distributor_id if prefix == "dist" and distributor_id else None
-
-
-# ---------------------------------------------------------------------------------------------- plans
-PLANS_SETTING = "plans"
-PLAN_CACHE_SECONDS = 30
-DEFAULT_MAX_USES = 1
-DEFAULT_VALID_DAYS = 180
-
-
-@dataclass(frozen=True)
-class Plan:
-    plan_id: str
-    product_id: str
-    month_count: int
-    star_count: int
-    codes_per_pack: int
-    unit_price_micros: int          # one code, whatever its max_uses
-    max_uses: int
-    valid_days: int
-    max_quantity: int               # packs per order
-
-    def codes_for(self, quantity: int) -> int:
-        return quantity * self.codes_per_pack
-
-    def price_for(self, quantity: int) -> int:
-        return self.codes_for(quantity) * self.unit_price_micros
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"plan_id": self.plan_id, "product_id": self.product_id, "month_count": self.month_count,
-                "codes_per_pack": self.codes_per_pack, "unit_price": format_amount(self.unit_price_micros, 2),
-                "pack_price": format_amount(self.price_for(1), 2), "currency": "USDT", "max_uses": self.max_uses,
-                "valid_days": self.valid_days, "max_quantity": self.max_quantity}
-
-
-def default_plan_setting() -> dict[str, dict[str, Any]]:
-    """Wholesale plans every environment starts with; operators edit the "plans" setting later."""
-    return {
-        "codes_3m_x10": {"product_id": "premium_3m", "codes_per_pack": 10, "unit_price": "12"},
-        "codes_6m_x10": {"product_id": "premium_6m", "codes_per_pack": 10, "unit_price": "18"},
-        "codes_12m_x10": {"product_id": "premium_12m", "codes_per_pack": 10, "unit_price": "30"},
-        "codes_3m_x1000": {"product_id": "premium_3m", "codes_per_pack": 1000, "unit_price": "11"},
-        "codes_3m_shared10": {"product_id": "premium_3m", "codes_per_pack": 1, "unit_price": "115",
-                              "max_uses": 10},
-    }
-
-
-def parse_plan(plan_id: str, raw: Any, max_codes_per_order: int) -> Plan:
-    """A plan from its settings entry; ValueError names what is wrong."""
-    if not isinstance(raw, Mapping):
-        raise ValueError("a plan must be an object")
-    product = PRODUCTS.get(str(raw.get("product_id")))
-    if product is None:
-        raise ValueError(f"product_id {raw.get('product_id')!r} is not in the catalog")
-
-    def whole(name: str, default: int | None, low: int, high: int) -> int:
-        value = raw.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"{name} must be an integer from {low} to {high}")
-        return value
-
-    codes_per_pack = whole("codes_per_pack", None, 1, max_codes_per_order)
-    unit_price = to_micros(Decimal(str(raw.get("unit_price"))))
-    if unit_price <= 0:
-        raise ValueError("unit_price must be positive")
-    largest = max_codes_per_order // codes_per_pack
-    return Plan(plan_id=plan_id, product_id=product.product_id, month_count=product.month_count,
-                star_count=product.star_count, codes_per_pack=codes_per_pack, unit_price_micros=unit_price,
-                max_uses=whole("max_uses", DEFAULT_MAX_USES, 1, 1_000_000),
-                valid_days=whole("valid_days", DEFAULT_VALID_DAYS, 1, 3650),
-                max_quantity=min(whole("max_quantity", largest, 1, largest), largest))
-
-
-class PlanBook:
-    """Plans from the settings table, read at most every PLAN_CACHE_SECONDS per container. An entry an
-    operator broke is left out (and reported by `problems`) rather than breaking every plan."""
-
-    def __init__(self, settings: SettingsRepository, clock: Clock, max_codes_per_order: int) -> None:
-        self._settings = settings
-        self._clock = clock
-        self._max_codes = max_codes_per_order
-        self._cached: tuple[datetime, dict[str, Plan], dict[str, str]] | None = None
-
-    def _load(self) -> tuple[dict[str, Plan], dict[str, str]]:
-        now = self._clock.now()
-        if self._cached and now - self._cached[0] < timedelta(seconds=PLAN_CACHE_SECONDS):
-            return self._cached[1], self._cached[2]
-        stored = self._settings.get(PLANS_SETTING)
-        raw = stored if isinstance(stored, Mapping) else default_plan_setting()
-        plans: dict[str, Plan] = {}
-        problems: dict[str, str] = {}
-        for plan_id, entry in raw.items():
-            try:
-                plans[plan_id] = parse_plan(plan_id, entry, self._max_codes)
-            except (ValueError, ArithmeticError) as error:
-                problems[plan_id] = str(error)
-        self._cached = (now, plans, problems)
-        return plans, problems
-
-    def plans(self) -> list[Plan]:
-        return sorted(self._load()[0].values(), key=lambda plan: (plan.month_count, plan.max_uses,
-                                                                  plan.codes_per_pack, plan.plan_id))
-
-    def problems(self) -> dict[str, str]:
-        return dict(self._load()[1])
-
-    def plan(self, plan_id: str) -> Plan:
-        plan = self._load()[0].get(plan_id)
-        if plan is None:
-            raise NotFound(f"plan_id {plan_id!r} is not an offered plan", code="PLAN_NOT_FOUND", field="plan_id")
-        return plan
 
 
 # ---------------------------------------------------------------------------------------------- reading back

@@ -6,26 +6,27 @@ all codes or all redemptions.
 """
 from __future__ import annotations
 
-import base64
-import json
 import random
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from chalicelib.domain.code_ports import CodeStore, FigureStore, RedemptionStore, WriteResult
 from chalicelib.domain.codes import (CODES_DEPLETED, CODES_INACTIVE, CODES_TOTAL, REDEEM_ATTEMPTS, REDEMPTIONS,
                                      REDEMPTIONS_DELIVERED, REDEMPTIONS_FAILED, REVENUE_MICROS, CodeState,
-                                     CodeStatus, Plan, PlanBook, RedeemCode, Redemption, Tally, day_of, expiry_for,
-                                     format_code, fulfillment_status, normalize_code, read_order_codes, today)
+                                     CodeStatus, RedeemCode, Tally, day_of, expiry_for, normalize_code,
+                                     read_order_codes, today)
 from chalicelib.domain.distributors import Distributor
 from chalicelib.domain.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from chalicelib.domain.fulfillment import codes_csv
 from chalicelib.domain.money import format_amount
-from chalicelib.domain.ordering import OrderDraft, OrderingService
-from chalicelib.domain.orders import Order, OrderKind, owner_for_distributor
-from chalicelib.domain.ports import Clock, Page
+from chalicelib.domain.ordering import OrderingService
+from chalicelib.domain.orders import Order
+from chalicelib.domain.ports.codes import CodeStore, FigureStore, RedemptionStore
+from chalicelib.domain.ports.common import Clock, Page, WriteResult
+from chalicelib.domain.products.code_pack import CodePack, Plan, fulfillment_status
+from chalicelib.domain.shared import backoff_seconds, decode_cursor, encode_cursor, iso
+from chalicelib.domain.users import owner_for_distributor
 
 ORDERS_PAGE = 20
 MAX_EXAMINED = 1000          # codes read per listing request at most; the cursor continues after them
@@ -36,10 +37,10 @@ CSV_ROWS_MAX = 50_000
 
 
 class DistributorDesk:
-    def __init__(self, plans: PlanBook, ordering: OrderingService, codes: CodeStore,
+    def __init__(self, code_pack: CodePack, ordering: OrderingService, codes: CodeStore,
                  redemptions: RedemptionStore, figures: FigureStore, clock: Clock, secret: bytes,
                  count: Callable[..., None], sleep: Callable[[float], None] = time.sleep) -> None:
-        self._plans = plans
+        self._code_pack = code_pack
         self._ordering = ordering
         self._codes = codes
         self._redemptions = redemptions
@@ -48,25 +49,15 @@ class DistributorDesk:
         self._secret = secret
         self._count = count
         self._sleep = sleep
+        self._rng = random.Random()
 
     # ------------------------------------------------------------------ plans and orders
     def plans(self) -> list[Plan]:
-        return self._plans.plans()
+        return self._code_pack.plans()
 
     def create_order(self, distributor: Distributor, plan_id: str, quantity: int) -> Order:
-        """A CODE_PACK order paid like any other: a unique USDT amount on one of our addresses."""
-        plan = self._plans.plan(plan_id)
-        if not 1 <= quantity <= plan.max_quantity:
-            raise ValidationFailed(f"quantity must be from 1 to {plan.max_quantity} packs for plan {plan_id}",
-                                   code="QUANTITY_OUT_OF_RANGE", field="quantity")
-        codes = plan.codes_for(quantity)
-        draft = OrderDraft(kind=OrderKind.CODE_PACK, owner_id=owner_for_distributor(distributor.distributor_id),
-                           product_id=plan.product_id, base_micros=plan.price_for(quantity),
-                           attributes={"plan_id": plan.plan_id, "quantity": quantity,
-                                       "month_count": plan.month_count, "star_count": plan.star_count,
-                                       "fulfillment_total": codes, "fulfillment_done": 0,
-                                       "code_max_uses": plan.max_uses, "code_valid_days": plan.valid_days})
-        order = self._ordering.create(draft)
+        """A CODE_PACK order paid like any other (a unique USDT amount on one of our addresses)."""
+        order = self._ordering.create(self._code_pack.draft_pack(distributor.distributor_id, plan_id, quantity))
         self._count("CodeOrdersCreated")
         return order
 
@@ -95,7 +86,7 @@ class DistributorDesk:
         """The distributor's codes, newest order first and by sequence number within an order, optionally of
         one status. Codes are found by regenerating each order's codes (no per-code index is written), at
         most MAX_EXAMINED per request: a page may hold fewer than `limit` codes and still have a cursor."""
-        position = _decode(cursor)
+        position = _position(cursor)
         owner = owner_for_distributor(distributor.distributor_id)
         now = self._clock.now()
         found: list[RedeemCode] = []
@@ -110,17 +101,17 @@ class DistributorDesk:
                 resume_order = None
             for order in orders:
                 done = order.fulfillment_done or 0
-                if order.kind != OrderKind.CODE_PACK or done <= 0 or not _may_hold(order, status, now):
+                if order.kind != CodePack.kind or done <= 0 or not _may_hold(order, status, now):
                     seq = 0
                     continue
                 while seq < done:
                     if examined >= MAX_EXAMINED or len(found) >= limit:
-                        return Page(found, _encode({"p": orders_cursor, "o": order.order_id, "s": seq}))
+                        return Page(found, encode_cursor({"p": orders_cursor, "o": order.order_id, "s": seq}))
                     end = min(seq + READ_WINDOW, done, seq + (MAX_EXAMINED - examined))
                     for code in read_order_codes(self._codes, self._secret, order.order_id, range(seq, end)):
                         examined += 1
                         if len(found) >= limit:
-                            return Page(found, _encode({"p": orders_cursor, "o": order.order_id, "s": code.seq}))
+                            return Page(found, encode_cursor({"p": orders_cursor, "o": order.order_id, "s": code.seq}))
                         if status is None or code.status(now) == status:
                             found.append(code)
                     seq = end
@@ -154,7 +145,7 @@ class DistributorDesk:
                 self._count("CodesDeactivated")
                 return replace(record, state=CodeState.INACTIVE)
             if outcome == WriteResult.BUSY:
-                self._sleep(min(0.5, 0.01 * 2 ** min(round_number, 6)) * random.uniform(0.5, 1.0))
+                self._sleep(backoff_seconds(round_number, self._rng))
         raise Unavailable("this code is busy; try again in a moment", code="CODE_BUSY", retry_after=1)
 
     # ------------------------------------------------------------------ figures
@@ -170,7 +161,7 @@ class DistributorDesk:
                 "redemptions_delivered": totals.get(REDEMPTIONS_DELIVERED),
                 "redemptions_failed": totals.get(REDEMPTIONS_FAILED),
                 "revenue_estimate": format_amount(totals.get(REVENUE_MICROS), 2), "currency": "USDT",
-                "as_of": _iso(now)}
+                "as_of": iso(now)}
 
     def redemptions(self, distributor: Distributor, limit: int, cursor: str | None) -> Page:
         return self._redemptions.list_by_distributor(distributor.distributor_id, limit, cursor)
@@ -193,41 +184,6 @@ class DistributorDesk:
         return points
 
 
-# ---------------------------------------------------------------------------------------------- views
-def code_view(code: RedeemCode, now: datetime) -> dict[str, Any]:
-    return {"code": format_code(code.code), "order_id": code.order_id, "months": code.month_count,
-            "max_uses": code.max_uses, "used_count": code.used_count, "expires_at": _iso(code.expires_at),
-            "status": code.status(now).value}
-
-
-def redemption_view(redemption: Redemption) -> dict[str, Any]:
-    view = {"redemption_id": redemption.redemption_id, "code": format_code(redemption.code),
-            "months": redemption.month_count, "status": redemption.status.value,
-            "code_order_id": redemption.code_order_id, "redeemed_at": _iso(redemption.redeemed_at),
-            "updated_at": _iso(redemption.updated_at)}
-    if redemption.failure_reason:
-        view["failure_reason"] = redemption.failure_reason
-    return view
-
-
-def code_order_view(order: Order, amount_places: int) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "order_id": order.order_id, "kind": order.kind.value, "status": order.status.value,
-        "plan_id": order.plan_id, "quantity": order.quantity, "product_id": order.product_id,
-        "months": order.month_count, "max_uses": order.code_max_uses, "valid_days": order.code_valid_days,
-        "amount": format_amount(order.amount_micros, amount_places), "currency": order.currency,
-        "network": order.network, "pay_to": order.pay_to, "created_at": _iso(order.created_at),
-        "expires_at": _iso(order.expires_at) if order.expires_at else None,
-        "fulfillment_status": fulfillment_status(order), "delivered_count": order.fulfillment_done or 0,
-        "total_count": order.fulfillment_total or 0, "fulfillment_error": order.fulfillment_error,
-    }
-    if order.paid_at is not None:
-        view["paid_at"] = _iso(order.paid_at)
-    if order.delivered_at is not None:
-        view["completed_at"] = _iso(order.delivered_at)
-    return view
-
-
 def _may_hold(order: Order, status: CodeStatus | None, now: datetime) -> bool:
     """Every code of an order expires at once: an order past its expiry holds no active codes, an order
     before it no expired ones."""
@@ -237,23 +193,9 @@ def _may_hold(order: Order, status: CodeStatus | None, now: datetime) -> bool:
     return expired if status == CodeStatus.EXPIRED else not expired
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _encode(position: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode()
-
-
-def _decode(cursor: str | None) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(position, dict) or not isinstance(position.get("s", 0), int) \
-                or not isinstance(position.get("o"), (str, type(None))) \
-                or not isinstance(position.get("p"), (str, type(None))):
-            raise ValueError
-    except ValueError:
-        raise ValidationFailed("cursor is not one this API returned", code="INVALID_CURSOR", field="cursor") from None
+def _position(cursor: str | None) -> dict[str, Any]:
+    position = decode_cursor(cursor) or {}
+    if not isinstance(position.get("s", 0), int) or not isinstance(position.get("o"), (str, type(None))) \
+            or not isinstance(position.get("p"), (str, type(None))):
+        raise ValidationFailed("cursor is not one this API returned", code="INVALID_CURSOR", field="cursor")
     return position

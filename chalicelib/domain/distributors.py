@@ -16,10 +16,14 @@ import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable
 
 from chalicelib.domain.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated
-from chalicelib.domain.ports import Clock, IdGenerator, Page
+from chalicelib.domain.ports.common import Clock, IdGenerator, Page
+from chalicelib.domain.shared import iso
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports.people import AuditStore, DistributorStore
 
 HASH_PREFIX = "sha256:"
 TOKEN_SECRET_BYTES = 32
@@ -74,7 +78,7 @@ class Distributor:
     def as_dict(self) -> dict[str, Any]:
         return {"distributor_id": self.distributor_id, "name": self.name,
                 "telegram_user_id": self.telegram_user_id, "status": self.status.value,
-                "created_at": _iso(self.created_at), "updated_at": _iso(self.updated_at)}
+                "created_at": iso(self.created_at), "updated_at": iso(self.updated_at)}
 
 
 @dataclass(frozen=True)
@@ -90,36 +94,15 @@ class AuditEntry:
     details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"entry_id": self.entry_id, "at": _iso(self.at), "action": self.action, "outcome": self.outcome,
+        return {"entry_id": self.entry_id, "at": iso(self.at), "action": self.action, "outcome": self.outcome,
                 "actor": self.actor, "target": self.target, "request_id": self.request_id,
                 "source_ip": self.source_ip, "details": self.details}
 
 
-class DistributorStore(Protocol):
-    def get(self, distributor_id: str) -> Distributor | None:
-        """Strongly consistent."""
-
-    def create(self, distributor: Distributor, audit: AuditEntry) -> None:
-        """The distributor and its audit entry, all or nothing."""
-
-    def replace(self, distributor: Distributor, expected_token_hash: str, audit: AuditEntry) -> bool:
-        """Overwrite on condition the stored token hash is still `expected_token_hash`, with the audit entry,
-        all or nothing; False when someone changed it first."""
-
-
-class AuditLog(Protocol):
-    def record(self, entry: AuditEntry) -> None: ...
-
-    def list_day(self, day: str, limit: int, cursor: str | None) -> Page:
-        """One UTC day's entries, oldest first."""
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class DistributorService:
-    def __init__(self, store: DistributorStore, audit: AuditLog, clock: Clock, ids: IdGenerator,
+    def __init__(self, store: DistributorStore, audit: AuditStore, clock: Clock, ids: IdGenerator,
                  token_secret: Callable[[], str] = lambda: secrets.token_urlsafe(TOKEN_SECRET_BYTES)) -> None:
         self._store = store
         self._audit = audit

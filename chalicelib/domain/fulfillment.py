@@ -12,7 +12,7 @@ Exactly the codes paid for, whatever crashes or duplicates:
   number moves on to its next attempt; new codes are written with BatchWriteItem, unprocessed items being
   retried with backoff by the adapter;
 - `fulfillment_done` (the API's delivered_count) is saved after each chunk; a chunk is written under a lease
-  (a Guards claim per order and chunk start), so a duplicate message or the repair job's re-enqueue never
+  (a GuardStore claim per order and chunk start), so a duplicate message or the repair job's re-enqueue never
   writes the same chunk twice at once: the late one finds the lease held and stops.
 """
 from __future__ import annotations
@@ -24,11 +24,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterator, Sequence
 
-from chalicelib.domain.code_ports import CodeStore
+from chalicelib.domain.ports.codes import CodeStore
 from chalicelib.domain.codes import (CODES_TOTAL, MAX_ATTEMPTS, CodeState, RedeemCode, Tally, day_of, derive_code,
-                                     distributor_of, expiry_for, format_code, read_order_codes, stats_shard)
-from chalicelib.domain.orders import Order, OrderKind, OrderStatus
-from chalicelib.domain.ports import Clock, Guards, Notifier, OrderRepository, TelegramGateway
+                                     expiry_for, format_code, read_order_codes, stats_shard)
+from chalicelib.domain.notices import Notices
+from chalicelib.domain.orders import MARK_DELIVERED, MARK_FAILED, START_FULFILMENT, Order, OrderStatus
+from chalicelib.domain.ports.common import Clock, GuardStore
+from chalicelib.domain.ports.orders import OrderQueue
+from chalicelib.domain.ports.people import DistributorStore
+from chalicelib.domain.products.code_pack import CodePack, distributor_of
+from chalicelib.domain.ports.orders import OrderStore
+from chalicelib.domain.ports.telegram import TelegramGateway
 
 S = OrderStatus
 READY = frozenset({S.PAID, S.PAID_LATE})
@@ -58,28 +64,27 @@ class _Terms:
 
 
 class FulfillmentService:
-    def __init__(self, orders: OrderRepository, codes: CodeStore, guards: Guards, telegram: TelegramGateway,
-                 notifier: Notifier, clock: Clock, secret: bytes, policy: FulfillmentPolicy,
-                 continue_later: Callable[[Order], None], count: Callable[..., None],
-                 telegram_user_of: Callable[[str], int | None]) -> None:
+    def __init__(self, orders: OrderStore, codes: CodeStore, guards: GuardStore, telegram: TelegramGateway,
+                 notices: Notices, clock: Clock, secret: bytes, policy: FulfillmentPolicy,
+                 queue: OrderQueue, count: Callable[..., None], distributors: DistributorStore) -> None:
         self._orders = orders
         self._codes = codes
         self._guards = guards
         self._telegram = telegram
-        self._notifier = notifier
+        self._notices = notices
         self._clock = clock
         self._secret = secret
         self.policy = policy
-        self._continue_later = continue_later
+        self._queue = queue
         self._count = count
-        self._telegram_user_of = telegram_user_of
+        self._distributors = distributors
         # The crash-injection seam for tests: called with ("written" | "saved", order, start, end).
         self.step_hook: StepHook | None = None
 
     # ------------------------------------------------------------------ one message
     def fulfil(self, order_id: str) -> Order | None:
         order = self._orders.get(order_id)
-        if order is None or order.kind != OrderKind.CODE_PACK:
+        if order is None or order.kind != CodePack.kind:
             return order
         if order.status in READY:
             order = self._start(order)
@@ -109,14 +114,13 @@ class FulfillmentService:
             self._orders.update_progress(order_id, fulfillment_done=end)
             self._step("saved", order, start, end)
             if end < total:
-                self._continue_later(order)
+                self._queue.enqueue(order.order_id, order.kind)
                 return order.model_copy(update={"fulfillment_done": end})
         return self._complete(order, total)
 
     def _start(self, order: Order) -> Order | None:
         total = order.fulfillment_total or 0
-        return self._orders.transition(order, frozenset({order.status}), S.DELIVERING, self._clock.now(),
-                                       fulfillment_total=total, fulfillment_done=order.fulfillment_done or 0,
+        return self._orders.apply(order, START_FULFILMENT, self._clock.now(), fulfillment_total=total, fulfillment_done=order.fulfillment_done or 0,
                                        fulfillment_error=None)
 
     def _terms(self, order: Order) -> _Terms | None:
@@ -188,7 +192,7 @@ class FulfillmentService:
     # ------------------------------------------------------------------ the end
     def _complete(self, order: Order, total: int) -> Order | None:
         now = self._clock.now()
-        done = self._orders.transition(order, frozenset({S.DELIVERING}), S.DELIVERED, now, delivered_at=now,
+        done = self._orders.apply(order, MARK_DELIVERED, now, delivered_at=now,
                                        fulfillment_done=total, fulfillment_error=None)
         if done is None:
             return self._orders.get(order.order_id)
@@ -209,7 +213,8 @@ class FulfillmentService:
         self._send_document(order, terms.distributor_id, total)
 
     def _send_document(self, order: Order, distributor_id: str, total: int) -> None:
-        chat_id = self._telegram_user_of(distributor_id)
+        distributor = self._distributors.get(distributor_id)
+        chat_id = distributor.telegram_user_id if distributor else None
         if chat_id is None:
             return
         if not self._guards.claim(f"codes-document#{order.order_id}", DOCUMENT_MARKER_SECONDS, self._clock.now()):
@@ -222,16 +227,16 @@ class FulfillmentService:
                                 files={"document": (f"codes-{order.order_id}.csv", text.encode(), "text/csv")})
             self._count("CodeDocumentsSent")
         except Exception as error:  # noqa: BLE001 - the codes are also downloadable over HTTP
-            self._notifier.alert(f"codes-document:{order.order_id}",
+            self._notices.alert(f"codes-document:{order.order_id}",
                                  f"The CSV of code order {order.order_id} could not be sent to its distributor "
                                  f"({type(error).__name__}); it stays downloadable over HTTP.")
 
     def _fail(self, order: Order, reason: str) -> Order | None:
-        failed = self._orders.transition(order, frozenset({S.DELIVERING}), S.FAILED, self._clock.now(),
+        failed = self._orders.apply(order, MARK_FAILED, self._clock.now(),
                                          fulfillment_error=reason[:500], failure_reason=reason[:500])
         if failed is not None:
             self._count("CodePacksFailed")
-            self._notifier.alert(f"code-pack-failed:{order.order_id}",
+            self._notices.alert(f"code-pack-failed:{order.order_id}",
                                  f"Code order {order.order_id} could not be fulfilled: {reason}")
         return failed
 

@@ -1,10 +1,12 @@
-"""Orders: one model for every kind of product, and the state machine every write must follow."""
+"""Orders: one model for every product and payment method, and the named transitions every write follows."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class OrderStatus(StrEnum):
@@ -21,29 +23,57 @@ class OrderStatus(StrEnum):
 
 
 class OrderKind(StrEnum):
-    PREMIUM_GIFT = "PREMIUM_GIFT"      # bought and paid in USDT by a buyer
-    CODE_PACK = "CODE_PACK"            # redeem codes bought by a distributor
+    """The kinds this shop sells today; each is a product module (chalicelib/domain/products/)."""
+
+    PREMIUM_GIFT = "PREMIUM_GIFT"        # bought by a buyer for themselves or a friend
+    CODE_PACK = "CODE_PACK"              # redeem codes bought by a distributor
     REDEMPTION_GIFT = "REDEMPTION_GIFT"  # a Premium gift prepaid by a redeemed code
 
 
 S = OrderStatus
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One named step of the state machine: from any of `sources` to `target`."""
+
+    name: str
+    sources: frozenset[OrderStatus]
+    target: OrderStatus
+
+    @property
+    def leaves_pending(self) -> bool:
+        return S.PENDING in self.sources and self.target != S.PENDING
+
+
+def _step(name: str, sources: set[OrderStatus], target: OrderStatus) -> Transition:
+    return Transition(name, frozenset(sources), target)
+
+
+MARK_PAID = _step("mark_paid", {S.PENDING}, S.PAID)
+MARK_PAID_LATE = _step("mark_paid_late", {S.EXPIRED, S.CANCELLED}, S.PAID_LATE)
+EXPIRE = _step("expire", {S.PENDING}, S.EXPIRED)
+CANCEL = _step("cancel", {S.PENDING}, S.CANCELLED)
+START_DELIVERY = _step("start_delivery", {S.PAID, S.PAID_LATE, S.WAITING_STARS}, S.DELIVERING)
+START_FULFILMENT = _step("start_fulfilment", {S.PAID, S.PAID_LATE}, S.DELIVERING)
+MARK_DELIVERED = _step("mark_delivered", {S.DELIVERING}, S.DELIVERED)
+MARK_FAILED = _step("mark_failed", {S.DELIVERING}, S.FAILED)
+FLAG_FOR_REVIEW = _step("flag_for_review", {S.DELIVERING}, S.NEEDS_REVIEW)
+# Back to PAID only when the request provably never reached Telegram (connection refused),
+# back to WAITING_STARS only when the Star balance is too low.
+RETURN_TO_PAID = _step("return_to_paid", {S.DELIVERING}, S.PAID)
+WAIT_FOR_STARS = _step("wait_for_stars", {S.DELIVERING}, S.WAITING_STARS)
+
+TRANSITIONS_BY_NAME: dict[str, Transition] = {transition.name: transition for transition in (
+    MARK_PAID, MARK_PAID_LATE, EXPIRE, CANCEL, START_DELIVERY, START_FULFILMENT, MARK_DELIVERED, MARK_FAILED,
+    FLAG_FOR_REVIEW, RETURN_TO_PAID, WAIT_FOR_STARS)}
+
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    S.PENDING: frozenset({S.PAID, S.EXPIRED, S.CANCELLED}),
-    S.EXPIRED: frozenset({S.PAID_LATE}),
-    S.CANCELLED: frozenset({S.PAID_LATE}),
-    S.PAID: frozenset({S.DELIVERING, S.WAITING_STARS}),
-    S.PAID_LATE: frozenset({S.DELIVERING, S.WAITING_STARS}),
-    S.WAITING_STARS: frozenset({S.DELIVERING}),
-    # Back to PAID only when the request provably never reached Telegram (connection refused),
-    # back to WAITING_STARS only when Telegram answered that the balance is too low.
-    S.DELIVERING: frozenset({S.DELIVERED, S.FAILED, S.NEEDS_REVIEW, S.PAID, S.WAITING_STARS}),
-    S.DELIVERED: frozenset(),
-    S.FAILED: frozenset(),
-    S.NEEDS_REVIEW: frozenset(),
-}
+    status: frozenset(step.target for step in TRANSITIONS_BY_NAME.values() if status in step.sources)
+    for status in OrderStatus}
 
 PAYABLE = frozenset({S.PENDING, S.EXPIRED, S.CANCELLED})
-READY_TO_DELIVER = frozenset({S.PAID, S.PAID_LATE, S.WAITING_STARS})
+READY_TO_DELIVER = START_DELIVERY.sources
 # Statuses kept in the sparse work index, keyed by the time the next job should look at them.
 OPEN_STATUSES = frozenset({S.PENDING, S.PAID, S.PAID_LATE, S.WAITING_STARS, S.DELIVERING})
 
@@ -60,13 +90,14 @@ class Order(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     order_id: str
-    kind: OrderKind
+    kind: str                          # a registered product's kind (OrderKind for today's products)
     owner_id: str                      # "user:<telegram id>" or "dist:<distributor id>"
     status: OrderStatus
     product_id: str
     amount_micros: int
     currency: str = "USDT"
-    network: str = "TRC20"
+    payment_method: str = "trc20"
+    network: str | None = "TRC20"
     pay_to: str | None = None
     created_at: datetime
     expires_at: datetime | None = None
@@ -93,11 +124,4 @@ class Order(BaseModel):
     fulfillment_error: str | None = None
     code_max_uses: int | None = None        # CODE_PACK: the plan's terms when ordered
     code_valid_days: int | None = None
-
-
-def owner_for_user(user_id: int) -> str:
-    return f"user:{user_id}"
-
-
-def owner_for_distributor(distributor_id: str) -> str:
-    return f"dist:{distributor_id}"
+    details: dict[str, Any] = Field(default_factory=dict)   # what a newer product keeps of its own

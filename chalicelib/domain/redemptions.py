@@ -1,7 +1,7 @@
 """Redeeming a code for a Premium gift, and giving the use back when the gift fails for good.
 
 `RedemptionService.redeem` is the one entry point for the HTTP route (POST /redeem) and the bot's
-redeem command. It is also the DeliveryListener of REDEMPTION_GIFT orders.
+redeem command. It is also the GiftListener of the gifts it queues.
 """
 from __future__ import annotations
 
@@ -11,15 +11,19 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from chalicelib.domain.attempt_limits import FailureLimiter
-from chalicelib.domain.catalog import PRODUCTS, Catalog
-from chalicelib.domain.code_ports import CodeStore, RedemptionStore, WriteResult
 from chalicelib.domain.codes import (CODES_DEPLETED, REDEEM_ATTEMPTS, REDEMPTIONS, REDEMPTIONS_DELIVERED,
                                      REDEMPTIONS_FAILED, REVENUE_MICROS, CodeStatus, RedeemCode, Redemption,
                                      RedemptionStatus, Tally, day_of, normalize_code, redemption_id_for,
                                      stats_shard)
 from chalicelib.domain.errors import Conflict, DomainError, Gone, NotFound, RateLimited, Unavailable, ValidationFailed
-from chalicelib.domain.orders import Order, OrderKind, OrderStatus, owner_for_user
-from chalicelib.domain.ports import Clock, Notifier, OrderRepository
+from chalicelib.domain.notices import Notices
+from chalicelib.domain.orders import Order
+from chalicelib.domain.ports.codes import CodeStore, RedemptionStore
+from chalicelib.domain.ports.common import Clock, WriteResult
+from chalicelib.domain.ports.orders import OrderQueue, OrderStore
+from chalicelib.domain.products.premium import PremiumGift
+from chalicelib.domain.products.redemption_gift import RedemptionGift
+from chalicelib.domain.shared import backoff_seconds
 
 MAX_ROUNDS = 16               # reads-and-tries of one redemption before answering 503 CODE_BUSY
 BUSY_RETRY_AFTER_SECONDS = 1
@@ -46,19 +50,19 @@ class _Refused(Exception):
 
 
 class RedemptionService:
-    def __init__(self, codes: CodeStore, redemptions: RedemptionStore, orders: OrderRepository,
-                 limiter: FailureLimiter, catalog: Catalog, clock: Clock, secret: bytes,
-                 enqueue: Callable[[Order], None], notifier: Notifier, count: Callable[..., None],
+    def __init__(self, codes: CodeStore, redemptions: RedemptionStore, orders: OrderStore,
+                 limiter: FailureLimiter, premium: PremiumGift, clock: Clock, secret: bytes,
+                 queue: OrderQueue, notices: Notices, count: Callable[..., None],
                  sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None) -> None:
         self._codes = codes
         self._redemptions = redemptions
         self._orders = orders
         self._limiter = limiter
-        self._catalog = catalog
+        self._premium = premium
         self._clock = clock
         self._secret = secret
-        self._enqueue = enqueue
-        self._notifier = notifier
+        self._queue = queue
+        self._notices = notices
         self._count = count
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -133,13 +137,13 @@ class RedemptionService:
             if outcome == WriteResult.APPLIED:
                 self._count("CodesRedeemed")
                 return self._queue_gift(redemption)
-            if outcome == WriteResult.ALREADY_EXISTS:
+            if outcome == WriteResult.DUPLICATE:
                 existing = self._redemptions.get(redemption_id)
                 if existing is not None:
                     return self._already_redeemed(existing, record)
             if outcome == WriteResult.BUSY:
                 self._back_off(round_number)
-            # CODE_CHANGED: another use or a deactivation got there first; read the code again.
+            # CHANGED: another use or a deactivation got there first; read the code again.
         self._count("RedeemBusy")
         raise Unavailable("this code is being redeemed by many people at once; try again in a moment",
                           code="CODE_BUSY", retry_after=BUSY_RETRY_AFTER_SECONDS)
@@ -153,14 +157,7 @@ class RedemptionService:
         raise _Refused(Conflict("you already redeemed this code", code="ALREADY_REDEEMED", field="code"), record)
 
     def _queue_gift(self, redemption: Redemption) -> RedeemResult:
-        product = PRODUCTS.get(redemption.product_id)
-        now = self._clock.now()
-        gift = Order(order_id=redemption.gift_order_id, kind=OrderKind.REDEMPTION_GIFT,
-                     owner_id=owner_for_user(redemption.user_id), status=OrderStatus.PAID,
-                     product_id=redemption.product_id, amount_micros=0, created_at=now, status_changed_at=now,
-                     paid_at=now, buyer_user_id=redemption.user_id, recipient_user_id=redemption.user_id,
-                     month_count=redemption.month_count, star_count=product.star_count if product else None,
-                     redemption_id=redemption.redemption_id, notify_chat_id=redemption.user_id)
+        gift = RedemptionGift.order_for(redemption, self._clock.now())
         try:
             self._orders.create(gift)
         except Exception:
@@ -168,19 +165,19 @@ class RedemptionService:
             # delivery is at most once per order. Anything else is a real failure.
             if self._orders.get(gift.order_id) is None:
                 raise
-        self._enqueue(gift)  # a failed send leaves the gift PAID: the repair job queues it again
+        self._queue.enqueue(gift.order_id, gift.kind)  # a lost message: the repair job queues it again
         return RedeemResult(redemption.redemption_id, RedemptionStatus.ACCEPTED.value, redemption.month_count)
 
     def _retail_micros(self, product_id: str) -> int:
         try:
-            return self._catalog.offer(product_id).price_micros
+            return self._premium.offer(product_id).price_micros
         except DomainError:
             return 0
 
     def _back_off(self, round_number: int) -> None:
-        self._sleep(min(0.5, 0.01 * 2 ** min(round_number, 6)) * self._rng.uniform(0.5, 1.0))
+        self._sleep(backoff_seconds(round_number, self._rng))
 
-    # ------------------------------------------------------------------ DeliveryListener
+    # ------------------------------------------------------------------ GiftListener
     def delivered(self, order: Order) -> None:
         redemption = self._redemptions.get(order.redemption_id or "")
         if redemption is None or redemption.status != RedemptionStatus.ACCEPTED:
@@ -209,7 +206,7 @@ class RedemptionService:
                 outcome = self._codes.settle(redemption, RedemptionStatus.FAILED, reason,
                                              Tally(redemption.distributor_id, day_of(now), _shard(redemption),
                                                    counts), now)
-                self._notifier.alert(f"give-back:{redemption.redemption_id}",
+                self._notices.alert(f"give-back:{redemption.redemption_id}",
                                      f"Redemption {redemption.redemption_id} failed but its code has no use to "
                                      "give back.")
             else:
@@ -227,7 +224,7 @@ class RedemptionService:
                 return  # another worker settled it
             if outcome == WriteResult.BUSY:
                 self._back_off(round_number)
-        self._notifier.alert(f"give-back:{redemption.redemption_id}",
+        self._notices.alert(f"give-back:{redemption.redemption_id}",
                              f"Could not give back the use of redemption {redemption.redemption_id}; "
                              "please check its code.")
 

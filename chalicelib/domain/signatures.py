@@ -4,11 +4,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl
 
 from chalicelib.domain.errors import Unauthenticated
+from chalicelib.domain.users import TelegramUser
 
 
 def sign_payload(secret: str, timestamp: int, raw_body: bytes) -> str:
@@ -44,14 +44,6 @@ def verify_signature_header(header: str | None, raw_body: bytes, secrets: tuple[
         raise Unauthenticated("X-Signature does not match", code="SIGNATURE_INVALID")
 
 
-@dataclass(frozen=True)
-class TelegramUser:
-    user_id: int
-    first_name: str = ""
-    username: str | None = None
-    language_code: str | None = None
-
-
 def validate_init_data(init_data: str | None, bot_token: str, now: datetime,
                        max_age_seconds: int) -> TelegramUser:
     """Telegram Mini App init data, checked as Telegram documents it."""
@@ -80,7 +72,7 @@ def validate_init_data(init_data: str | None, bot_token: str, now: datetime,
             raise ValueError
     except (ValueError, KeyError, TypeError):
         raise Unauthenticated("X-Telegram-Init-Data has no valid user", code="INIT_DATA_INVALID") from None
-    return TelegramUser(user_id=user_id, first_name=str(user.get("first_name", "")),
+    return TelegramUser(user_id=user_id, first_name=str(user.get("first_name", "")), last_name=str(user.get("last_name", "")),
                         username=user.get("username"), language_code=user.get("language_code"))
 
 

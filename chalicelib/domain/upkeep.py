@@ -5,8 +5,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Callable
 
-from chalicelib.domain.orders import Order, OrderKind, OrderStatus
-from chalicelib.domain.ports import Clock, Notifier, OrderRepository
+from chalicelib.domain.notices import Notices
+from chalicelib.domain.orders import EXPIRE, FLAG_FOR_REVIEW, OrderStatus
+from chalicelib.domain.ports.common import Clock
+from chalicelib.domain.ports.orders import OrderQueue, OrderStore
+from chalicelib.domain.products import ProductRegistry
 
 S = OrderStatus
 PAGE_SIZE = 100
@@ -30,13 +33,14 @@ class RunReport:
 
 
 class UpkeepService:
-    def __init__(self, orders: OrderRepository, clock: Clock, notifier: Notifier, policy: RepairPolicy,
-                 requeue: Callable[[Order], None], count: Callable[[str], None]) -> None:
+    def __init__(self, orders: OrderStore, products: ProductRegistry, queue: OrderQueue, notices: Notices,
+                 clock: Clock, policy: RepairPolicy, count: Callable[[str], None]) -> None:
         self._orders = orders
+        self._products = products
+        self._queue = queue
+        self._notices = notices
         self._clock = clock
-        self._notifier = notifier
         self._policy = policy
-        self._requeue = requeue
         self._count = count
 
     def _due(self, status: OrderStatus, due_before):
@@ -53,12 +57,12 @@ class UpkeepService:
         report = RunReport()
         for order in self._due(S.PENDING, now):
             report.examined += 1
-            expired = self._orders.transition(order, frozenset({S.PENDING}), S.EXPIRED, now)
+            expired = self._orders.apply(order, EXPIRE, now)
             if expired is not None:
                 report.changed += 1
                 report.order_ids.append(order.order_id)
                 self._count("OrdersExpired")
-                self._notifier.order_event(expired, "expired")
+                self._notices.order_event(expired, "expired", self._products.by_kind(order.kind).notices)
         return report
 
     def repair_orders(self) -> RunReport:
@@ -69,26 +73,24 @@ class UpkeepService:
                 report.examined += 1
                 report.requeued += 1
                 report.order_ids.append(order.order_id)
-                self._requeue(order)
+                self._queue.enqueue(order.order_id, order.kind)
         for order in self._due(S.WAITING_STARS, now):
             report.examined += 1
             report.requeued += 1
             report.order_ids.append(order.order_id)
-            self._requeue(order)
+            self._queue.enqueue(order.order_id, order.kind)
         for order in self._due(S.DELIVERING, now - self._policy.delivering_stuck_after):
             report.examined += 1
-            if order.kind == OrderKind.CODE_PACK:
-                # Code fulfillment is idempotent and resumes where it stopped: queue it again instead.
+            if self._products.by_kind(order.kind).resumable:
                 report.requeued += 1
                 report.order_ids.append(order.order_id)
-                self._requeue(order)
+                self._queue.enqueue(order.order_id, order.kind)
                 continue
-            flagged = self._orders.transition(order, frozenset({S.DELIVERING}), S.NEEDS_REVIEW, now,
-                                              failure_reason="delivery stuck: outcome unknown")
+            flagged = self._orders.apply(order, FLAG_FOR_REVIEW, now, failure_reason="delivery stuck: outcome unknown")
             if flagged is not None:
                 report.changed += 1
                 report.order_ids.append(order.order_id)
                 self._count("DeliveryNeedsReview")
-                self._notifier.alert(f"needs-review:{order.order_id}",
+                self._notices.alert(f"needs-review:{order.order_id}",
                                      f"Order {order.order_id} was stuck delivering and needs review.")
         return report

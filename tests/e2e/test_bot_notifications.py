@@ -6,13 +6,13 @@ from chalicelib.adapters.dynamodb.throttle import SharedSendBucket
 
 def test_an_alert_goes_to_the_admin_chat_once_per_cooldown_as_plain_text(container, calls, clock):
     for _ in range(3):
-        container.notifier.alert("stars-low", "Too few Stars <for> order & co")
+        container.notices.alert("stars-low", "Too few Stars <for> order & co")
     sent = calls("sendMessage")
     assert len(sent) == 1
     assert sent[0]["params"]["chat_id"] == 999 and "parse_mode" not in sent[0]["params"]
     assert sent[0]["status"] == 200
     clock.advance(minutes=11)
-    container.notifier.alert("stars-low", "still low")
+    container.notices.alert("stars-low", "still low")
     assert len(calls("sendMessage")) == 2
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.domain.codes import CodeState, RedeemCode, derive_code, format_code
 from chalicelib.domain.fulfillment import FulfillmentPolicy
-from chalicelib.domain.orders import OrderStatus
+from chalicelib.domain.orders import START_FULFILMENT, OrderStatus
 from tests.codes_support import codes  # noqa: F401 - the fixture
 
 
@@ -96,8 +96,8 @@ def test_a_duplicate_message_never_writes_twice_and_completion_counts_once(codes
     distributor, token = codes.create_distributor()
     order = codes.buy(token, quantity=2, fulfil=False)
     paid = small_chunks.orders.get(order["order_id"])
-    small_chunks.enqueue_paid(paid)        # a duplicate of the paid message
-    small_chunks.enqueue_paid(paid)        # and another
+    small_chunks.queue.enqueue(paid.order_id, paid.kind)        # a duplicate of the paid message
+    small_chunks.queue.enqueue(paid.order_id, paid.kind)        # and another
     codes.fulfil()
     assert_exact(codes, token, order["order_id"], 20)
     small_chunks.fulfillment.fulfil(order["order_id"])   # a late redelivery after completion
@@ -111,8 +111,7 @@ def test_a_chunk_held_by_another_worker_is_left_to_it(codes, small_chunks, clock
     order = codes.buy(token, quantity=2, fulfil=False)
     order_id = order["order_id"]
     assert small_chunks.guards.claim(f"fulfil#{order_id}#0", 600, clock.now())   # someone else is on chunk 0
-    small_chunks.orders.transition(small_chunks.orders.get(order_id), frozenset({OrderStatus.PAID}),
-                                   OrderStatus.DELIVERING, clock.now())
+    small_chunks.orders.apply(small_chunks.orders.get(order_id), START_FULFILMENT, clock.now())
     small_chunks.fulfillment.fulfil(order_id)
     assert codes.stored_codes(order_id) == []
     clock.advance(minutes=11)   # that worker died: its lease ran out

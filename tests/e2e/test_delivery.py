@@ -53,7 +53,7 @@ def test_two_workers_at_once_gift_once(api, container, calls):
 
     def work():
         barrier.wait()
-        container.delivery.deliver(order["order_id"])
+        container.fulfilment.fulfil(order["kind"], order["order_id"])
 
     threads = [threading.Thread(target=work) for _ in range(2)]
     [thread.start() for thread in threads]
@@ -64,17 +64,17 @@ def test_two_workers_at_once_gift_once(api, container, calls):
 
 def test_a_crash_after_the_gift_never_gifts_again(api, container, calls, monkeypatch, clock):
     order = paid_order(api)
-    original = container.orders.transition
+    original = container.orders.apply
 
-    def crash_on_delivered(current, expected, target, now, **changes):
-        if target == OrderStatus.DELIVERED:
+    def crash_on_delivered(current, transition, now, **changes):
+        if transition.target == OrderStatus.DELIVERED:
             raise RuntimeError("Lambda died after the gift")
-        return original(current, expected, target, now, **changes)
+        return original(current, transition, now, **changes)
 
-    monkeypatch.setattr(container.orders, "transition", crash_on_delivered)
+    monkeypatch.setattr(container.orders, "apply", crash_on_delivered)
     failures = deliver_message(api, order)[0]["batchItemFailures"]
     assert len(failures) == 1  # the message comes back
-    monkeypatch.setattr(container.orders, "transition", original)
+    monkeypatch.setattr(container.orders, "apply", original)
     deliver_message(api, order, times=3, message_prefix="again")
     assert len(calls("giftPremiumSubscription")) == 1
     assert status_of(container, order) == OrderStatus.DELIVERING

@@ -16,7 +16,7 @@ def test_catalog_lists_products_with_live_prices(api, container):
     assert [(p["product_id"], p["price"]) for p in products] == [
         ("premium_3m", "15.00"), ("premium_6m", "22.00"), ("premium_12m", "36.00")]
     container.settings_store.put("prices", {"premium_3m": "14.5", "premium_6m": "22", "premium_12m": "36"})
-    container.catalog._cached = None
+    container.live_settings.forget()
     assert body(api.client.http.get("/catalog"))["products"][0]["price"] == "14.50"
 
 
@@ -91,8 +91,8 @@ def test_an_idempotency_key_returns_the_same_order(api):
 def test_no_free_payment_slot_is_a_503_with_a_retry_hint(api, container):
     from dataclasses import replace
 
-    ordering = container.ordering
-    ordering._policy = replace(ordering._policy, suffix_decimals=1, max_pending=50)
+    trc20 = container.payment_methods.get("trc20")
+    trc20.policy = replace(trc20.policy, suffix_decimals=1, max_pending=50)
     made = [api.create_order(user_id=5000 + n) for n in range(9)]
     assert all(response.status_code == 201 for response in made)
     refused = api.create_order(user_id=6000)

@@ -37,7 +37,7 @@ def test_exact_amount_matches_and_enqueues_delivery(api, aws):
                       "order_id": order["order_id"]}
     assert order_status(api, order) == "PAID"
     queued = aws["sqs"].receive_message(QueueUrl=aws["queues"]["tgshop-test-delivery"])["Messages"]
-    assert json.loads(queued[0]["Body"]) == {"order_id": order["order_id"]}
+    assert json.loads(queued[0]["Body"]) == {"order_id": order["order_id"], "kind": "PREMIUM_GIFT"}
 
 
 def test_a_replay_answers_the_recorded_outcome_without_acting_again(api):
@@ -185,7 +185,7 @@ def test_a_one_megabyte_body_is_refused_with_413(api, aws):
 def test_the_same_transfer_from_twenty_threads_pays_once_and_gifts_once(api, container, calls):
     """Twenty concurrent deliveries of one transfer race through the payment service (what the webhook
     runs) against the emulator: one PAID write, and after the queue drains, one gift."""
-    from chalicelib.domain.payments import Transfer
+    from chalicelib.domain.payment_methods.trc20_transfers import Transfer
 
     order = new_order(api)
     body = build_transfer(order["amount"], order["pay_to"], "tx-race")
@@ -196,7 +196,7 @@ def test_the_same_transfer_from_twenty_threads_pays_once_and_gifts_once(api, con
     def post():
         barrier.wait()
         try:
-            outcomes.append(container.payment_service.handle(transfer, body).outcome.value)
+            outcomes.append(container.trc20_transfers.handle(transfer, body).outcome.value)
         except Exception as error:  # noqa: BLE001 - collected and asserted below
             errors.append(error)
 

@@ -40,7 +40,7 @@ def test_an_unexpected_error_is_a_500_with_the_request_id_and_no_traceback(api, 
     def explode():
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(container.catalog, "offers", explode)
+    monkeypatch.setattr(container.premium, "offers", explode)
     response = api.client.http.get("/catalog", headers={"X-Request-Id": "req-123"})
     assert response.status_code == 500
     error = json.loads(response.body)["error"]

@@ -32,7 +32,7 @@ def test_expiry_frees_the_buyers_open_order_place(api, clock):
 def test_a_payment_racing_the_expiry_ends_paid_exactly_once(api, container, clock):
     """For each order a payment and the expiry job run at the same moment: the order ends either PAID or
     EXPIRED then PAID_LATE, never both and never neither."""
-    from chalicelib.domain.payments import Transfer
+    from chalicelib.domain.payment_methods.trc20_transfers import Transfer
     from tests.support import build_transfer
 
     orders = [json.loads(api.create_order(user_id=300 + n).body) for n in range(12)]
@@ -44,7 +44,7 @@ def test_a_payment_racing_the_expiry_ends_paid_exactly_once(api, container, cloc
     def pay(body):
         barrier.wait()
         try:
-            container.payment_service.handle(Transfer.model_validate(body), body)
+            container.trc20_transfers.handle(Transfer.model_validate(body), body)
         except Exception as error:  # noqa: BLE001 - asserted below
             errors.append(error)
 
@@ -68,7 +68,7 @@ def test_a_lost_enqueue_is_repaired(api, container, clock, monkeypatch, calls):
     def broken_send(queue, body):
         raise ConnectionError("SQS unavailable")
 
-    monkeypatch.setattr(container.queue, "send", broken_send)
+    monkeypatch.setattr(container.sqs, "send", broken_send)
     order = json.loads(api.create_order().body)
     assert json.loads(api.pay(order).body)["results"][0]["outcome"] == "MATCHED"
     monkeypatch.undo()

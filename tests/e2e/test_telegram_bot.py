@@ -395,12 +395,12 @@ def test_a_user_who_blocks_the_bot_is_not_messaged_until_they_return(ann, state,
     buy_for_myself(ann)
     order = only_order(container)
     ann.post(member_update(ann.user, "member", "kicked"))
-    assert container.directory.profile(1001).blocked
+    assert container.users.profile(1001).blocked
     before = len(state.calls())
     pay(api, order)
     assert len(state.calls()) == before  # no edit, no announcement
     ann.post(member_update(ann.user, "kicked", "member"))
-    assert not container.directory.profile(1001).blocked
+    assert not container.users.profile(1001).blocked
 
 
 def test_a_403_marks_the_user_blocked_and_a_message_unmarks(ann, state, container):
@@ -408,9 +408,9 @@ def test_a_403_marks_the_user_blocked_and_a_message_unmarks(ann, state, containe
 
     state.add_fault(FaultRule(method="sendMessage", error_code=403))
     ann.say("/start")
-    assert container.directory.profile(1001).blocked
+    assert container.users.profile(1001).blocked
     ann.say("/help")
-    assert not container.directory.profile(1001).blocked
+    assert not container.users.profile(1001).blocked
 
 
 def test_a_flood_is_ignored_with_one_notice_a_minute(ann, state, clock):

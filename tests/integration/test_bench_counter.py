@@ -40,11 +40,11 @@ def test_counts_calls_and_items_written_per_operation(dynamodb):
 
 
 def test_sees_clients_made_before_it_and_pynamodb_connections(container):
-    from chalicelib.adapters.dynamodb.guards import DynamoGuards
+    from chalicelib.adapters.dynamodb.guards import DynamoGuardStore
 
     early = boto3.client("dynamodb", region_name="us-east-1")
     early.list_tables()
-    guards = DynamoGuards()
+    guards = DynamoGuardStore()
     assert guards.claim("warm", 60, container.clock.now())  # pynamodb's own session and client now exist
 
     with DynamoCounter() as counter:

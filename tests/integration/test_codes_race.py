@@ -47,7 +47,7 @@ def emulated():
         clock = FakeClock(datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc))
         container = Container(load_settings({**TEST_ENV, "RESOURCE_PREFIX": PREFIX, "AWS_ENDPOINT_URL": url}),
                               telegram_transport=httpx.WSGITransport(app=create_sandbox_app()), clock=clock)
-        seed_defaults(container.settings_store)
+        seed_defaults(container)
         yield container
     finally:
         server.stop()

@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from chalicelib.adapters.telegram import MAX_ATTEMPTS, TelegramClient
-from chalicelib.domain.ports import TelegramError, TelegramOutcomeUnknown, TelegramUnreachable
+from chalicelib.domain.ports.telegram import TelegramError, TelegramOutcomeUnknown, TelegramUnreachable
 from devstack.sandbox import FaultRule, create_sandbox_app
 
 TOKEN = "123456:CLIENT-TEST"

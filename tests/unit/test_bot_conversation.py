@@ -6,12 +6,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from chalicelib.domain.bot.conversation import AWAIT_CODE, AWAIT_RECIPIENT, Conversation
-from chalicelib.domain.bot.ports import ChatState
+from chalicelib.domain.ports.bot import ChatState
 from chalicelib.domain.bot.updates import parse_update
-from chalicelib.domain.catalog import PRODUCTS, Offer
+from chalicelib.domain.products import Offer
+from chalicelib.domain.products.premium import PREMIUM_TERMS as PRODUCTS
 from chalicelib.domain.errors import RateLimited
 from chalicelib.domain.orders import Order, OrderKind, OrderStatus
-from chalicelib.domain.ports import Page
+from chalicelib.domain.ports.common import Page
 from tests.telegram_updates import callback_update, message_update, user_json, users_shared_update
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
@@ -25,10 +26,10 @@ class FakeShop:
         self.refuse: Exception | None = None
 
     def offers(self):
-        return [Offer(product, 15_000_000) for product in PRODUCTS.values()]
+        return [self.offer(product_id) for product_id in PRODUCTS]
 
     def offer(self, product_id):
-        return Offer(PRODUCTS[product_id], 15_000_000)
+        return Offer(product_id, "PREMIUM_GIFT", 15_000_000, facts={"month_count": PRODUCTS[product_id].month_count})
 
     def create_premium(self, buyer, product_id, recipient, language):
         if self.refuse:
@@ -82,7 +83,7 @@ def bot(shop):
         claimed.add(key)
         return True
 
-    return Conversation(shop, FakeDirectory({"cleo_cat": 3003}), lambda: None, once, amount_places=3)
+    return Conversation(shop, FakeDirectory({"cleo_cat": 3003}), None, once, amount_places=3)
 
 
 def handle(bot, update, state, now=NOW):
@@ -116,7 +117,8 @@ def test_a_refused_order_offers_a_fresh_confirmation(bot, shop):
     state = ChatState(1001, language="en")
     confirm = handle(bot, callback_update(ANN, "to:3:me", message_id=5), state)[1] \
         .params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    shop.refuse = RateLimited("at most 3 orders may wait for payment at once", code="TOO_MANY_OPEN_ORDERS")
+    shop.refuse = RateLimited("at most 3 orders may wait for payment at once", code="TOO_MANY_OPEN_ORDERS",
+                              details={"limit": 3})
     calls = handle(bot, callback_update(ANN, confirm, message_id=5), state)
     again = calls[1].params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     assert calls[0].params["show_alert"] is True and "3 orders" in calls[0].params["text"]

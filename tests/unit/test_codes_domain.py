@@ -9,10 +9,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.attempt_limits import BucketPolicy, level, seconds_until_token
-from chalicelib.domain.code_ports import Bucket, WriteResult
-from chalicelib.domain.codes import (ALPHABET, CodeState, CodeStatus, RedeemCode, code_expiry, default_plan_setting,
-                                     derive_code, format_code, fulfillment_status, normalize_code, parse_plan,
-                                     read_order_codes, redemption_id_for)
+from chalicelib.domain.ports.codes import Bucket
+from chalicelib.domain.ports.common import WriteResult
+from chalicelib.domain.codes import (ALPHABET, CodeState, CodeStatus, RedeemCode, code_expiry, derive_code,
+                                     format_code, normalize_code, read_order_codes, redemption_id_for)
+from chalicelib.domain.products.code_pack import default_plan_setting, fulfillment_status, parse_plan
 from chalicelib.domain.distributors import authenticate_admin, key_matches
 from chalicelib.domain.errors import Unauthenticated
 from chalicelib.domain.orders import Order, OrderKind, OrderStatus
@@ -209,9 +210,9 @@ def test_unprocessed_items_past_the_budget_fail_the_chunk(bound_models):
 
 @pytest.mark.parametrize("client, expected", [
     (FakeClient(), WriteResult.APPLIED),
-    (FakeClient(cancel_reasons=["ConditionalCheckFailed", "None", "None", "None"]), WriteResult.CODE_CHANGED),
+    (FakeClient(cancel_reasons=["ConditionalCheckFailed", "None", "None", "None"]), WriteResult.CHANGED),
     (FakeClient(cancel_reasons=["ConditionalCheckFailed", "ConditionalCheckFailed", "None", "None"]),
-     WriteResult.ALREADY_EXISTS),
+     WriteResult.DUPLICATE),
     (FakeClient(cancel_reasons=["TransactionConflict", "None", "None", "None"]), WriteResult.BUSY),
     (FakeClient(cancel_reasons=["None", "None", "ThrottlingError", "None"]), WriteResult.BUSY),
     (FakeClient(error_code="ProvisionedThroughputExceededException"), WriteResult.BUSY),
@@ -230,7 +231,7 @@ def test_a_redemption_transaction_reports_why_it_was_cancelled(bound_models, cli
 
 # ---------------------------------------------------------------------------------------------- upkeep
 def test_the_repair_job_requeues_stuck_code_packs_and_flags_stuck_gifts():
-    from chalicelib.domain.ports import Page
+    from chalicelib.domain.ports.common import Page
     from chalicelib.domain.upkeep import RepairPolicy, UpkeepService
 
     stuck_at = NOW - timedelta(minutes=30)
@@ -244,9 +245,9 @@ def test_the_repair_job_requeues_stuck_code_packs_and_flags_stuck_gifts():
         def list_due(self, status, due_before, limit, cursor=None):
             return Page([pack, gift] if status == OrderStatus.DELIVERING else [], None)
 
-        def transition(self, order, expected, target, now, **changes):
-            self.transitions.append((order.order_id, target))
-            return order.model_copy(update={"status": target})
+        def apply(self, order, transition, now, **changes):
+            self.transitions.append((order.order_id, transition.target))
+            return order.model_copy(update={"status": transition.target})
 
     class Clock:
         def now(self):
@@ -256,10 +257,19 @@ def test_the_repair_job_requeues_stuck_code_packs_and_flags_stuck_gifts():
         def alert(self, key, text):
             pass
 
+    class Queue:
+        def enqueue(self, order_id, kind):
+            requeued.append(order_id)
+
+    from chalicelib.domain.products import ProductRegistry
+    from chalicelib.domain.products.code_pack import CodePack
+    from chalicelib.domain.products.premium import PremiumGift
+
     requeued: list[str] = []
     orders = Orders()
-    service = UpkeepService(orders, Clock(), Quiet(), RepairPolicy(timedelta(minutes=5), timedelta(minutes=15)),
-                            requeue=lambda order: requeued.append(order.order_id), count=lambda *args: None)
+    service = UpkeepService(orders, ProductRegistry((PremiumGift(None), CodePack(None, 10))), Queue(), Quiet(),
+                            Clock(), RepairPolicy(timedelta(minutes=5), timedelta(minutes=15)),
+                            count=lambda *args: None)
     report = service.repair_orders()
     assert requeued == ["PACK"] and orders.transitions == [("GIFT", OrderStatus.NEEDS_REVIEW)]
     assert report.requeued == 1 and report.changed == 1

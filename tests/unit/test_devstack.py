@@ -193,7 +193,7 @@ def test_prune_bundle_command_passes_under_the_budget(tmp_path, capsys):
 def test_signed_payment_is_accepted_by_the_webhook_rules():
     import json
 
-    from chalicelib.domain.payments import Transfer
+    from chalicelib.domain.payment_methods.trc20_transfers import Transfer
     from chalicelib.domain.signatures import verify_signature_header
     from devstack.examples import payment_curl, signed_payment
 

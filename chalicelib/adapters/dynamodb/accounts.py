@@ -6,8 +6,7 @@ from datetime import datetime
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.adapters.dynamodb.models import AccountItem
-from chalicelib.domain.bot.ports import UserProfile
-from chalicelib.domain.bot.updates import TelegramUser
+from chalicelib.domain.users import TelegramUser, UserProfile
 
 
 def _account_id(user_id: int) -> str:
@@ -20,7 +19,7 @@ def _profile(user_id: int, item: AccountItem) -> UserProfile:
                        language_code=profile.get("language_code") or None)
 
 
-class DynamoDirectory:
+class DynamoUserStore:
     """Only UpdateItem on named attributes: the item's open-order counter belongs to the order code."""
 
     def remember(self, user: TelegramUser, now: datetime) -> UserProfile:

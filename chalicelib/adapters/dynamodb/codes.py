@@ -15,10 +15,10 @@ from typing import Any, Callable, Iterable, Sequence
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamodb import models
-from chalicelib.adapters.dynamodb.orders import decode_cursor, encode_cursor
-from chalicelib.domain.code_ports import WriteResult
+from chalicelib.domain.shared import decode_cursor, encode_cursor
+from chalicelib.domain.ports.common import WriteResult
 from chalicelib.domain.codes import (CodeState, CounterSet, RedeemCode, Redemption, RedemptionStatus, Tally)
-from chalicelib.domain.ports import Page
+from chalicelib.domain.ports.common import Page
 
 WRITE_BATCH = 25          # BatchWriteItem's limit
 READ_BATCH = 100          # BatchGetItem's limit
@@ -231,9 +231,9 @@ class DynamoCodeStore(_LowLevel):
         if reasons is None:
             return WriteResult.APPLIED
         if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-            return WriteResult.ALREADY_EXISTS
+            return WriteResult.DUPLICATE
         if reasons[0] == "ConditionalCheckFailed":
-            return WriteResult.CODE_CHANGED
+            return WriteResult.CHANGED
         return self._busy_or_raise(reasons)
 
     def give_back(self, code: RedeemCode, redemption: Redemption, was_depleted: bool, reason: str,
@@ -257,7 +257,7 @@ class DynamoCodeStore(_LowLevel):
         if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
             return WriteResult.STALE
         if reasons[0] == "ConditionalCheckFailed":
-            return WriteResult.CODE_CHANGED
+            return WriteResult.CHANGED
         return self._busy_or_raise(reasons)
 
     def deactivate(self, code: RedeemCode, was_depleted: bool, tally: Tally, now: datetime) -> WriteResult:
@@ -276,7 +276,7 @@ class DynamoCodeStore(_LowLevel):
         if reasons is None:
             return WriteResult.APPLIED
         if reasons[0] == "ConditionalCheckFailed":
-            return WriteResult.CODE_CHANGED
+            return WriteResult.CHANGED
         return self._busy_or_raise(reasons)
 
     def settle(self, redemption: Redemption, status: RedemptionStatus, reason: str | None, tally: Tally,

@@ -6,7 +6,7 @@ from datetime import datetime
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.adapters.dynamodb.models import ConversationItem
-from chalicelib.domain.bot.ports import ChatState
+from chalicelib.domain.ports.bot import ChatState
 
 
 class DynamoConversationStore:

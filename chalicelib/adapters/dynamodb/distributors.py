@@ -1,5 +1,5 @@
 """Distributors and the admin audit log in DynamoDB; a distributor change and its audit entry are written
-in one transaction. Also the failed-attempt token buckets (Guards table)."""
+in one transaction. Also the failed-attempt token buckets (GuardStore table)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,10 +9,10 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.models import AuditItem, DistributorItem, GuardItem, connection
-from chalicelib.adapters.dynamodb.orders import decode_cursor, encode_cursor
-from chalicelib.domain.code_ports import Bucket
+from chalicelib.domain.shared import decode_cursor, encode_cursor
+from chalicelib.domain.ports.codes import Bucket
 from chalicelib.domain.distributors import AuditEntry, Distributor, DistributorStatus
-from chalicelib.domain.ports import Page
+from chalicelib.domain.ports.common import Page
 
 
 def _audit_item(entry: AuditEntry) -> AuditItem:
@@ -66,7 +66,7 @@ class DynamoDistributorStore:
         return True
 
 
-class DynamoAuditLog:
+class DynamoAuditStore:
     def record(self, entry: AuditEntry) -> None:
         _audit_item(entry).save(condition=AuditItem.entry_id.does_not_exist())
 
@@ -77,7 +77,7 @@ class DynamoAuditLog:
 
 
 class DynamoBucketStore:
-    """Token buckets as Guards items (`tokens`, `refilled_at`, TTL `expires_at`)."""
+    """Token buckets as GuardStore items (`tokens`, `refilled_at`, TTL `expires_at`)."""
 
     def read(self, bucket_ids: Sequence[str], now: datetime) -> dict[str, Bucket]:
         now_s = int(now.timestamp())

@@ -8,7 +8,7 @@ from pynamodb.exceptions import PutError
 from chalicelib.adapters.dynamodb.models import GuardItem
 
 
-class DynamoGuards:
+class DynamoGuardStore:
     def claim(self, guard_id: str, ttl_seconds: int, now: datetime) -> bool:
         epoch = int(now.timestamp())
         try:

@@ -46,7 +46,8 @@ class OrderItem(Model):
     product_id = UnicodeAttribute()
     amount_micros = NumberAttribute()
     currency = UnicodeAttribute()
-    network = UnicodeAttribute()
+    payment_method = UnicodeAttribute(null=True)       # absent on orders written before methods: "trc20"
+    network = UnicodeAttribute(null=True)
     pay_to = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute(null=True)
@@ -75,6 +76,7 @@ class OrderItem(Model):
     fulfillment_error = UnicodeAttribute(null=True)
     code_max_uses = NumberAttribute(null=True)
     code_valid_days = NumberAttribute(null=True)
+    details = JSONAttribute(null=True)                 # a product's own facts (see Order.details)
 
     by_owner = OwnerCreatedIndex()
     by_open_due = OpenDueIndex()
@@ -144,6 +146,8 @@ class PaymentItem(Model):
     order_id = UnicodeAttribute(null=True)
     review_state = UnicodeAttribute(null=True)
     raw = JSONAttribute(null=True)
+    method = UnicodeAttribute(null=True)               # the payment method; absent: "trc20"
+    currency = UnicodeAttribute(null=True)             # absent: "USDT"
 
     by_review = ReviewReceivedIndex()
 

@@ -1,8 +1,6 @@
 """Orders and their payment slots in DynamoDB. Every status change is a conditional write."""
 from __future__ import annotations
 
-import base64
-import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -10,8 +8,11 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.models import AccountItem, OrderItem, PaymentSlotItem, connection
-from chalicelib.domain.orders import OPEN_STATUSES, Order, OrderKind, OrderStatus, can_transition
-from chalicelib.domain.ports import OpenOrderLimitReached, Page, PaymentSlot, SlotTaken
+from chalicelib.domain.orders import OPEN_STATUSES, Order, OrderStatus, Transition
+from chalicelib.domain.ports.common import Page
+from chalicelib.domain.ports.orders import OpenOrderLimitReached, SlotTaken
+from chalicelib.domain.ports.payments import PaymentSlot
+from chalicelib.domain.shared import decode_cursor, encode_cursor
 
 SLOT_TTL_GRACE = timedelta(days=1)
 _ORDER_FIELDS = tuple(Order.model_fields)
@@ -21,29 +22,11 @@ def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def encode_cursor(last_evaluated_key: dict | None) -> str | None:
-    if not last_evaluated_key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(last_evaluated_key, separators=(",", ":")).encode()).decode()
-
-
-def decode_cursor(cursor: str | None) -> dict | None:
-    if not cursor:
-        return None
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:
-        decoded = None
-    if not isinstance(decoded, dict):
-        from chalicelib.domain.errors import ValidationFailed
-
-        raise ValidationFailed("cursor is not one this API returned", code="INVALID_CURSOR", field="cursor")
-    return decoded
-
-
 def order_from_item(item: OrderItem) -> Order:
     values = {name: getattr(item, name) for name in _ORDER_FIELDS}
     values["paid_late"] = bool(values.get("paid_late"))
+    values["payment_method"] = values.get("payment_method") or "trc20"
+    values["details"] = values.get("details") or {}
     return Order.model_validate(values)
 
 
@@ -57,15 +40,12 @@ def _slot_from_item(address: str, item: PaymentSlotItem) -> PaymentSlot:
     return PaymentSlot(address=address, amount_micros=int(item.amount_micros), base_micros=int(item.base_micros),
                        suffix_micros=int(item.amount_micros - item.base_micros), order_id=item.order_id,
                        held_until=datetime.fromtimestamp(item.held_until, tz=timezone.utc),
-                       owner_id=item.owner_id, kind=OrderKind(item.kind) if item.kind else None)
+                       owner_id=item.owner_id, kind=item.kind)
 
 
-def transition_update(expected: frozenset[OrderStatus], target: OrderStatus, now: datetime,
-                      changes: dict[str, Any]) -> tuple[list, Any]:
+def transition_update(transition: Transition, now: datetime, changes: dict[str, Any]) -> tuple[list, Any]:
     """The update actions and condition of one state-machine step, kept in step with the work index."""
-    illegal = [status for status in expected if not can_transition(status, target)]
-    if illegal:
-        raise ValueError(f"{illegal} -> {target} is not an order transition")
+    target = transition.target
     actions = [OrderItem.status.set(target.value), OrderItem.status_changed_at.set(now)]
     if target in OPEN_STATUSES and target != OrderStatus.PENDING:
         actions += [OrderItem.open_status.set(target.value), OrderItem.due_at.set(now)]
@@ -74,14 +54,18 @@ def transition_update(expected: frozenset[OrderStatus], target: OrderStatus, now
     for name, value in changes.items():
         attribute = getattr(OrderItem, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
-    return actions, OrderItem.status.is_in(*(status.value for status in expected))
+    return actions, OrderItem.status.is_in(*(status.value for status in transition.sources))
+
+
+def cancellation_reasons(error: TransactWriteError) -> list[str | None]:
+    return [reason.code if reason else None for reason in error.cancellation_reasons]
 
 
 def slot_id(address: str, amount_micros: int) -> str:
     return f"{address}#{amount_micros}"
 
 
-class DynamoOrderRepository:
+class DynamoOrderStore:
     def get(self, order_id: str) -> Order | None:
         try:
             return order_from_item(OrderItem.get(order_id, consistent_read=True))
@@ -91,41 +75,34 @@ class DynamoOrderRepository:
     def _item_for(self, order: Order) -> OrderItem:
         open_status, due_at = _open_index_values(order.status, order.expires_at, order.status_changed_at)
         values = order.model_dump()
-        values["kind"] = order.kind.value
         values["status"] = order.status.value
+        values["details"] = order.details or None
         return OrderItem(**values, open_status=open_status, due_at=due_at)
 
     def create(self, order: Order) -> None:
         self._item_for(order).save(condition=OrderItem.order_id.does_not_exist())
 
-    def create_holding_slot(self, order: Order, slot: PaymentSlot, max_pending: int, now: datetime) -> None:
-        slot_item = PaymentSlotItem(
-            slot_id=slot_id(slot.address, slot.amount_micros),
-            slot_group=f"{slot.address}#{slot.base_micros}",
-            fraction_key=f"{slot.address}#{slot.amount_micros % 1_000_000}",
-            amount_micros=slot.amount_micros, base_micros=slot.base_micros, order_id=slot.order_id,
-            owner_id=slot.owner_id, kind=slot.kind.value if slot.kind else None,
-            held_until=_epoch(slot.held_until), expires_at=_epoch(slot.held_until + SLOT_TTL_GRACE))
-        account = AccountItem(order.owner_id)
+    def create_pending(self, order: Order, max_pending: int, slot: PaymentSlot | None = None) -> None:
+        now = order.created_at
         try:
             with TransactWrite(connection=connection()) as transaction:
-                transaction.save(slot_item, condition=PaymentSlotItem.slot_id.does_not_exist()
-                                 | (PaymentSlotItem.held_until < _epoch(now)))
+                if slot is not None:
+                    transaction.save(_slot_item(slot), condition=PaymentSlotItem.slot_id.does_not_exist()
+                                     | (PaymentSlotItem.held_until < _epoch(now)))
                 transaction.save(self._item_for(order), condition=OrderItem.order_id.does_not_exist())
-                transaction.update(account, actions=[AccountItem.pending_orders.add(1)],
+                transaction.update(AccountItem(order.owner_id), actions=[AccountItem.pending_orders.add(1)],
                                    condition=AccountItem.pending_orders.does_not_exist()
                                    | (AccountItem.pending_orders < max_pending))
         except TransactWriteError as error:
-            reasons = [reason.code if reason else None for reason in error.cancellation_reasons]
-            if len(reasons) == 3 and reasons[2] == "ConditionalCheckFailed":
+            reasons = cancellation_reasons(error)
+            if reasons[-1:] == ["ConditionalCheckFailed"]:
                 raise OpenOrderLimitReached() from None
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+            if slot is not None and reasons[:1] == ["ConditionalCheckFailed"]:
                 raise SlotTaken() from None
             raise
 
-    def claim_for_delivery(self, order_id: str, ready: frozenset[OrderStatus],
-                           now: datetime) -> tuple[Order, Order] | None:
-        actions, condition = transition_update(ready, OrderStatus.DELIVERING, now, {})
+    def claim(self, order_id: str, transition: Transition, now: datetime) -> tuple[Order, Order] | None:
+        actions, condition = transition_update(transition, now, {})
         try:
             response = OrderItem._get_connection().update_item(
                 order_id, actions=actions, condition=condition & OrderItem.order_id.exists(),
@@ -135,14 +112,13 @@ class DynamoOrderRepository:
                 return None
             raise
         before = order_from_item(OrderItem.from_raw_data(response["Attributes"]))
-        return before, before.model_copy(update={"status": OrderStatus.DELIVERING, "status_changed_at": now})
+        return before, before.model_copy(update={"status": transition.target, "status_changed_at": now})
 
-    def transition(self, order: Order, expected: frozenset[OrderStatus], target: OrderStatus,
-                   now: datetime, **changes: Any) -> Order | None:
-        actions, condition = transition_update(expected, target, now, changes)
+    def apply(self, order: Order, transition: Transition, now: datetime, **changes: Any) -> Order | None:
+        actions, condition = transition_update(transition, now, changes)
         item = OrderItem(order.order_id)
-        if OrderStatus.PENDING in expected and target != OrderStatus.PENDING:
-            return self._leave_pending(order, item, actions, condition, target, now, changes)
+        if transition.leaves_pending:
+            return self._leave_pending(order, item, actions, condition, transition.target, now, changes)
         try:
             item.update(actions=actions, condition=condition & OrderItem.order_id.exists())
         except UpdateError as error:
@@ -161,8 +137,7 @@ class DynamoOrderRepository:
                 transaction.update(AccountItem(order.owner_id), actions=[AccountItem.pending_orders.add(-1)],
                                    condition=AccountItem.pending_orders > 0)
         except TransactWriteError as error:
-            reasons = [reason.code if reason else None for reason in error.cancellation_reasons]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+            if cancellation_reasons(error)[:1] == ["ConditionalCheckFailed"]:
                 return None
             raise
         return order.model_copy(update={"status": target, "status_changed_at": now, **changes})
@@ -186,7 +161,15 @@ class DynamoOrderRepository:
         return Page(items, encode_cursor(result.last_evaluated_key))
 
 
-class DynamoPaymentSlotRepository:
+def _slot_item(slot: PaymentSlot) -> PaymentSlotItem:
+    return PaymentSlotItem(
+        slot_id=slot_id(slot.address, slot.amount_micros), slot_group=f"{slot.address}#{slot.base_micros}",
+        fraction_key=f"{slot.address}#{slot.amount_micros % 1_000_000}", amount_micros=slot.amount_micros,
+        base_micros=slot.base_micros, order_id=slot.order_id, owner_id=slot.owner_id, kind=slot.kind,
+        held_until=_epoch(slot.held_until), expires_at=_epoch(slot.held_until + SLOT_TTL_GRACE))
+
+
+class DynamoPaymentSlotStore:
     def taken_amounts(self, address: str, base_micros: int, now: datetime) -> set[int]:
         held_after = _epoch(now)
         return {int(item.amount_micros) for item in PaymentSlotItem.by_group.query(f"{address}#{base_micros}")

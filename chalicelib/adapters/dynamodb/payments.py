@@ -9,9 +9,10 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.models import AccountItem, OrderItem, PaymentItem, connection
-from chalicelib.adapters.dynamodb.orders import transition_update
-from chalicelib.domain.orders import OrderStatus
-from chalicelib.domain.ports import PaymentRecord, PaymentWrite
+from chalicelib.adapters.dynamodb.orders import cancellation_reasons, transition_update
+from chalicelib.domain.orders import Transition
+from chalicelib.domain.ports.common import WriteResult
+from chalicelib.domain.ports.payments import PaymentRecord
 
 # Outcomes an operator has to look at; the review index holds only these.
 NEEDS_REVIEW = frozenset({"UNMATCHED", "DUPLICATE", "REJECTED_TOKEN", "REJECTED_ADDRESS"})
@@ -26,7 +27,8 @@ def _record_from_item(item: PaymentItem) -> PaymentRecord:
                          amount_micros=None if item.amount_micros is None else int(item.amount_micros),
                          block_timestamp_ms=None if item.block_timestamp_ms is None else int(item.block_timestamp_ms),
                          confirmed=item.confirmed, outcome=item.outcome, reason=item.reason,
-                         order_id=item.order_id, raw=item.raw or {})
+                         order_id=item.order_id, raw=item.raw or {}, method=item.method or "trc20",
+                         currency=item.currency or "USDT")
 
 
 def _item_for(record: PaymentRecord) -> PaymentItem:
@@ -35,7 +37,7 @@ def _item_for(record: PaymentRecord) -> PaymentItem:
                        token_contract=record.token_contract, token_symbol=record.token_symbol or None,
                        amount_micros=record.amount_micros, block_timestamp_ms=record.block_timestamp_ms,
                        confirmed=record.confirmed, outcome=record.outcome, reason=record.reason,
-                       order_id=record.order_id, raw=record.raw,
+                       order_id=record.order_id, raw=record.raw, method=record.method, currency=record.currency,
                        review_state=OPEN_REVIEW if record.outcome in NEEDS_REVIEW else None)
 
 
@@ -46,7 +48,7 @@ def _write_condition(record: PaymentRecord) -> Any:
     return new | (PaymentItem.outcome == REPLACEABLE)
 
 
-class DynamoPaymentRepository:
+class DynamoPaymentStore:
     def record(self, record: PaymentRecord) -> bool:
         try:
             _item_for(record).save(condition=_write_condition(record))
@@ -56,10 +58,9 @@ class DynamoPaymentRepository:
             raise
         return True
 
-    def record_paying_order(self, record: PaymentRecord, order_id: str, owner_id: str | None,
-                            expected: OrderStatus, target: OrderStatus, now: datetime,
-                            **changes: Any) -> PaymentWrite:
-        actions, condition = transition_update(frozenset({expected}), target, now, changes)
+    def record_settling(self, record: PaymentRecord, order_id: str, owner_id: str | None, transition: Transition,
+                        now: datetime, **changes: Any) -> WriteResult:
+        actions, condition = transition_update(transition, now, changes)
         try:
             with TransactWrite(connection=connection()) as transaction:
                 transaction.save(_item_for(record), condition=_write_condition(record))
@@ -68,13 +69,13 @@ class DynamoPaymentRepository:
                     transaction.update(AccountItem(owner_id), actions=[AccountItem.pending_orders.add(-1)],
                                        condition=AccountItem.pending_orders > 0)
         except TransactWriteError as error:
-            reasons = [reason.code if reason else None for reason in error.cancellation_reasons]
+            reasons = cancellation_reasons(error)
             if reasons[:1] == ["ConditionalCheckFailed"]:
-                return PaymentWrite.ALREADY_RECORDED
+                return WriteResult.DUPLICATE
             if reasons[1:2] == ["ConditionalCheckFailed"]:
-                return PaymentWrite.ORDER_MOVED
+                return WriteResult.STALE
             raise
-        return PaymentWrite.DONE
+        return WriteResult.APPLIED
 
     def get(self, transaction_id: str) -> PaymentRecord | None:
         try:

@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from chalicelib.adapters.dynamodb.models import SettingItem
 
 
-class DynamoSettingsRepository:
+class DynamoSettingsStore:
     def get(self, setting_id: str) -> Any | None:
         try:
             return SettingItem.get(setting_id).value

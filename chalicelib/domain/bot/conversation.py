@@ -12,11 +12,14 @@ from datetime import datetime
 from typing import Any, Callable
 
 from chalicelib.domain.bot import views
-from chalicelib.domain.bot.ports import ChatState, Directory, Redeemer, Shop
+from chalicelib.domain.bot.ports import Redeemer, Shop
+from chalicelib.domain.ports.bot import ChatState
+from chalicelib.domain.ports.people import UserStore
 from chalicelib.domain.bot.updates import CALLBACK, MESSAGE, USERS_SHARED, Incoming
-from chalicelib.domain.catalog import PRODUCTS, product_for_months
+from chalicelib.domain.products.premium import PREMIUM_TERMS, term_for_months
 from chalicelib.domain.errors import DomainError, NotFound, RateLimited
-from chalicelib.domain.orders import Order, OrderStatus, owner_for_user
+from chalicelib.domain.orders import Order, OrderStatus
+from chalicelib.domain.users import owner_for_user
 from chalicelib.i18n import LANGUAGES, escape, text
 
 AWAIT_RECIPIENT = "await_recipient"
@@ -123,7 +126,7 @@ class Turn:
 
 
 class Conversation:
-    def __init__(self, shop: Shop, directory: Directory, redeemer: Callable[[], Redeemer | None],
+    def __init__(self, shop: Shop, directory: UserStore, redeemer: Redeemer | None,
                  once: Callable[[str, int], bool], *, amount_places: int) -> None:
         self._shop = shop
         self._directory = directory
@@ -216,7 +219,7 @@ class Conversation:
     def _on_users_shared(self, turn: Turn) -> None:
         incoming = turn.incoming
         months = incoming.request_id or 0
-        if months not in {product.month_count for product in PRODUCTS.values()} or not incoming.shared:
+        if months not in {product.month_count for product in PREMIUM_TERMS.values()} or not incoming.shared:
             turn.send(turn.t("callback.stale"), {"remove_keyboard": True})
             return
         shared = incoming.shared[0]
@@ -256,12 +259,12 @@ class Conversation:
         turn.show(turn.t("buy.choose_months"), views.months_picker(self._shop.offers(), turn.lang))
 
     def _cb_months(self, turn: Turn, rest: str) -> None:
-        months = product_for_months(int(rest)).month_count
+        months = term_for_months(int(rest)).month_count
         turn.show(turn.t("buy.choose_recipient", months=months), views.recipient_picker(months, turn.lang))
 
     def _cb_recipient(self, turn: Turn, rest: str) -> None:
         months_text, _, who = rest.partition(":")
-        months = product_for_months(int(months_text)).month_count
+        months = term_for_months(int(months_text)).month_count
         if who == "me":
             self._confirmation(turn, months, turn.user_id, send=False)
         elif who == "other":
@@ -272,7 +275,7 @@ class Conversation:
 
     def _confirmation(self, turn: Turn, months: int, recipient_id: int, *, send: bool,
                       notice: str | None = None) -> None:
-        offer = self._shop.offer(product_for_months(months).product_id)
+        offer = self._shop.offer(term_for_months(months).product_id)
         label = turn.t("recipient.myself") if recipient_id == turn.user_id else \
             turn.state.data.get("names", {}).get(str(recipient_id)) or turn.t("recipient.user", user_id=recipient_id)
         body, markup = views.confirmation(months, recipient_id, label, offer.price_micros,
@@ -284,7 +287,7 @@ class Conversation:
     def _cb_confirm(self, turn: Turn, rest: str) -> None:
         months_text, recipient_text, stamp = rest.split(":")
         months, recipient_id = int(months_text), int(recipient_text)
-        product = product_for_months(months)
+        product = term_for_months(months)
         if int(turn.now.timestamp()) - int(stamp.split(".")[0], 36) > CONFIRM_TTL_SECONDS:
             turn.answer(turn.t("buy.confirm_expired"))
             turn.show(turn.t("buy.confirm_expired"), views.main_menu(turn.lang))
@@ -392,7 +395,7 @@ class Conversation:
     # ------------------------------------------------------------------ redeem
     def _redeem(self, turn: Turn, raw_code: str) -> None:
         code = raw_code.strip().upper()
-        redeemer = self._redeemer()
+        redeemer = self._redeemer
         if redeemer is None:
             turn.send(turn.t("redeem.unavailable"), views.menu_only(turn.lang))
             return
@@ -419,5 +422,4 @@ def _months_of(result: Any) -> Any:
 
 
 def _open_limit(error: DomainError) -> Any:
-    match = re.search(r"at most (\d+)", error.message)
-    return match.group(1) if match else "?"
+    return error.details.get("limit", "?")

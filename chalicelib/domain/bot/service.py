@@ -13,9 +13,11 @@ from typing import Any, Callable
 
 from chalicelib.domain.bot.conversation import Call, Conversation
 from chalicelib.domain.bot.limits import FloodPolicy, take
-from chalicelib.domain.bot.ports import ChatState, ConversationStore, Directory
+from chalicelib.domain.ports.bot import ChatState, ConversationStore
+from chalicelib.domain.ports.people import UserStore
 from chalicelib.domain.bot.updates import CALLBACK, IGNORED, MEMBER, Incoming, parse_update
-from chalicelib.domain.ports import Clock, Guards, TelegramError, TelegramGateway
+from chalicelib.domain.ports.common import Clock, GuardStore
+from chalicelib.domain.ports.telegram import TelegramError, TelegramGateway
 from chalicelib.i18n import normalize, text
 
 UPDATE_GUARD_SECONDS = 24 * 3600      # Telegram keeps an unconfirmed update that long
@@ -33,7 +35,7 @@ class Outcome:
 
 
 class BotService:
-    def __init__(self, conversation: Conversation, store: ConversationStore, directory: Directory, guards: Guards,
+    def __init__(self, conversation: Conversation, store: ConversationStore, directory: UserStore, guards: GuardStore,
                  telegram: TelegramGateway, clock: Clock, flood: FloodPolicy, count: Callable[[str], None],
                  log: Any) -> None:
         self._conversation = conversation

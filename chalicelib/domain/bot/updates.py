@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.domain.users import TelegramUser
+
 MESSAGE = "message"
 CALLBACK = "callback"
 USERS_SHARED = "users_shared"
@@ -18,21 +20,6 @@ IGNORED = "ignored"
 # Exactly the update types we handle: setWebhook/getUpdates ask Telegram for these and nothing else.
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")  # Telegram's rule for bot commands
-
-
-@dataclass(frozen=True)
-class TelegramUser:
-    user_id: int
-    first_name: str = ""
-    last_name: str = ""
-    username: str | None = None
-    language_code: str | None = None
-    is_bot: bool = False
-
-    @property
-    def display_name(self) -> str:
-        return " ".join(part for part in (self.first_name, self.last_name) if part) or \
-            (f"@{self.username}" if self.username else str(self.user_id))
 
 
 @dataclass(frozen=True)

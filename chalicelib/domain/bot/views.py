@@ -8,10 +8,10 @@ import math
 from datetime import datetime, timezone
 from typing import Any
 
-from chalicelib.domain.catalog import Offer
+from chalicelib.domain.products import Offer
 from chalicelib.domain.money import format_amount
 from chalicelib.domain.orders import Order, OrderStatus
-from chalicelib.i18n import escape, text
+from chalicelib.i18n import escape, normalize, text
 
 NETWORK_LABEL = "TRON (TRC20)"
 MAX_TEXT = 4096
@@ -75,8 +75,8 @@ def menu_only(lang: str) -> dict[str, Any]:
 
 
 def months_picker(offers: list[Offer], lang: str) -> dict[str, Any]:
-    rows = [[button(text(lang, "button.months", months=offer.product.month_count, price=price(offer.price_micros)),
-                    f"mo:{offer.product.month_count}")] for offer in offers]
+    rows = [[button(text(lang, "button.months", months=offer.facts['month_count'], price=price(offer.price_micros)),
+                    f"mo:{offer.facts['month_count']}")] for offer in offers]
     return inline(*rows, [button(text(lang, "button.back"), MENU)])
 
 
@@ -182,3 +182,14 @@ def language_picker(lang: str) -> dict[str, Any]:
 
     return inline([button(name, f"lg:{code}") for code, name in LANGUAGE_NAMES.items()],
                   [button(text(lang, "button.back"), MENU)])
+
+
+def render_notice(notice: Any, places: int) -> tuple[str, dict[str, Any]]:
+    """A notice as one Bot API call: an edit of the message that showed the order, or a new message."""
+    lang = normalize(notice.language)
+    if notice.edit_message_id is not None:
+        body, markup = status_message(notice.order, lang, places)
+        return "editMessageText", {"chat_id": notice.chat_id, "message_id": notice.edit_message_id, "text": body,
+                                   "parse_mode": "HTML", "reply_markup": markup}
+    body = event_text(notice.order, notice.event, lang, places, notice.reason)
+    return "sendMessage", {"chat_id": notice.chat_id, "text": clip(body), "parse_mode": "HTML"}

@@ -1,22 +1,12 @@
-"""Ports of the redeem-code feature: what its services need from storage. The DynamoDB adapters are in
-chalicelib/adapters/dynamodb/codes.py and distributors.py."""
+"""Redeem codes, redemptions, distributor figures and failed-attempt buckets in storage."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Protocol, Sequence
 
 from chalicelib.domain.codes import CounterSet, RedeemCode, Redemption, RedemptionStatus, Tally
-from chalicelib.domain.ports import Page
-
-
-class WriteResult(StrEnum):
-    APPLIED = "APPLIED"
-    CODE_CHANGED = "CODE_CHANGED"        # the code is no longer as read (another use, a deactivation): read again
-    ALREADY_EXISTS = "ALREADY_EXISTS"    # the redemption of this (code, user) exists
-    STALE = "STALE"                      # the redemption is no longer in the expected status
-    BUSY = "BUSY"                        # throttled or a concurrent transaction on the same item: back off
+from chalicelib.domain.ports.common import Page, WriteResult
 
 
 class CodeStore(Protocol):
@@ -36,12 +26,12 @@ class CodeStore(Protocol):
                now: datetime) -> WriteResult:
         """One transaction: one more use of `code` on condition it is still ACTIVE, unexpired and has a use
         left (exactly its last use when `depletes`, else not its last), the redemption put once per
-        (code, user), and the counters."""
+        (code, user), and the counters. CHANGED: the code moved on; DUPLICATE: the redemption exists."""
 
     def give_back(self, code: RedeemCode, redemption: Redemption, was_depleted: bool, reason: str,
                   tally: Tally, now: datetime) -> WriteResult:
         """One transaction: one use fewer (never below zero; `was_depleted` names the count read), the
-        redemption ACCEPTED -> FAILED, and the counters."""
+        redemption ACCEPTED -> FAILED, and the counters. STALE: the redemption was settled already."""
 
     def deactivate(self, code: RedeemCode, was_depleted: bool, tally: Tally, now: datetime) -> WriteResult:
         """One transaction: ACTIVE -> INACTIVE on condition the uses are as read, and the counters."""

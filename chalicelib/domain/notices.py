@@ -1,0 +1,75 @@
+"""Who hears what about an order, and operator alerts. The decisions live here; the messenger adapter
+only renders and sends (throttled, skipping users who blocked the bot)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.domain.orders import Order
+from chalicelib.domain.ports.common import Clock, GuardStore
+from chalicelib.domain.ports.messaging import Messenger
+from chalicelib.domain.ports.people import UserStore
+from chalicelib.domain.products import NoticeRules
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message about an order to one chat, in that reader's language."""
+
+    chat_id: int
+    order: Order
+    event: str                        # paid, delivered, delivered_recipient, expired, failed, status
+    language: str | None
+    reason: str = ""
+    edit_message_id: int | None = None   # set: edit that message to the order's status instead of announcing
+
+
+class Notices:
+    def __init__(self, users: UserStore, messenger: Messenger, guards: GuardStore, clock: Clock,
+                 admin_chat_id: int | None, alert_cooldown_seconds: int, log: Any) -> None:
+        self._users = users
+        self._messenger = messenger
+        self._guards = guards
+        self._clock = clock
+        self._admin_chat_id = admin_chat_id
+        self._cooldown = alert_cooldown_seconds
+        self._log = log
+
+    # ------------------------------------------------------------------ buyers
+    def order_event(self, order: Order, event: str, rules: NoticeRules, **details: Any) -> None:
+        """Never raises: a notice that cannot go out never breaks the job that triggered it."""
+        try:
+            for notice in self.decide(order, event, rules, str(details.get("reason") or "")):
+                self._messenger.send(notice)
+        except Exception:  # noqa: BLE001 - logged; the order's own state is already saved
+            self._log.warning("order notice failed", extra={"order_id": order.order_id, "event": event}, exc_info=True)
+
+    def decide(self, order: Order, event: str, rules: NoticeRules, reason: str = "") -> list[Notice]:
+        notices: list[Notice] = []
+        chat_id = order.notify_chat_id or order.buyer_user_id
+        profile = self._users.profile(chat_id) if chat_id is not None else None
+        language = order.language or (profile.preferred_language if profile else None)
+        if chat_id is not None and not (profile and profile.blocked):
+            if rules.edits_payment_message and order.notify_message_id:
+                notices.append(Notice(chat_id, order, "status", language, reason, order.notify_message_id))
+            if event in rules.announced:
+                own_gift = chat_id == order.recipient_user_id and chat_id != order.buyer_user_id
+                shown = "delivered_recipient" if event == "delivered" and own_gift else event
+                notices.append(Notice(chat_id, order, shown, language, reason))
+        recipient = order.recipient_user_id
+        if rules.tells_recipient and event == "delivered" and recipient is not None \
+                and recipient not in (chat_id, order.buyer_user_id):
+            profile = self._users.profile(recipient)
+            if profile is None or not profile.blocked:
+                language = (profile.preferred_language if profile else None) or order.language
+                notices.append(Notice(recipient, order, "delivered_recipient", language))
+        return notices
+
+    # ------------------------------------------------------------------ operators
+    def alert(self, key: str, text: str) -> None:
+        """The same alert key goes out at most once per cooldown (a guard claim)."""
+        self._log.warning("operator alert", extra={"alert": key, "text": text})
+        if self._admin_chat_id is None:
+            return
+        if self._guards.claim(f"alert#{key}", self._cooldown, self._clock.now()):
+            self._messenger.send_text(self._admin_chat_id, f"⚠️ {text}")

@@ -1,0 +1,51 @@
+"""Orders in storage, and the queue that carries a paid order to its fulfilment."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from chalicelib.domain.orders import Order, OrderStatus, Transition
+from chalicelib.domain.ports.common import Page
+from chalicelib.domain.ports.payments import PaymentSlot
+
+
+class SlotTaken(Exception):
+    """The (address, amount) slot belongs to a live order."""
+
+
+class OpenOrderLimitReached(Exception):
+    """The owner already holds the maximum number of PENDING orders."""
+
+
+class OrderStore(Protocol):
+    def get(self, order_id: str) -> Order | None:
+        """Strongly consistent."""
+
+    def create(self, order: Order) -> None:
+        """Write an order that holds nothing (a gift prepaid by a code)."""
+
+    def create_pending(self, order: Order, max_pending: int, slot: PaymentSlot | None = None) -> None:
+        """Write a PENDING order and count it against its owner's open orders, with its payment slot when
+        the method holds one, all or nothing. Raises SlotTaken or OpenOrderLimitReached."""
+
+    def apply(self, order: Order, transition: Transition, now: datetime, **changes: Any) -> Order | None:
+        """Move the order along `transition` only if it is still in one of its sources; None when the
+        race is lost. Leaving PENDING frees one of the owner's open-order places in the same transaction."""
+
+    def claim(self, order_id: str, transition: Transition, now: datetime) -> tuple[Order, Order] | None:
+        """`transition` without reading first (one conditional write); the order before and after, or
+        None when it is in none of the sources (handled already, or another worker has it)."""
+
+    def update_progress(self, order_id: str, **changes: Any) -> None:
+        """Save fields that are not a status change (fulfilment progress, message ids)."""
+
+    def list_by_owner(self, owner_id: str, limit: int, cursor: str | None) -> Page: ...
+
+    def list_due(self, status: OrderStatus, due_before: datetime, limit: int,
+                 cursor: str | None = None) -> Page: ...
+
+
+class OrderQueue(Protocol):
+    def enqueue(self, order_id: str, kind: str) -> None:
+        """After the PAID write commits: hand the order to its product's worker. Never raises: a lost
+        message leaves the order PAID, and the repair job queues it again."""

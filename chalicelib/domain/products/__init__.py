@@ -1,0 +1,159 @@
+"""Products as plug-ins. Each order kind is one module here that declares its catalog entries, how a
+buyer's choice is validated and priced, which queue carries a paid order, which notices its states send
+and (with a `Fulfiller`) what fulfilment does. The worker, the bot, the buyer API, expiry and repair look
+a product up by kind in the `ProductRegistry`; nothing outside a product's module branches on a kind.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.orders import Order
+
+DELIVERY_QUEUE = "delivery"          # logical queue names; infra/resources.yaml defines each
+FULFILLMENT_QUEUE = "fulfillment"
+
+BUYERS = "buyers"                    # who may order a product from its catalog entries
+DISTRIBUTORS = "distributors"
+NOBODY = "nobody"                    # made by the shop itself (a gift prepaid by a redeemed code)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One catalog entry: what is sold under `product_id`, at what price now."""
+
+    product_id: str
+    kind: str
+    price_micros: int
+    currency: str = "USDT"
+    facts: Mapping[str, Any] = field(default_factory=dict)   # e.g. {"month_count": 3}
+
+
+@dataclass(frozen=True)
+class OrderDraft:
+    """A priced order before a payment method opens it."""
+
+    kind: str
+    owner_id: str
+    product_id: str
+    base_micros: int
+    currency: str = "USDT"
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Buyer:
+    user_id: int
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class NoticeRules:
+    """Which order events a product's buyer hears about in a new message; `edits_payment_message`: the
+    message that showed the order is edited to each new status; `tells_recipient`: a gift's recipient
+    hears about its delivery."""
+
+    announced: frozenset[str] = frozenset()
+    edits_payment_message: bool = False
+    tells_recipient: bool = False
+
+
+class NoChoice(BaseModel):
+    """A product whose buyer chooses nothing beyond the catalog entry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Product:
+    """The declaration every product module subclasses. Class attributes are the defaults."""
+
+    kind: ClassVar[str]
+    queue: ClassVar[str] = DELIVERY_QUEUE
+    audience: ClassVar[str] = BUYERS
+    resumable: ClassVar[bool] = False          # stuck DELIVERING: queue again (True) or flag for review
+    notices: ClassVar[NoticeRules] = NoticeRules()
+    choice: ClassVar[type[BaseModel]] = NoChoice
+
+    def offers(self) -> list[Offer]:
+        return []
+
+    def draft(self, buyer: Buyer, offer: Offer, choice: BaseModel) -> OrderDraft:
+        raise NotFound(f"product_id {offer.product_id!r} cannot be ordered", code="PRODUCT_NOT_FOUND",
+                       field="product_id")
+
+    def default_settings(self) -> dict[str, Any]:
+        """The live settings (by id) this product starts with in a new environment."""
+        return {}
+
+    def facts(self, order: Order) -> dict[str, Any]:
+        """What answers about an order of this kind show besides the common fields."""
+        return {}
+
+
+class Fulfiller(Protocol):
+    def fulfil(self, order_id: str) -> Order | None:
+        """Carry a paid order on; at most once per order, whatever is retried or raced."""
+
+
+class ProductRegistry:
+    def __init__(self, products: tuple[Product, ...] = ()) -> None:
+        self._by_kind: dict[str, Product] = {}
+        for product in products:
+            self.register(product)
+
+    def register(self, product: Product) -> None:
+        if product.kind in self._by_kind:
+            raise ValueError(f"product kind {product.kind} is registered twice")
+        self._by_kind[product.kind] = product
+
+    def by_kind(self, kind: str) -> Product:
+        try:
+            return self._by_kind[kind]
+        except KeyError:
+            raise LookupError(f"no product is registered for kind {kind!r}") from None
+
+    def all(self) -> tuple[Product, ...]:
+        return tuple(self._by_kind.values())
+
+    def default_settings(self) -> dict[str, Any]:
+        return {setting_id: value for product in self._by_kind.values()
+                for setting_id, value in product.default_settings().items()}
+
+    def queue_of(self, kind: str) -> str:
+        return self.by_kind(kind).queue
+
+    def queues(self) -> frozenset[str]:
+        return frozenset(product.queue for product in self._by_kind.values())
+
+    def offers(self, audience: str = BUYERS) -> list[Offer]:
+        return [offer for product in self._by_kind.values() if product.audience == audience
+                for offer in product.offers()]
+
+    def offer(self, product_id: str, audience: str = BUYERS) -> tuple[Product, Offer]:
+        for product in self._by_kind.values():
+            if product.audience != audience:
+                continue
+            for offer in product.offers():
+                if offer.product_id == product_id:
+                    return product, offer
+        raise NotFound(f"product_id {product_id!r} is not in the catalog", code="PRODUCT_NOT_FOUND",
+                       field="product_id")
+
+
+class FulfilmentRouter:
+    """The worker's half of the registry: the fulfiller of each kind."""
+
+    def __init__(self, fulfillers: Mapping[str, Fulfiller] | None = None) -> None:
+        self._fulfillers: dict[str, Fulfiller] = dict(fulfillers or {})
+
+    def register(self, kind: str, fulfiller: Fulfiller) -> None:
+        self._fulfillers[kind] = fulfiller
+
+    def fulfil(self, kind: str, order_id: str) -> Order | None:
+        fulfiller = self._fulfillers.get(kind)
+        if fulfiller is None:
+            raise LookupError(f"no fulfiller is registered for kind {kind!r}")
+        return fulfiller.fulfil(order_id)
