@@ -43,7 +43,8 @@ IMPORT_PROBE = ("import sys, time; t = time.perf_counter(); import app; d = time
 DEFERRED_PROBE = ("import time; import app; t = time.perf_counter(); "
                   "import chalicelib.config, chalicelib.container, chalicelib.api.requests, chalicelib.api.views, "
                   "chalicelib.adapters.dynamodb.orders, chalicelib.adapters.dynamodb.payments, "
-                  "chalicelib.adapters.telegram, chalicelib.domain.payments, chalicelib.domain.ordering; "
+                  "chalicelib.adapters.telegram, chalicelib.domain.payment_methods.trc20_transfers, "
+                  "chalicelib.domain.ordering; "
                   "from chalicelib.observability import tracer; tracer(); "
                   "print(repr(time.perf_counter() - t))")
 

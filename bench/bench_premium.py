@@ -146,7 +146,8 @@ def _savings(measured: dict[str, tuple[DynamoCounter, list[tuple[str, str]]]]) -
                              "profile read, send-bucket token); the delivery worker tells the buyer the outcome "
                              "moments later, so this message could go there or be dropped")
     if payment_notes:
-        notes.append("- **payment** (`chalicelib/domain/payments.py`, `chalicelib/container.py`): "
+        notes.append("- **payment** (`chalicelib/domain/settlement.py`, "
+                     "`chalicelib/domain/payment_methods/trc20_transfers.py`): "
                      + "; ".join(payment_notes) + ".")
     delivery = measured["delivery"][1]
     delivery_notes = []
@@ -163,7 +164,7 @@ def _savings(measured: dict[str, tuple[DynamoCounter, list[tuple[str, str]]]]) -
                               "the shared send bucket, both required by the bot issue; a per-invocation profile "
                               "cache would save one read when both messages go to the same user")
     if delivery_notes:
-        notes.append("- **delivery** (`chalicelib/domain/delivery.py`, `chalicelib/adapters/notifier.py`): "
+        notes.append("- **delivery** (`chalicelib/domain/gifting.py`, `chalicelib/domain/notices.py`): "
                      + "; ".join(delivery_notes) + ".")
     expiry = measured["expiry"][1]
     extra = [step for step in expiry if _is_notification(*step)]

@@ -251,7 +251,7 @@ class Container:
 
     @cached_property
     def fulfillment(self):
-        from chalicelib.domain.fulfillment import FulfillmentPolicy, FulfillmentService
+        from chalicelib.domain.products.code_pack_fulfilment import FulfillmentPolicy, FulfillmentService
         return FulfillmentService(self.orders, self.code_store, self.guards, self.telegram, self.notices,
                                   self.clock, self._code_secret,
                                   FulfillmentPolicy(chunk_size=self.settings.code_chunk_size),

@@ -18,13 +18,13 @@ from chalicelib.domain.codes import (CODES_DEPLETED, CODES_INACTIVE, CODES_TOTAL
                                      read_order_codes, today)
 from chalicelib.domain.distributors import Distributor
 from chalicelib.domain.errors import Conflict, NotFound, Unavailable, ValidationFailed
-from chalicelib.domain.fulfillment import codes_csv
+from chalicelib.domain.products.code_pack_fulfilment import codes_csv
 from chalicelib.domain.money import format_amount
 from chalicelib.domain.ordering import OrderingService
 from chalicelib.domain.orders import Order
 from chalicelib.domain.ports.codes import CodeStore, FigureStore, RedemptionStore
 from chalicelib.domain.ports.common import Clock, Page, WriteResult
-from chalicelib.domain.products.code_pack import CodePack, Plan, fulfillment_status
+from chalicelib.domain.products.code_pack import CodePack, Plan, fulfillment_status, holds_codes
 from chalicelib.domain.shared import backoff_seconds, decode_cursor, encode_cursor, iso
 from chalicelib.domain.users import owner_for_distributor
 
@@ -101,7 +101,7 @@ class DistributorDesk:
                 resume_order = None
             for order in orders:
                 done = order.fulfillment_done or 0
-                if order.kind != CodePack.kind or done <= 0 or not _may_hold(order, status, now):
+                if not holds_codes(order) or not _may_hold(order, status, now):
                     seq = 0
                     continue
                 while seq < done:

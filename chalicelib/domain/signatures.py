@@ -72,7 +72,8 @@ def validate_init_data(init_data: str | None, bot_token: str, now: datetime,
             raise ValueError
     except (ValueError, KeyError, TypeError):
         raise Unauthenticated("X-Telegram-Init-Data has no valid user", code="INIT_DATA_INVALID") from None
-    return TelegramUser(user_id=user_id, first_name=str(user.get("first_name", "")), last_name=str(user.get("last_name", "")),
+    return TelegramUser(user_id=user_id, first_name=str(user.get("first_name", "")),
+                        last_name=str(user.get("last_name", "")),
                         username=user.get("username"), language_code=user.get("language_code"))
 
 

@@ -1,5 +1,5 @@
 """Packs of Premium redeem codes bought by a distributor (kind CODE_PACK), sold by the plans in the
-"plans" setting and fulfilled in chunks on the fulfillment queue (chalicelib/domain/fulfillment.py)."""
+"plans" setting and fulfilled in chunks on the fulfillment queue (code_pack_fulfilment.py beside this module)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,6 +23,11 @@ def fulfillment_status(order: Order) -> str:
     if order.status in (OrderStatus.FAILED, OrderStatus.NEEDS_REVIEW):
         return "failed"
     return "pending"
+
+
+def holds_codes(order: Order) -> bool:
+    """An order of the code-pack kind with codes written (a distributor may own orders of other kinds)."""
+    return order.kind == CodePack.kind and (order.fulfillment_done or 0) > 0
 
 
 def distributor_of(order: Order) -> str | None:

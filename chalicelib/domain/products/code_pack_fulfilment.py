@@ -120,8 +120,8 @@ class FulfillmentService:
 
     def _start(self, order: Order) -> Order | None:
         total = order.fulfillment_total or 0
-        return self._orders.apply(order, START_FULFILMENT, self._clock.now(), fulfillment_total=total, fulfillment_done=order.fulfillment_done or 0,
-                                       fulfillment_error=None)
+        return self._orders.apply(order, START_FULFILMENT, self._clock.now(), fulfillment_total=total,
+                                  fulfillment_done=order.fulfillment_done or 0, fulfillment_error=None)
 
     def _terms(self, order: Order) -> _Terms | None:
         distributor_id = distributor_of(order)
