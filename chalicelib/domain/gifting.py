@@ -5,7 +5,7 @@ from typing import Callable, Protocol
 
 from chalicelib.domain.notices import Notices
 from chalicelib.domain.orders import (FLAG_FOR_REVIEW, MARK_DELIVERED, MARK_FAILED, RETURN_TO_PAID, START_DELIVERY,
-                                      WAIT_FOR_STARS, Order, OrderStatus)
+                                      WAIT_FOR_STARS, Order, OrderStatus, Transition)
 from chalicelib.domain.ports.common import Clock
 from chalicelib.domain.ports.orders import OrderStore
 from chalicelib.domain.ports.telegram import (TelegramError, TelegramGateway, TelegramOutcomeUnknown,
@@ -44,11 +44,14 @@ class GiftDelivery:
         if claimed is None:
             return None
         before, order = claimed
-        gift = _Gift(order, rules, text_for, listener)
+        # A gift that provably never left goes back where it was claimed from, so a retry does not
+        # announce "paid" again for an order that was waiting for Stars.
+        back = WAIT_FOR_STARS if before.status == S.WAITING_STARS else RETURN_TO_PAID
+        gift = _Gift(order, rules, text_for, listener, back)
         try:
             enough_stars = self._has_stars_for(order)
         except (TelegramUnreachable, TelegramOutcomeUnknown, TelegramError) as error:
-            self._orders.apply(order, RETURN_TO_PAID, self._clock.now())
+            self._orders.apply(order, back, self._clock.now())
             raise RetryLater(f"Star balance unknown for {order_id}: {error}") from None
         if before.status in (S.PAID, S.PAID_LATE):
             self._notices.order_event(order, "paid", rules)
@@ -77,7 +80,7 @@ class GiftDelivery:
         try:
             self._telegram.call("giftPremiumSubscription", params)
         except TelegramUnreachable:
-            self._orders.apply(order, RETURN_TO_PAID, self._clock.now())
+            self._orders.apply(order, gift.back, self._clock.now())
             raise RetryLater(f"Telegram unreachable while gifting {order.order_id}") from None
         except TelegramOutcomeUnknown as error:
             return self._needs_review(order, f"gift outcome unknown: {error}")
@@ -129,8 +132,9 @@ class _Gift:
     """One delivery attempt and what its product says about it."""
 
     def __init__(self, order: Order, rules: NoticeRules, text_for: Callable[[Order], str | None],
-                 listener: GiftListener | None) -> None:
+                 listener: GiftListener | None, back: Transition) -> None:
         self.order = order
         self.rules = rules
         self.text_for = text_for
         self.listener = listener
+        self.back = back                # where the order goes when the gift provably never left

@@ -9,14 +9,15 @@ from typing import Any, Callable
 
 from pydantic import ValidationError
 
-from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.domain.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from chalicelib.domain.orders import CANCEL, Order, OrderStatus
 from chalicelib.domain.payment_methods import PaymentMethodRegistry
 from chalicelib.domain.ports.common import Clock, IdGenerator, Page
-from chalicelib.domain.ports.orders import OrderStore
+from chalicelib.domain.ports.orders import OpenOrderLimitReached, OrderStore
 from chalicelib.domain.products import Buyer, OrderDraft, ProductRegistry
 
 DEFAULT_METHOD = "trc20"
+OPEN_ORDER_RETRY_SECONDS = 60
 
 
 class OrderingService:
@@ -44,7 +45,11 @@ class OrderingService:
 
     def create(self, draft: OrderDraft, payment_method: str = DEFAULT_METHOD) -> Order:
         method = self._methods.get(payment_method)
-        order = method.open(draft, self._ids.new_id(), self._clock.now())
+        try:
+            order = method.open(draft, self._ids.new_id(), self._clock.now())
+        except OpenOrderLimitReached as limit:
+            raise RateLimited(str(limit), code="TOO_MANY_OPEN_ORDERS", retry_after=OPEN_ORDER_RETRY_SECONDS,
+                              details={"limit": limit.limit}) from None
         self._count("OrdersCreated")
         return order
 

@@ -96,7 +96,7 @@ class DynamoOrderStore:
         except TransactWriteError as error:
             reasons = cancellation_reasons(error)
             if reasons[-1:] == ["ConditionalCheckFailed"]:
-                raise OpenOrderLimitReached() from None
+                raise OpenOrderLimitReached(max_pending) from None
             if slot is not None and reasons[:1] == ["ConditionalCheckFailed"]:
                 raise SlotTaken() from None
             raise

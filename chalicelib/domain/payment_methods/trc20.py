@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator
 
-from chalicelib.domain.errors import RateLimited, Unavailable, Unprocessable
+from chalicelib.domain.errors import Unavailable, Unprocessable
 from chalicelib.domain.money import MICROS_PER_UNIT, format_amount
 from chalicelib.domain.orders import Order, OrderStatus
-from chalicelib.domain.ports.orders import OpenOrderLimitReached, OrderStore, SlotTaken
+from chalicelib.domain.ports.orders import OrderStore, SlotTaken
 from chalicelib.domain.ports.payments import PaymentSlot, PaymentSlotStore
 from chalicelib.domain.products import OrderDraft
 from chalicelib.domain.shared import iso
@@ -50,6 +50,7 @@ class Trc20UniqueAmount:
         self._rng = rng or random.SystemRandom()
 
     def open(self, draft: OrderDraft, order_id: str, now: datetime) -> Order:
+        """Raises OpenOrderLimitReached (the ordering service answers it) or NO_PAYMENT_SLOT."""
         policy = self.policy
         if draft.base_micros <= 0 or draft.base_micros % policy.suffix_step:
             raise Unprocessable(f"a base price must be positive with at most {policy.suffix_decimals} "
@@ -73,10 +74,6 @@ class Trc20UniqueAmount:
                 self._orders.create_pending(order, policy.max_pending, slot)
             except SlotTaken:
                 continue
-            except OpenOrderLimitReached:
-                raise RateLimited(f"at most {policy.max_pending} orders may wait for payment at once",
-                                  code="TOO_MANY_OPEN_ORDERS", retry_after=SLOT_RETRY_AFTER_SECONDS,
-                                  details={"limit": policy.max_pending}) from None
             return order
         raise Unavailable("every payment amount for this price is taken; try again shortly",
                           code="NO_PAYMENT_SLOT", retry_after=SLOT_RETRY_AFTER_SECONDS)

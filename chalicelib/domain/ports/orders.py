@@ -14,7 +14,11 @@ class SlotTaken(Exception):
 
 
 class OpenOrderLimitReached(Exception):
-    """The owner already holds the maximum number of PENDING orders."""
+    """The owner already holds the maximum number of PENDING orders (`limit`)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} orders may wait for payment at once")
+        self.limit = limit
 
 
 class OrderStore(Protocol):

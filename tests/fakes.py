@@ -1,0 +1,341 @@
+"""In-memory fakes of the domain's ports, for unit tests that need no AWS and open no socket.
+
+Each fake keeps the promise its port's docstring makes, the way the DynamoDB adapter keeps it: every
+conditional write names the state it expects and answers the way the adapter answers when the condition
+fails. Writes that the adapter makes in one transaction happen here under one lock.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import defaultdict
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.orders import OPEN_STATUSES, Order, OrderStatus, Transition
+from chalicelib.domain.ports.common import Page, WriteResult
+from chalicelib.domain.ports.orders import OpenOrderLimitReached, SlotTaken
+from chalicelib.domain.ports.payments import PaymentRecord, PaymentSlot
+from chalicelib.domain.users import TelegramUser, UserProfile
+
+REPLACEABLE_OUTCOME = "PENDING_CONFIRMATION"
+_ORDER_FIELDS = frozenset(Order.model_fields)
+
+
+class TransactionCancelled(Exception):
+    """A condition the adapter does not translate failed: the adapter re-raises its DynamoDB error."""
+
+
+# ---------------------------------------------------------------------------------------------- time and ids
+class FixedClock:
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+class SequentialIds:
+    def __init__(self, prefix: str = "order-") -> None:
+        self._prefix = prefix
+        self._numbers = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def new_id(self) -> str:
+        with self._lock:
+            return f"{self._prefix}{next(self._numbers):04d}"
+
+
+# ---------------------------------------------------------------------------------------------- orders and slots
+class InMemoryPaymentSlotStore:
+    """(address, amount) -> slot. A slot is free again once `held_until` has passed."""
+
+    def __init__(self) -> None:
+        self.slots: dict[tuple[str, int], PaymentSlot] = {}
+
+    def hold(self, slot: PaymentSlot) -> None:
+        """Test set-up: a slot some other order holds."""
+        self.slots[(slot.address, slot.amount_micros)] = slot
+
+    def taken_amounts(self, address: str, base_micros: int, now: datetime) -> set[int]:
+        return {slot.amount_micros for slot in self.slots.values()
+                if slot.address == address and slot.base_micros == base_micros and slot.held_until >= now}
+
+    def find_exact(self, address: str, amount_micros: int) -> PaymentSlot | None:
+        return self.slots.get((address, amount_micros))
+
+    def find_by_fraction(self, address: str, fraction_micros: int) -> list[PaymentSlot]:
+        return sorted((slot for slot in self.slots.values()
+                       if slot.address == address and slot.amount_micros % 1_000_000 == fraction_micros),
+                      key=lambda slot: slot.amount_micros)
+
+
+def _due_at(order: Order) -> datetime | None:
+    """The sparse work index: open orders only, PENDING by expiry, the others by their last change."""
+    if order.status not in OPEN_STATUSES:
+        return None
+    return order.expires_at if order.status == OrderStatus.PENDING else order.status_changed_at
+
+
+class InMemoryOrderStore:
+    """Orders, each owner's count of PENDING orders (the adapter's account item), and the slots they hold."""
+
+    def __init__(self, slots: InMemoryPaymentSlotStore | None = None) -> None:
+        self.lock = threading.RLock()
+        self.orders: dict[str, Order] = {}
+        self.pending: dict[str, int] = defaultdict(int)
+        self.slots = slots if slots is not None else InMemoryPaymentSlotStore()
+
+    # ------------------------------------------------------------------ reads
+    def get(self, order_id: str) -> Order | None:
+        with self.lock:
+            return self.orders.get(order_id)
+
+    def list_by_owner(self, owner_id: str, limit: int, cursor: str | None) -> Page:
+        with self.lock:
+            owned = sorted((order for order in self.orders.values() if order.owner_id == owner_id),
+                           key=lambda order: order.created_at, reverse=True)
+        return _page(owned, limit, cursor)
+
+    def list_due(self, status: OrderStatus, due_before: datetime, limit: int, cursor: str | None = None) -> Page:
+        with self.lock:
+            indexed = [(_due_at(order), order) for order in self.orders.values() if order.status == status]
+        due = sorted(((at, order) for at, order in indexed if at is not None and at <= due_before),
+                     key=lambda entry: entry[0])
+        return _page([order for _, order in due], limit, cursor)
+
+    # ------------------------------------------------------------------ writes
+    def create(self, order: Order) -> None:
+        with self.lock:
+            if order.order_id in self.orders:
+                raise TransactionCancelled(f"order {order.order_id} exists")
+            self.orders[order.order_id] = order
+
+    def create_pending(self, order: Order, max_pending: int, slot: PaymentSlot | None = None) -> None:
+        """All or nothing, checked in the adapter's order: the open-order limit, then the slot."""
+        with self.lock:
+            if self.pending[order.owner_id] >= max_pending:
+                raise OpenOrderLimitReached(max_pending)
+            if slot is not None:
+                held = self.slots.find_exact(slot.address, slot.amount_micros)
+                if held is not None and held.held_until >= order.created_at:
+                    raise SlotTaken()
+            if order.order_id in self.orders:
+                raise TransactionCancelled(f"order {order.order_id} exists")
+            if slot is not None:
+                self.slots.hold(slot)
+            self.orders[order.order_id] = order
+            self.pending[order.owner_id] += 1
+
+    def apply(self, order: Order, transition: Transition, now: datetime, **changes: Any) -> Order | None:
+        with self.lock:
+            current = self.orders.get(order.order_id)
+            if current is None or current.status not in transition.sources:
+                return None
+            if transition.leaves_pending:
+                self.free_place(current.owner_id)
+            return self.move(current, transition, now, changes)
+
+    def claim(self, order_id: str, transition: Transition, now: datetime) -> tuple[Order, Order] | None:
+        with self.lock:
+            before = self.orders.get(order_id)
+            if before is None or before.status not in transition.sources:
+                return None
+            return before, self.move(before, transition, now, {})
+
+    def update_progress(self, order_id: str, **changes: Any) -> None:
+        with self.lock:
+            current = self.orders.get(order_id)
+            if current is None:
+                raise TransactionCancelled(f"order {order_id} does not exist")
+            self.orders[order_id] = _changed(current, changes)
+
+    # ------------------------------------------------------------------ shared with the payment store
+    def move(self, current: Order, transition: Transition, now: datetime, changes: dict[str, Any]) -> Order:
+        """Write one transition; the caller holds the lock and has checked the sources."""
+        moved = _changed(current, {"status": transition.target, "status_changed_at": now, **changes})
+        self.orders[current.order_id] = moved
+        return moved
+
+    def free_place(self, owner_id: str) -> None:
+        if self.pending[owner_id] <= 0:  # the adapter's `pending_orders > 0` condition
+            raise TransactionCancelled(f"{owner_id} holds no open-order place")
+        self.pending[owner_id] -= 1
+
+
+def _changed(order: Order, changes: dict[str, Any]) -> Order:
+    unknown = set(changes) - _ORDER_FIELDS
+    if unknown:  # the adapter has no attribute to set
+        raise AttributeError(f"orders have no field(s) {sorted(unknown)}")
+    values = order.model_dump()
+    values.update(changes)
+    if values.get("details") is None:
+        values["details"] = {}
+    return Order.model_validate(values)
+
+
+def _page(items: list, limit: int, cursor: str | None) -> Page:
+    start = int(cursor) if cursor else 0
+    end = start + limit
+    return Page(items[start:end], str(end) if end < len(items) else None)
+
+
+# ---------------------------------------------------------------------------------------------- payments
+class InMemoryPaymentStore:
+    """A payment is written once per transaction id; only PENDING_CONFIRMATION may be replaced, and only by
+    an outcome that is not PENDING_CONFIRMATION itself."""
+
+    def __init__(self, orders: InMemoryOrderStore) -> None:
+        self._orders = orders
+        self._lock = threading.Lock()
+        self.records: dict[str, PaymentRecord] = {}
+
+    def _writable(self, record: PaymentRecord) -> bool:
+        stored = self.records.get(record.transaction_id)
+        if stored is None:
+            return True
+        return record.outcome != REPLACEABLE_OUTCOME and stored.outcome == REPLACEABLE_OUTCOME
+
+    def record(self, record: PaymentRecord) -> bool:
+        with self._lock:
+            if not self._writable(record):
+                return False
+            self.records[record.transaction_id] = replace(record)
+            return True
+
+    def record_settling(self, record: PaymentRecord, order_id: str, owner_id: str | None, transition: Transition,
+                        now: datetime, **changes: Any) -> WriteResult:
+        """One atomic step: the payment, the order's transition and (with `owner_id`) its freed place."""
+        with self._lock, self._orders.lock:
+            if not self._writable(record):
+                return WriteResult.DUPLICATE
+            current = self._orders.orders.get(order_id)
+            if current is None or current.status not in transition.sources:
+                return WriteResult.STALE
+            if owner_id is not None:
+                self._orders.free_place(owner_id)
+            self._orders.move(current, transition, now, changes)
+            self.records[record.transaction_id] = replace(record)
+            return WriteResult.APPLIED
+
+    def get(self, transaction_id: str) -> PaymentRecord | None:
+        with self._lock:
+            stored = self.records.get(transaction_id)
+            return None if stored is None else replace(stored)
+
+
+# ---------------------------------------------------------------------------------------------- queues and messages
+class RecordingQueue:
+    def __init__(self) -> None:
+        self.enqueued: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def enqueue(self, order_id: str, kind: str) -> None:
+        with self._lock:
+            self.enqueued.append((order_id, kind))
+
+
+class FakeTelegram:
+    """Scripted answers per Bot API method, consumed in order; the last one keeps answering. An answer that
+    is an exception is raised; a callable is called with the params. Unscripted methods answer True."""
+
+    def __init__(self) -> None:
+        self._answers: dict[str, list[Any]] = {}
+        self._lock = threading.Lock()
+        self.log: list[tuple[str, dict[str, Any]]] = []
+
+    def on(self, method: str, *answers: Any) -> FakeTelegram:
+        self._answers[method] = list(answers)
+        return self
+
+    def call(self, method: str, params: dict[str, Any], *, files: dict | None = None) -> Any:
+        with self._lock:
+            self.log.append((method, dict(params)))
+            script = self._answers.get(method)
+            answer = (script.pop(0) if len(script) > 1 else script[0]) if script else True
+        if isinstance(answer, BaseException):
+            raise answer
+        if callable(answer):
+            return answer(params)
+        return answer
+
+    def calls(self, method: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [params for name, params in self.log if method is None or name == method]
+
+
+class RecordingMessenger:
+    def __init__(self) -> None:
+        self.notices: list[Any] = []
+        self.texts: list[tuple[int, str]] = []
+
+    def send(self, notice: Any) -> None:
+        self.notices.append(notice)
+
+    def send_text(self, chat_id: int, text: str) -> None:
+        self.texts.append((chat_id, text))
+
+
+# ---------------------------------------------------------------------------------------------- people, guards, settings
+class InMemoryUserStore:
+    def __init__(self) -> None:
+        self.profiles: dict[int, UserProfile] = {}
+        self.usernames: dict[str, int] = {}
+
+    def remember(self, user: TelegramUser, now: datetime) -> UserProfile:
+        known = self.profiles.get(user.user_id)
+        profile = UserProfile(user.user_id, language=known.language if known else None, blocked=False,
+                              language_code=user.language_code)
+        self.profiles[user.user_id] = profile
+        if user.username:
+            self.usernames[user.username.lower()] = user.user_id
+        return profile
+
+    def profile(self, user_id: int) -> UserProfile | None:
+        return self.profiles.get(user_id)
+
+    def find_by_username(self, username: str) -> int | None:
+        return self.usernames.get(username.lstrip("@").lower())
+
+    def set_language(self, user_id: int, language: str) -> None:
+        self.profiles[user_id] = replace(self.profiles.get(user_id) or UserProfile(user_id), language=language)
+
+    def set_blocked(self, user_id: int, blocked: bool, now: datetime) -> None:
+        self.profiles[user_id] = replace(self.profiles.get(user_id) or UserProfile(user_id), blocked=blocked)
+
+
+class InMemoryGuardStore:
+    def __init__(self) -> None:
+        self.expiries: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, guard_id: str, ttl_seconds: int, now: datetime) -> bool:
+        epoch = int(now.timestamp())
+        with self._lock:
+            held_until = self.expiries.get(guard_id)
+            if held_until is not None and held_until > epoch:
+                return False
+            self.expiries[guard_id] = epoch + ttl_seconds
+            return True
+
+
+class InMemorySettingsStore:
+    def __init__(self, values: dict[str, Any] | None = None) -> None:
+        self.values = dict(values or {})
+
+    def get(self, setting_id: str) -> Any | None:
+        return self.values.get(setting_id)
+
+    def put(self, setting_id: str, value: Any) -> None:
+        self.values[setting_id] = value
+
+
+class Counted(list):
+    """Pass `counted.append` where a service takes `count`; then `counted.of("OrdersPaid")`."""
+
+    def of(self, name: str) -> int:
+        return sum(1 for counted in self if counted == name)

@@ -1,0 +1,287 @@
+"""The one settle step: a payment pays its order at most once and hands it to its queue at most once."""
+from __future__ import annotations
+
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.domain.orders import CANCEL, EXPIRE, Order, OrderStatus
+from chalicelib.domain.payment_methods.trc20 import (
+    Trc20UniqueAmount,
+    UniqueAmountPolicy,
+)
+from chalicelib.domain.payment_methods.trc20_transfers import (
+    PaymentRules,
+    Transfer,
+    Trc20Transfers,
+)
+from chalicelib.domain.ports.payments import PaymentRecord
+from chalicelib.domain.products import OrderDraft
+from chalicelib.domain.settlement import PaymentOutcome, Settlement, UnmatchedReason
+from tests.fakes import (
+    Counted,
+    FixedClock,
+    InMemoryOrderStore,
+    InMemoryPaymentSlotStore,
+    InMemoryPaymentStore,
+    RecordingQueue,
+    SequentialIds,
+)
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+ADDRESS = "TVsSFc5FS3zR17vKwPx29AZaxkcZWBprGt"
+STRANGER = "TRti6rsth1hHz15vYyFhvfSmyGJZ1avj5p"
+USDT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+BASE = 15_000_000
+
+
+class Shop:
+    def __init__(self) -> None:
+        self.clock = FixedClock(NOW)
+        self.slots = InMemoryPaymentSlotStore()
+        self.orders = InMemoryOrderStore(self.slots)
+        self.payments = InMemoryPaymentStore(self.orders)
+        self.queue = RecordingQueue()
+        self.counted = Counted()
+        self.ids = SequentialIds()
+        self.trc20 = Trc20UniqueAmount(
+            self.orders, self.slots,
+            UniqueAmountPolicy(addresses=(ADDRESS,), suffix_decimals=3, expiry=timedelta(minutes=30),
+                               monitoring_window=timedelta(minutes=60), max_pending=3),
+            self.counted.append, rng=random.Random(11))
+        self.settlement = Settlement(self.payments, self.orders, self.queue, self.counted.append)
+        self.transfers = Trc20Transfers(self.settlement, self.slots, self.clock,
+                                        PaymentRules(addresses=frozenset({ADDRESS}), usdt_contract=USDT,
+                                                     suffix_decimals=3))
+
+    def order(self, user_id: int = 1001, kind: str = "PREMIUM_GIFT") -> Order:
+        draft = OrderDraft(kind=kind, owner_id=f"user:{user_id}", product_id="premium_3m", base_micros=BASE,
+                           attributes={"buyer_user_id": user_id, "recipient_user_id": user_id})
+        return self.trc20.open(draft, self.ids.new_id(), self.clock.now())
+
+    def pay(self, amount_micros: int, tx: str = "tx-1", *, to: str = ADDRESS, token: str = USDT,
+            confirmed: bool = True):
+        raw = {"transaction_id": tx, "token_info": {"symbol": "USDT", "address": token, "decimals": 6},
+               "block_timestamp": 1_764_000_000_000, "from": STRANGER, "to": to, "type": "Transfer",
+               "value": str(amount_micros), "confirmed": confirmed}
+        return self.transfers.handle(Transfer.model_validate(raw), raw)
+
+    def status(self, order: Order) -> OrderStatus:
+        return self.orders.get(order.order_id).status
+
+
+@pytest.fixture
+def shop() -> Shop:
+    return Shop()
+
+
+def test_an_exact_amount_pays_the_order_once_and_queues_it_once_with_its_kind(shop):
+    order = shop.order()
+    shop.clock.advance(minutes=3)
+
+    result = shop.pay(order.amount_micros)
+
+    assert (result.outcome, result.order_id, result.replayed) == (PaymentOutcome.MATCHED, order.order_id, False)
+    paid = shop.orders.get(order.order_id)
+    assert paid.status == OrderStatus.PAID and paid.payment_tx == "tx-1"
+    assert (paid.paid_micros, paid.paid_at, paid.paid_late) == (order.amount_micros, NOW + timedelta(minutes=3), False)
+    assert shop.queue.enqueued == [(order.order_id, "PREMIUM_GIFT")]
+    stored = shop.payments.get("tx-1")
+    assert (stored.outcome, stored.order_id, stored.amount_micros) == ("MATCHED", order.order_id, order.amount_micros)
+    assert shop.orders.pending["user:1001"] == 0 and shop.counted.of("OrdersPaid") == 1
+
+
+def test_the_queue_carries_each_products_own_kind(shop):
+    order = shop.order(kind="STICKER_PACK")
+    shop.pay(order.amount_micros)
+    assert shop.queue.enqueued == [(order.order_id, "STICKER_PACK")]
+
+
+def test_a_replayed_transfer_writes_nothing_new_and_answers_replayed(shop):
+    order = shop.order()
+    first = shop.pay(order.amount_micros)
+    paid = shop.orders.get(order.order_id)
+    shop.clock.advance(minutes=1)
+
+    again = shop.pay(order.amount_micros)
+
+    assert (again.outcome, again.order_id, again.replayed) == (PaymentOutcome.MATCHED, order.order_id, True)
+    assert first.replayed is False and again.as_dict()["replayed"] is True
+    assert shop.orders.get(order.order_id) == paid
+    assert shop.queue.enqueued == [(order.order_id, "PREMIUM_GIFT")]
+    assert list(shop.payments.records) == ["tx-1"] and shop.counted.of("OrdersPaid") == 1
+
+
+def test_a_second_transfer_for_a_paid_order_is_a_duplicate_and_is_not_queued(shop):
+    order = shop.order()
+    shop.pay(order.amount_micros, "tx-1")
+
+    second = shop.pay(order.amount_micros, "tx-2")
+
+    assert (second.outcome, second.order_id, second.replayed) == (PaymentOutcome.DUPLICATE, order.order_id, False)
+    assert "already paid" in second.reason
+    assert shop.orders.get(order.order_id).payment_tx == "tx-1"
+    assert shop.payments.get("tx-2").outcome == "DUPLICATE"
+    assert shop.queue.enqueued == [(order.order_id, "PREMIUM_GIFT")]
+
+
+@pytest.mark.parametrize("transition", [EXPIRE, CANCEL])
+def test_a_late_payment_inside_the_window_pays_an_expired_or_cancelled_order_late(shop, transition):
+    order = shop.order()
+    shop.clock.advance(minutes=31)
+    shop.orders.apply(order, transition, shop.clock.now())
+    assert shop.orders.pending["user:1001"] == 0
+
+    result = shop.pay(order.amount_micros)
+
+    assert (result.outcome, result.order_id) == (PaymentOutcome.LATE_MATCHED, order.order_id)
+    late = shop.orders.get(order.order_id)
+    assert late.status == OrderStatus.PAID_LATE and late.paid_late is True and late.payment_tx == "tx-1"
+    assert shop.queue.enqueued == [(order.order_id, "PREMIUM_GIFT")]
+    assert shop.orders.pending["user:1001"] == 0  # freed once, when it expired
+
+
+def test_a_payment_after_the_late_window_matches_no_order(shop):
+    order = shop.order()
+    shop.clock.advance(minutes=31)
+    shop.orders.apply(order, EXPIRE, shop.clock.now())
+    shop.clock.advance(minutes=60)
+
+    result = shop.pay(order.amount_micros)
+
+    assert (result.outcome, result.reason) == (PaymentOutcome.UNMATCHED, UnmatchedReason.NO_ORDER)
+    assert shop.status(order) == OrderStatus.EXPIRED and shop.queue.enqueued == []
+
+
+def test_settling_an_unknown_order_id_is_unmatched_no_order(shop):
+    record = PaymentRecord(transaction_id="v-1", received_at=NOW, from_address="someone", to_address="shop",
+                           token_contract="voucher", token_symbol="", amount_micros=1, block_timestamp_ms=None,
+                           confirmed=True, outcome="RECEIVED", method="voucher")
+
+    result = shop.settlement.settle(record, "no-such-order", NOW)
+
+    assert (result.outcome, result.reason) == (PaymentOutcome.UNMATCHED, UnmatchedReason.NO_ORDER)
+    assert shop.payments.get("v-1").outcome == "UNMATCHED" and shop.payments.get("v-1").method == "voucher"
+    assert shop.queue.enqueued == [] and shop.counted.of("PaymentsUnmatched") == 1
+
+
+def test_an_amount_no_order_holds_is_unmatched_no_order(shop):
+    order = shop.order()
+    wrong_fraction = order.amount_micros + 1_000 if order.amount_micros % 1_000_000 < 999_000 \
+        else order.amount_micros - 1_000
+    result = shop.pay(wrong_fraction)
+    assert (result.outcome, result.reason) == (PaymentOutcome.UNMATCHED, UnmatchedReason.NO_ORDER)
+    assert shop.status(order) == OrderStatus.PENDING and shop.queue.enqueued == []
+
+
+@pytest.mark.parametrize("delta,reason", [
+    (-1_000_000, UnmatchedReason.UNDERPAID),   # the right suffix, a unit short
+    (+1_000_000, UnmatchedReason.OVERPAID),    # the right suffix, a unit too many
+    (+500, UnmatchedReason.OVERPAID),          # more precision than the suffix: a little too much
+])
+def test_the_wrong_amount_for_a_live_order_is_underpaid_or_overpaid(shop, delta, reason):
+    order = shop.order()
+
+    result = shop.pay(order.amount_micros + delta)
+
+    assert (result.outcome, result.reason) == (PaymentOutcome.UNMATCHED, reason)
+    assert shop.payments.get("tx-1").reason == reason
+    assert shop.status(order) == OrderStatus.PENDING and shop.queue.enqueued == []
+    assert shop.counted.of("PaymentsUnmatched") == 1 and shop.counted.of("OrdersPaid") == 0
+
+
+@pytest.mark.parametrize("changes,outcome", [
+    ({"token": "TXLAQ63Xg1NAzckPwKHvzw7CSEmLMEqcdj"}, PaymentOutcome.REJECTED_TOKEN),
+    ({"to": STRANGER}, PaymentOutcome.REJECTED_ADDRESS),
+])
+def test_another_token_or_address_is_rejected_and_pays_nothing(shop, changes, outcome):
+    order = shop.order()
+
+    result = shop.pay(order.amount_micros, **changes)
+
+    assert result.outcome == outcome and result.reason
+    assert shop.payments.get("tx-1").outcome == outcome.value
+    assert shop.status(order) == OrderStatus.PENDING and shop.queue.enqueued == []
+    assert shop.counted.of("PaymentsRejected") == 1
+
+
+def test_an_unconfirmed_transfer_waits_then_its_confirmed_copy_pays(shop):
+    order = shop.order()
+
+    waiting = shop.pay(order.amount_micros, confirmed=False)
+    assert waiting.outcome == PaymentOutcome.PENDING_CONFIRMATION
+    assert shop.status(order) == OrderStatus.PENDING and shop.queue.enqueued == []
+    assert shop.pay(order.amount_micros, confirmed=False).replayed is True
+
+    confirmed = shop.pay(order.amount_micros, confirmed=True)
+
+    assert (confirmed.outcome, confirmed.replayed) == (PaymentOutcome.MATCHED, False)
+    assert shop.status(order) == OrderStatus.PAID
+    assert shop.payments.get("tx-1").outcome == "MATCHED" and shop.payments.get("tx-1").confirmed is True
+    assert shop.queue.enqueued == [(order.order_id, "PREMIUM_GIFT")]
+    late_unconfirmed = shop.pay(order.amount_micros, confirmed=False)  # a stale copy arriving last
+    assert (late_unconfirmed.outcome, late_unconfirmed.replayed) == (PaymentOutcome.MATCHED, True)
+    assert shop.payments.get("tx-1").outcome == "MATCHED" and len(shop.queue.enqueued) == 1
+
+
+def run_together(count: int, work) -> list:
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = work(index)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    [thread.start() for thread in threads]
+    [thread.join(10) for thread in threads]
+    assert errors == [] and all(not thread.is_alive() for thread in threads)
+    return results
+
+
+def test_eight_threads_settling_the_same_transfer_queue_the_order_once(shop):
+    order = shop.order()
+
+    results = run_together(8, lambda index: shop.pay(order.amount_micros, "tx-race"))
+
+    assert shop.queue.enqueued == [(order.order_id, "PREMIUM_GIFT")]
+    assert all(result.outcome == PaymentOutcome.MATCHED for result in results)
+    assert sum(1 for result in results if not result.replayed) == 1
+    assert list(shop.payments.records) == ["tx-race"] and shop.orders.pending["user:1001"] == 0
+    assert shop.counted.of("OrdersPaid") == 1
+
+
+def test_eight_different_transfers_for_one_order_pay_it_once(shop):
+    order = shop.order()
+
+    results = run_together(8, lambda index: shop.pay(order.amount_micros, f"tx-{index}"))
+
+    outcomes = sorted(result.outcome for result in results)
+    assert outcomes == [PaymentOutcome.DUPLICATE] * 7 + [PaymentOutcome.MATCHED]
+    winner = next(result.transaction_id for result in results if result.outcome == PaymentOutcome.MATCHED)
+    assert shop.orders.get(order.order_id).payment_tx == winner
+    assert shop.queue.enqueued == [(order.order_id, "PREMIUM_GIFT")] and shop.orders.pending["user:1001"] == 0
+
+
+def test_a_payment_racing_the_expiry_job_pays_late(shop):
+    """The slot says PENDING (no read); the order expired meanwhile: the first write is STALE, the second
+    round pays it late without freeing the owner's place a second time."""
+    order = shop.order()
+    shop.clock.advance(minutes=30)
+    shop.orders.apply(order, EXPIRE, shop.clock.now())
+
+    result = shop.settlement.settle(
+        PaymentRecord(transaction_id="tx-1", received_at=shop.clock.now(), from_address=STRANGER,
+                      to_address=ADDRESS, token_contract=USDT, token_symbol="USDT",
+                      amount_micros=order.amount_micros, block_timestamp_ms=None, confirmed=True,
+                      outcome="RECEIVED"),
+        order.order_id, shop.clock.now(), owner_id="user:1001", kind="PREMIUM_GIFT")
+
+    assert result.outcome == PaymentOutcome.LATE_MATCHED and shop.status(order) == OrderStatus.PAID_LATE
+    assert shop.orders.pending["user:1001"] == 0 and len(shop.queue.enqueued) == 1
