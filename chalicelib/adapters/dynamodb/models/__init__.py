@@ -1,0 +1,55 @@
+"""PynamoDB models: the only code that knows item shapes. Keys and indexes mirror infra/resources.yaml
+(tests/infra checks that they do). Table names are bound at run time from the resource prefix.
+
+The models live by area (orders.py, accounts.py, codes.py); this package keeps every name importable
+from `chalicelib.adapters.dynamodb.models` and owns the binding and the shared low-level connection."""
+from __future__ import annotations
+
+from pynamodb.connection import Connection
+from pynamodb.models import Model
+
+from chalicelib.adapters.dynamodb.models.accounts import (AccountItem, ConversationItem, GuardItem, SettingItem,
+                                                          UsernameIndex)
+from chalicelib.adapters.dynamodb.models.codes import (AuditItem, CodeItem, DistributorItem,
+                                                       DistributorRedeemedIndex, DistributorStatItem,
+                                                       RedemptionItem)
+from chalicelib.adapters.dynamodb.models.orders import (OpenDueIndex, OrderItem, OwnerCreatedIndex, PaymentItem,
+                                                        PaymentSlotItem, ReviewReceivedIndex, SlotFractionIndex,
+                                                        SlotGroupIndex)
+
+__all__ = [
+    "ALL_MODELS", "bind", "connection", "table_suffix",
+    "OrderItem", "OwnerCreatedIndex", "OpenDueIndex", "PaymentSlotItem", "SlotGroupIndex", "SlotFractionIndex",
+    "PaymentItem", "ReviewReceivedIndex",
+    "SettingItem", "AccountItem", "UsernameIndex", "GuardItem", "ConversationItem",
+    "DistributorItem", "CodeItem", "RedemptionItem", "DistributorRedeemedIndex", "DistributorStatItem", "AuditItem",
+]
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    OrderItem, PaymentSlotItem, PaymentItem, SettingItem, AccountItem, GuardItem, ConversationItem,
+    DistributorItem, CodeItem, RedemptionItem, DistributorStatItem, AuditItem)
+_TABLE_SUFFIX = {model: model.Meta.table_name for model in ALL_MODELS}
+_connection: Connection | None = None
+
+
+def bind(prefix: str, region: str, endpoint_url: str | None) -> None:
+    """Point every model at `<prefix>-<suffix>` on the given endpoint."""
+    global _connection
+    for model in ALL_MODELS:
+        model.Meta.table_name = f"{prefix}-{_TABLE_SUFFIX[model]}"
+        model.Meta.region = region
+        model.Meta.host = endpoint_url
+        model._connection = None
+    _connection = None
+
+
+def connection() -> Connection:
+    """One low-level connection for transactions, configured like the models."""
+    global _connection
+    if _connection is None:
+        _connection = Connection(region=OrderItem.Meta.region, host=OrderItem.Meta.host)
+    return _connection
+
+
+def table_suffix(model: type[Model]) -> str:
+    return _TABLE_SUFFIX[model]

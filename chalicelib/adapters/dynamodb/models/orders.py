@@ -1,0 +1,144 @@
+"""Orders, the payment slots that tell their amounts apart, and the payments received for them."""
+from __future__ import annotations
+
+from pynamodb.attributes import (BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute,
+                                 UTCDateTimeAttribute)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+
+from chalicelib.adapters.dynamodb.models.base import _Meta
+
+
+class OwnerCreatedIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "owner-created"
+        projection = AllProjection()
+
+    owner_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class OpenDueIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "open-due"
+        projection = AllProjection()
+
+    open_status = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class OrderItem(Model):
+    class Meta(_Meta):
+        table_name = "orders"
+
+    order_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    product_id = UnicodeAttribute()
+    amount_micros = NumberAttribute()
+    currency = UnicodeAttribute()
+    payment_method = UnicodeAttribute(null=True)       # absent on orders written before methods: "trc20"
+    network = UnicodeAttribute(null=True)
+    pay_to = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute(null=True)
+    payable_until = UTCDateTimeAttribute(null=True)
+    status_changed_at = UTCDateTimeAttribute()
+    open_status = UnicodeAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
+    buyer_user_id = NumberAttribute(null=True)
+    recipient_user_id = NumberAttribute(null=True)
+    month_count = NumberAttribute(null=True)
+    star_count = NumberAttribute(null=True)
+    plan_id = UnicodeAttribute(null=True)
+    quantity = NumberAttribute(null=True)
+    payment_tx = UnicodeAttribute(null=True)
+    paid_micros = NumberAttribute(null=True)
+    paid_at = UTCDateTimeAttribute(null=True)
+    paid_late = BooleanAttribute(null=True)
+    delivered_at = UTCDateTimeAttribute(null=True)
+    failure_reason = UnicodeAttribute(null=True)
+    redemption_id = UnicodeAttribute(null=True)
+    notify_chat_id = NumberAttribute(null=True)
+    notify_message_id = NumberAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    fulfillment_total = NumberAttribute(null=True)
+    fulfillment_done = NumberAttribute(null=True)
+    fulfillment_error = UnicodeAttribute(null=True)
+    code_max_uses = NumberAttribute(null=True)
+    code_valid_days = NumberAttribute(null=True)
+    details = JSONAttribute(null=True)                 # a product's own facts (see Order.details)
+
+    by_owner = OwnerCreatedIndex()
+    by_open_due = OpenDueIndex()
+
+
+class SlotGroupIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "slot-group"
+        projection = IncludeProjection(["held_until"])
+
+    slot_group = UnicodeAttribute(hash_key=True)
+    amount_micros = NumberAttribute(range_key=True)
+
+
+class SlotFractionIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "slot-fraction"
+        projection = IncludeProjection(["held_until", "order_id", "base_micros"])
+
+    fraction_key = UnicodeAttribute(hash_key=True)
+    amount_micros = NumberAttribute(range_key=True)
+
+
+class PaymentSlotItem(Model):
+    class Meta(_Meta):
+        table_name = "payment-slots"
+
+    slot_id = UnicodeAttribute(hash_key=True)          # "<address>#<amount micros>"
+    slot_group = UnicodeAttribute()                    # "<address>#<base price micros>"
+    fraction_key = UnicodeAttribute()                  # "<address>#<amount below one unit, micros>"
+    amount_micros = NumberAttribute()
+    base_micros = NumberAttribute()
+    order_id = UnicodeAttribute()
+    owner_id = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
+    held_until = NumberAttribute()                     # epoch seconds
+    expires_at = NumberAttribute()                     # TTL, a day after held_until
+
+    by_group = SlotGroupIndex()
+    by_fraction = SlotFractionIndex()
+
+
+class ReviewReceivedIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "review-received"
+        projection = AllProjection()
+
+    review_state = UnicodeAttribute(hash_key=True)
+    received_at = UTCDateTimeAttribute(range_key=True)
+
+
+class PaymentItem(Model):
+    class Meta(_Meta):
+        table_name = "payments"
+
+    transaction_id = UnicodeAttribute(hash_key=True)
+    received_at = UTCDateTimeAttribute()
+    from_address = UnicodeAttribute()
+    to_address = UnicodeAttribute()
+    token_contract = UnicodeAttribute()
+    token_symbol = UnicodeAttribute(null=True)
+    amount_micros = NumberAttribute(null=True)
+    block_timestamp_ms = NumberAttribute(null=True)
+    confirmed = BooleanAttribute()
+    outcome = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+    review_state = UnicodeAttribute(null=True)
+    raw = JSONAttribute(null=True)
+    method = UnicodeAttribute(null=True)               # the payment method; absent: "trc20"
+    currency = UnicodeAttribute(null=True)             # absent: "USDT"
+
+    by_review = ReviewReceivedIndex()
