@@ -2,12 +2,14 @@
 written to the audit log."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from chalice import Blueprint
 
-from chalicelib.api.http import guarded, json_response, parse_body, query_int, request_id
-from chalicelib.domain.errors import DomainError, ValidationFailed
+from chalicelib.api.auth import admin_actor
+from chalicelib.api.http import guarded, json_response, parse_body, parse_query
+from chalicelib.domain.errors import DomainError
 
 admin = Blueprint(__name__)
 
@@ -18,28 +20,12 @@ def _container():
     return get_container()
 
 
-def source_ip(request: Any) -> str | None:
-    return ((request.context or {}).get("identity") or {}).get("sourceIp")
-
-
-def _actor():
-    """401 before anything is read or written when the key is missing or wrong."""
-    from chalicelib.domain.distributors import authenticate_admin
-    from chalicelib.observability import count
-
-    request = admin.current_request
+@contextmanager
+def _audited(actor, action: str, target: str | None) -> Iterator[None]:
+    """A refusal inside the block (bad input, unknown distributor) is audited, then answered as usual. The
+    service audits what succeeds."""
     try:
-        return authenticate_admin(request.headers.get("x-api-key"),
-                                  _container().settings.admin_api_key.get_secret_value(), request_id(),
-                                  source_ip(request))
-    except DomainError:
-        count("AdminAuthFailed")
-        raise
-
-
-def _audited(actor, action: str, target: str | None, work: Callable[[], Any]) -> Any:
-    try:
-        return work()
+        yield
     except DomainError as error:
         _container().distributors.record_refusal(actor, action, target, error)
         raise
@@ -48,64 +34,62 @@ def _audited(actor, action: str, target: str | None, work: Callable[[], Any]) ->
 @admin.route("/admin/distributors", methods=["POST"])
 @guarded
 def create_distributor():
-    from chalicelib.api.code_requests import CreateDistributorRequest
+    from chalicelib.api.requests import CreateDistributorRequest
+    from chalicelib.api.views import issued_token_view
 
-    actor = _actor()
-
-    def work():
-        body = parse_body(admin.current_request.raw_body, CreateDistributorRequest)
+    request = admin.current_request
+    actor = admin_actor(request)
+    with _audited(actor, "distributor.create", None):
+        body = parse_body(request.raw_body, CreateDistributorRequest)
         distributor, token = _container().distributors.create(actor, body.name, body.telegram_user_id)
-        return json_response({"distributor": distributor.as_dict(), "token": token,
-                              "token_note": "shown once; only its SHA-256 is stored"}, 201)
-
-    return _audited(actor, "distributor.create", None, work)
+    return json_response(issued_token_view(distributor, token, "shown once; only its SHA-256 is stored"), 201)
 
 
 @admin.route("/admin/distributors/{distributor_id}", methods=["GET"])
 @guarded
 def get_distributor(distributor_id: str):
-    actor = _actor()
-    return _audited(actor, "distributor.get", distributor_id, lambda: json_response(
-        {"distributor": _container().distributors.get(actor, distributor_id).as_dict()}))
+    from chalicelib.api.views import distributor_view
+
+    actor = admin_actor(admin.current_request)
+    with _audited(actor, "distributor.get", distributor_id):
+        distributor = _container().distributors.get(actor, distributor_id)
+    return json_response({"distributor": distributor_view(distributor)})
 
 
 @admin.route("/admin/distributors/{distributor_id}/rotate-token", methods=["POST"])
 @guarded
 def rotate_distributor_token(distributor_id: str):
-    actor = _actor()
+    from chalicelib.api.views import issued_token_view
 
-    def work():
+    actor = admin_actor(admin.current_request)
+    with _audited(actor, "distributor.rotate_token", distributor_id):
         distributor, token = _container().distributors.rotate_token(actor, distributor_id)
-        return json_response({"distributor": distributor.as_dict(), "token": token,
-                              "token_note": "shown once; the previous token no longer works"})
-
-    return _audited(actor, "distributor.rotate_token", distributor_id, work)
+    return json_response(issued_token_view(distributor, token, "shown once; the previous token no longer works"))
 
 
 @admin.route("/admin/distributors/{distributor_id}/disable", methods=["POST"])
 @guarded
 def disable_distributor(distributor_id: str):
-    actor = _actor()
-    return _audited(actor, "distributor.disable", distributor_id, lambda: json_response(
-        {"distributor": _container().distributors.disable(actor, distributor_id).as_dict()}))
+    from chalicelib.api.views import distributor_view
+
+    actor = admin_actor(admin.current_request)
+    with _audited(actor, "distributor.disable", distributor_id):
+        distributor = _container().distributors.disable(actor, distributor_id)
+    return json_response({"distributor": distributor_view(distributor)})
 
 
 @admin.route("/admin/audit", methods=["GET"])
 @guarded
 def list_audit():
-    import re
+    """One UTC day of the audit log (`day`, default today), in pages."""
+    from chalicelib.api.requests import AuditQuery
+    from chalicelib.api.views import audit_entry_view, page_view
 
-    actor = _actor()
-
-    def work():
+    request = admin.current_request
+    actor = admin_actor(request)
+    with _audited(actor, "audit.list", None):
+        query = parse_query(request.query_params, AuditQuery)
         container = _container()
-        params = admin.current_request.query_params or {}
-        day = params.get("day") or container.clock.now().date().isoformat()
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
-            raise ValidationFailed("day must be a date like 2026-11-25", field="day")
-        page = container.distributors.audit_day(actor, day, query_int(params, "limit", 50, 1, 200),
-                                                params.get("cursor"))
-        return json_response({"day": day, "entries": [entry.as_dict() for entry in page.items],
-                              "cursor": page.cursor})
-
-    return _audited(actor, "audit.list", None, work)
+        day = query.day or container.clock.now().date().isoformat()
+        page = container.distributors.audit_day(actor, day, query.limit, query.cursor)
+    return json_response({"day": day, **page_view("entries", page, audit_entry_view)})

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from chalice import Blueprint
 
-from chalicelib.domain.products import DELIVERY_QUEUE, FULFILLMENT_QUEUE
+from chalicelib.domain.queues import DELIVERY_QUEUE, FULFILLMENT_QUEUE
 from chalicelib.observability import logger
 
 consumers = Blueprint(__name__)

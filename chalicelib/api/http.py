@@ -1,11 +1,12 @@
-"""HTTP plumbing shared by every route: the one error mapping, body parsing, request ids."""
+"""HTTP plumbing shared by every route: the one error mapping, body and query parsing, request ids."""
 from __future__ import annotations
 
 import functools
 import json
 import re
 import uuid
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from chalice import Response
 
@@ -109,19 +110,24 @@ def parse_json(raw_body: bytes | None) -> Any:
         raise ValidationFailed("the body is not valid JSON", code="MALFORMED_JSON", field="body") from None
 
 
+def parse_query(params: Mapping[str, str] | None, model: type[Model]) -> Model:
+    """Validate the query string into a model (`chalicelib.api.requests`); a bad parameter is named in the
+    error. A repeated parameter counts once, with the value Chalice gives for it."""
+    from pydantic import ValidationError
+
+    document = {name: params.get(name) for name in params} if params else {}
+    try:
+        return model.model_validate(document)  # type: ignore[attr-defined]
+    except ValidationError as error:
+        raise validation_failed(error) from None
+
+
 def validation_failed(error: Any) -> ValidationFailed:
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "body"
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "is not a known field"
+    elif first["type"] == "value_error" and first.get("ctx", {}).get("error"):
+        message = str(first["ctx"]["error"])  # our validators' own words, without pydantic's prefix
     return ValidationFailed(f"{field}: {message}", code="VALIDATION_FAILED", field=field)
-
-
-def query_int(params: dict | None, name: str, default: int, low: int, high: int) -> int:
-    raw = (params or {}).get(name)
-    if raw is None:
-        return default
-    if not re.fullmatch(r"\d{1,6}", raw) or not low <= int(raw) <= high:
-        raise ValidationFailed(f"{name} must be an integer from {low} to {high}", field=name)
-    return int(raw)

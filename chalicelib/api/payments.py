@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.api.auth import verify_payment_webhook
 from chalicelib.api.http import guarded, json_response, parse_json
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.observability import logger
@@ -44,17 +45,12 @@ def _transfers(document: object) -> list[tuple[object, dict]]:
 @guarded
 def trc20_webhook():
     from chalicelib.container import get_container
-    from chalicelib.domain.signatures import verify_signature_header
 
-    container = get_container()
-    settings = container.settings
     request = payments.current_request
-    raw = request.raw_body or b""
-    verify_signature_header(request.headers.get("x-signature"), raw,
-                            tuple(secret.get_secret_value() for secret in settings.payment_webhook_secrets),
-                            container.clock.now(), settings.signature_tolerance_seconds)
-    transfers = _transfers(parse_json(raw))
-    results = [container.trc20_transfers.handle(transfer, item).as_dict() for transfer, item in transfers]
+    verify_payment_webhook(request)
+    transfers = _transfers(parse_json(request.raw_body))
+    trc20_transfers = get_container().trc20_transfers
+    results = [trc20_transfers.handle(transfer, item).as_dict() for transfer, item in transfers]
     for result in results:
         logger.info("transfer handled", extra=result)
     return json_response({"results": results})

@@ -1,15 +1,21 @@
-"""How domain objects look in JSON answers."""
+"""How domain objects look in JSON answers: handlers map a service's result with one of these."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain.codes import RedeemCode, Redemption, format_code
 from chalicelib.domain.money import format_amount
 from chalicelib.domain.orders import Order
 from chalicelib.domain.products import Offer
-from chalicelib.domain.codes import RedeemCode, Redemption, format_code
 from chalicelib.domain.products.code_pack import Plan, fulfillment_status
 from chalicelib.domain.shared import iso
+
+if TYPE_CHECKING:
+    from chalicelib.domain.distributors import AuditEntry, Distributor
+    from chalicelib.domain.ports.common import Page
+    from chalicelib.domain.redemptions import RedeemResult
 
 
 def offer_view(offer: Offer) -> dict[str, Any]:
@@ -17,7 +23,8 @@ def offer_view(offer: Offer) -> dict[str, Any]:
             "currency": offer.currency}
 
 
-def order_view(order: Order, amount_places: int, facts: dict[str, Any] | None = None) -> dict[str, Any]:
+def order_view(order: Order, amount_places: int, facts: dict[str, Any] | None = None,
+               payment: dict[str, Any] | None = None) -> dict[str, Any]:
     view: dict[str, Any] = {
         "order_id": order.order_id,
         "kind": order.kind,
@@ -31,6 +38,7 @@ def order_view(order: Order, amount_places: int, facts: dict[str, Any] | None = 
         "created_at": iso(order.created_at),
         "expires_at": iso(order.expires_at),
         **(facts or {}),
+        "payment": payment or {},
     }
     if order.paid_at is not None:
         view["paid_at"] = iso(order.paid_at)
@@ -39,6 +47,8 @@ def order_view(order: Order, amount_places: int, facts: dict[str, Any] | None = 
     if order.failure_reason:
         view["failure_reason"] = order.failure_reason
     return view
+
+
 def code_view(code: RedeemCode, now: datetime) -> dict[str, Any]:
     return {"code": format_code(code.code), "order_id": code.order_id, "months": code.month_count,
             "max_uses": code.max_uses, "used_count": code.used_count, "expires_at": iso(code.expires_at),
@@ -73,10 +83,35 @@ def code_order_view(order: Order, amount_places: int) -> dict[str, Any]:
     return view
 
 
-
-
 def plan_view(plan: Plan) -> dict[str, Any]:
     return {"plan_id": plan.plan_id, "product_id": plan.product_id, "month_count": plan.month_count,
             "codes_per_pack": plan.codes_per_pack, "unit_price": format_amount(plan.unit_price_micros, 2),
             "pack_price": format_amount(plan.price_for(1), 2), "currency": "USDT", "max_uses": plan.max_uses,
             "valid_days": plan.valid_days, "max_quantity": plan.max_quantity}
+
+
+def page_view(name: str, page: Page, view: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """One page of a list: its items under `name`, and the cursor of the next page (null at the end)."""
+    return {name: [view(item) for item in page.items], "cursor": page.cursor}
+
+
+def list_view(name: str, items: Iterable[Any], view: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    return {name: [view(item) for item in items]}
+
+
+def distributor_view(distributor: Distributor) -> dict[str, Any]:
+    """Never the token's hash."""
+    return distributor.as_dict()
+
+
+def issued_token_view(distributor: Distributor, token: str, note: str) -> dict[str, Any]:
+    """The one answer that carries a bearer token: a new distributor or a rotated token."""
+    return {"distributor": distributor_view(distributor), "token": token, "token_note": note}
+
+
+def audit_entry_view(entry: AuditEntry) -> dict[str, Any]:
+    return entry.as_dict()
+
+
+def redeem_result_view(result: RedeemResult) -> dict[str, Any]:
+    return result.as_dict()

@@ -1,0 +1,41 @@
+"""Schedules: thin adapters from EventBridge events to one domain service call each. The `name` of each is
+its Lambda function's name (.chalice/config.json, infra/, the local stack's `tick`): keep them."""
+from __future__ import annotations
+
+from chalice import Blueprint, Rate
+
+from chalicelib.observability import logger
+
+schedules = Blueprint(__name__)
+
+
+def _container():
+    from chalicelib.container import get_container
+
+    return get_container()
+
+
+def _report(job: str, report) -> dict:
+    for order_id in report.order_ids:
+        logger.info(f"{job} acted on order", extra={"order_id": order_id})
+    summary = report.summary()
+    logger.info(f"{job} finished", extra=summary)
+    return summary
+
+
+@schedules.schedule(Rate(1, unit=Rate.MINUTES), name="expire_orders")
+def expire_orders(event):
+    return _report("expire_orders", _container().upkeep.expire_orders())
+
+
+@schedules.schedule(Rate(5, unit=Rate.MINUTES), name="repair_orders")
+def repair_orders(event):
+    return _report("repair_orders", _container().upkeep.repair_orders())
+
+
+@schedules.schedule(Rate(5, unit=Rate.MINUTES), name="watch_dead_letters")
+def watch_dead_letters(event):
+    """Dead-letter queues that hold messages are reported to the operators' chat."""
+    depths = _container().dead_letter_watch.check()
+    logger.info("dead-letter queues checked", extra={"depths": depths})
+    return depths
