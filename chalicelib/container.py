@@ -99,7 +99,7 @@ class Container:
 
     @cached_property
     def redemption_store(self):
-        from chalicelib.adapters.dynamodb.codes import DynamoRedemptionStore
+        from chalicelib.adapters.dynamodb.redemptions import DynamoRedemptionStore
         return DynamoRedemptionStore(sleep=self._sleep)
 
     @cached_property
@@ -127,7 +127,7 @@ class Container:
     @cached_property
     def messenger(self):
         from chalicelib.adapters.notifier import TelegramMessenger
-        from chalicelib.domain.bot.views import clip, render_notice
+        from chalicelib.bot.views import clip, render_notice
 
         places = self.settings.amount_suffix_decimals
         return TelegramMessenger(self.telegram, self.users, self.clock, lambda notice: render_notice(notice, places),
@@ -221,10 +221,10 @@ class Container:
 
     @cached_property
     def bot(self):
-        from chalicelib.domain.bot.conversation import Conversation
-        from chalicelib.domain.bot.limits import FloodPolicy
-        from chalicelib.domain.bot.service import BotService
-        from chalicelib.domain.bot.shop import ShopFacade
+        from chalicelib.bot.conversation import Conversation
+        from chalicelib.bot.limits import FloodPolicy
+        from chalicelib.bot.service import BotService
+        from chalicelib.bot.shop import ShopFacade
 
         settings = self.settings
         conversation = Conversation(ShopFacade(self.premium, self.ordering, self.orders), self.users,
@@ -243,7 +243,7 @@ class Container:
 
     @cached_property
     def distributor_desk(self):
-        from chalicelib.adapters.dynamodb.codes import DynamoFigureStore
+        from chalicelib.adapters.dynamodb.figures import DynamoFigureStore
         from chalicelib.domain.distributor_desk import DistributorDesk
         return DistributorDesk(self.code_pack, self.ordering, self.code_store, self.redemption_store,
                                DynamoFigureStore(sleep=self._sleep), self.clock, self._code_secret, count,

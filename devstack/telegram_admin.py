@@ -68,7 +68,7 @@ def client(environ: Mapping[str, str]) -> Any:
 
 def set_webhook(url: str, environ: Mapping[str, str], *, max_connections: int = DEFAULT_MAX_CONNECTIONS,
                 drop_pending: bool = False) -> dict[str, Any]:
-    from chalicelib.domain.bot.updates import ALLOWED_UPDATES
+    from chalicelib.bot.updates import ALLOWED_UPDATES
 
     env = _environment(environ)
     secret = env.get("TELEGRAM_WEBHOOK_SECRET", "")

@@ -128,7 +128,7 @@ def start_poller(token: str, webhook_url: str, webhook_secret: str, *, stop: thr
                  api_base_url: str = TELEGRAM_API, poll_timeout: int = POLL_TIMEOUT_SECONDS,
                  transport: Any = None) -> TelegramPoller:
     """Start polling in a daemon thread; it ends soon after `stop` is set (at most one poll timeout)."""
-    from chalicelib.domain.bot.updates import ALLOWED_UPDATES
+    from chalicelib.bot.updates import ALLOWED_UPDATES
 
     poller = TelegramPoller(token, api_base_url, webhook_url, webhook_secret, stop=stop,
                             allowed_updates=ALLOWED_UPDATES, poll_timeout=poll_timeout, transport=transport)

@@ -22,6 +22,7 @@ class Notice:
     language: str | None
     reason: str = ""
     edit_message_id: int | None = None   # set: edit that message to the order's status instead of announcing
+    texts: str | None = None             # the product's own wording (NoticeRules.texts)
 
 
 class Notices:
@@ -51,18 +52,19 @@ class Notices:
         language = order.language or (profile.preferred_language if profile else None)
         if chat_id is not None and not (profile and profile.blocked):
             if rules.edits_payment_message and order.notify_message_id:
-                notices.append(Notice(chat_id, order, "status", language, reason, order.notify_message_id))
+                notices.append(Notice(chat_id, order, "status", language, reason, order.notify_message_id,
+                                      rules.texts))
             if event in rules.announced:
                 own_gift = chat_id == order.recipient_user_id and chat_id != order.buyer_user_id
                 shown = "delivered_recipient" if event == "delivered" and own_gift else event
-                notices.append(Notice(chat_id, order, shown, language, reason))
+                notices.append(Notice(chat_id, order, shown, language, reason, texts=rules.texts))
         recipient = order.recipient_user_id
         if rules.tells_recipient and event == "delivered" and recipient is not None \
                 and recipient not in (chat_id, order.buyer_user_id):
             profile = self._users.profile(recipient)
             if profile is None or not profile.blocked:
                 language = (profile.preferred_language if profile else None) or order.language
-                notices.append(Notice(recipient, order, "delivered_recipient", language))
+                notices.append(Notice(recipient, order, "delivered_recipient", language, texts=rules.texts))
         return notices
 
     # ------------------------------------------------------------------ operators

@@ -5,14 +5,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.domain.bot.conversation import AWAIT_CODE, AWAIT_RECIPIENT, Conversation
-from chalicelib.domain.ports.bot import ChatState
-from chalicelib.domain.bot.updates import parse_update
-from chalicelib.domain.products import Offer
-from chalicelib.domain.products.premium import PREMIUM_TERMS as PRODUCTS
+from chalicelib.bot.conversation import Conversation
+from chalicelib.bot.turn import AWAIT_CODE, AWAIT_RECIPIENT
+from chalicelib.bot.updates import parse_update
 from chalicelib.domain.errors import RateLimited
 from chalicelib.domain.orders import Order, OrderKind, OrderStatus
+from chalicelib.domain.ports.bot import ChatState
 from chalicelib.domain.ports.common import Page
+from chalicelib.domain.products import Offer
+from chalicelib.domain.products.premium import PREMIUM_TERMS as PRODUCTS
 from tests.telegram_updates import callback_update, message_update, user_json, users_shared_update
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
@@ -74,7 +75,12 @@ def shop():
 
 
 @pytest.fixture
-def bot(shop):
+def directory():
+    return FakeDirectory({"cleo_cat": 3003})
+
+
+@pytest.fixture
+def bot(shop, directory):
     claimed = set()
 
     def once(key, ttl):
@@ -83,7 +89,7 @@ def bot(shop):
         claimed.add(key)
         return True
 
-    return Conversation(shop, FakeDirectory({"cleo_cat": 3003}), None, once, amount_places=3)
+    return Conversation(shop, directory, None, once, amount_places=3)
 
 
 def handle(bot, update, state, now=NOW):
@@ -146,8 +152,8 @@ def test_a_waiting_step_expires_after_an_hour(bot):
     assert calls[0].params["text"].startswith("I didn't understand")
 
 
-def test_language_choice_is_saved_and_used_at_once(bot):
+def test_language_choice_is_saved_and_used_at_once(bot, directory):
     state = ChatState(1001, language="en")
     calls = handle(bot, callback_update(ANN, "lg:zh", message_id=5), state)
-    assert state.language == "zh" and bot._directory.languages == {1001: "zh"}
+    assert state.language == "zh" and directory.languages == {1001: "zh"}
     assert calls[0].params["text"] == "语言已设置为：中文。"

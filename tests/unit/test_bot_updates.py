@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib.domain.bot import views
-from chalicelib.domain.bot.limits import FloodPolicy, take
-from chalicelib.domain.bot.updates import (CALLBACK, IGNORED, MEMBER, MESSAGE, USERS_SHARED, parse_update,
-                                           split_command)
+from chalicelib.bot import views
+from chalicelib.bot.limits import FloodPolicy, take
+from chalicelib.bot.updates import (CALLBACK, IGNORED, MEMBER, MESSAGE, USERS_SHARED, parse_update,
+                                    split_command)
 from chalicelib.domain.orders import Order, OrderKind, OrderStatus
 from tests.telegram_updates import (callback_update, member_update, message_update, user_json,
                                     users_shared_update)

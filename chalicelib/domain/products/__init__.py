@@ -12,9 +12,8 @@ from pydantic import BaseModel, ConfigDict
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.orders import Order
+from chalicelib.domain.queues import DELIVERY_QUEUE
 
-DELIVERY_QUEUE = "delivery"          # logical queue names; infra/resources.yaml defines each
-FULFILLMENT_QUEUE = "fulfillment"
 
 BUYERS = "buyers"                    # who may order a product from its catalog entries
 DISTRIBUTORS = "distributors"
@@ -54,11 +53,13 @@ class Buyer:
 class NoticeRules:
     """Which order events a product's buyer hears about in a new message; `edits_payment_message`: the
     message that showed the order is edited to each new status; `tells_recipient`: a gift's recipient
-    hears about its delivery."""
+    hears about its delivery; `texts`: the product's own wording (message keys `event.<texts>.<event>`),
+    where it has one; the shop's neutral wording otherwise."""
 
     announced: frozenset[str] = frozenset()
     edits_payment_message: bool = False
     tells_recipient: bool = False
+    texts: str | None = None
 
 
 class NoChoice(BaseModel):

@@ -10,8 +10,9 @@ from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.live_settings import LiveSettings
 from chalicelib.domain.money import to_micros
 from chalicelib.domain.orders import Order, OrderKind, OrderStatus
-from chalicelib.domain.products import DISTRIBUTORS, FULFILLMENT_QUEUE, Offer, OrderDraft, Product
+from chalicelib.domain.products import DISTRIBUTORS, Offer, OrderDraft, Product
 from chalicelib.domain.products.premium import PREMIUM_TERMS
+from chalicelib.domain.queues import FULFILLMENT_QUEUE
 from chalicelib.domain.users import owner_for_distributor
 
 

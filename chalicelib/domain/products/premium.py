@@ -66,7 +66,7 @@ class PremiumChoice(BaseModel):
 class PremiumGift(Product):
     kind = OrderKind.PREMIUM_GIFT
     notices = NoticeRules(announced=frozenset({"paid", "delivered", "expired", "failed"}),
-                          edits_payment_message=True, tells_recipient=True)
+                          edits_payment_message=True, tells_recipient=True, texts="premium")
     choice = PremiumChoice
 
     def __init__(self, settings: LiveSettings) -> None:

@@ -17,7 +17,8 @@ GIFT_TEXT = "Premium from a redeemed code"
 class RedemptionGift(Product):
     kind = OrderKind.REDEMPTION_GIFT
     audience = NOBODY
-    notices = NoticeRules(announced=frozenset({"delivered", "failed"}), edits_payment_message=True)
+    notices = NoticeRules(announced=frozenset({"delivered", "failed"}), edits_payment_message=True,
+                          texts="premium")
 
     @staticmethod
     def order_for(redemption: Redemption, now: datetime) -> Order:

@@ -1,6 +1,6 @@
 """How orders and menus look in Telegram, in every language. Pure: values in, text and markup out.
 
-Used by the conversation and by the notifier (which edits the payment message on status changes).
+Used by the conversation's flows and by the notifier (which edits the payment message on status changes).
 """
 from __future__ import annotations
 
@@ -8,28 +8,23 @@ import math
 from datetime import datetime, timezone
 from typing import Any
 
-from chalicelib.domain.products import Offer
+from chalicelib.bot.verbs import (BUY, CANCEL_ORDER, CHECK, CONFIRM, FOR_ME, FOR_OTHER, HELP, LANGUAGE, MENU,
+                                  MONTHS, ORDER, ORDERS, RECIPIENT, REDEEM, SET_LANGUAGE, data)
 from chalicelib.domain.money import format_amount
 from chalicelib.domain.orders import Order, OrderStatus
-from chalicelib.i18n import escape, normalize, text
+from chalicelib.domain.products import Offer
+from chalicelib.i18n import catalog, escape, normalize, text
 
 NETWORK_LABEL = "TRON (TRC20)"
+PREMIUM_TEXTS = "premium"   # the bot's own screens show Premium orders (the only product it sells today)
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
 
-# Callback data: short verbs, at most 64 bytes (Telegram's limit), checked by `button`.
-MENU = "menu"
-BUY = "buy"
-REDEEM = "rd"
-ORDERS = "ol"
-HELP = "help"
-LANGUAGE = "lang"
 
-
-def button(label: str, data: str) -> dict[str, str]:
-    if not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA:
-        raise ValueError(f"callback data {data!r} does not fit Telegram's 64 bytes")
-    return {"text": label, "callback_data": data}
+def button(label: str, callback_data: str) -> dict[str, str]:
+    if not 1 <= len(callback_data.encode()) <= MAX_CALLBACK_DATA:
+        raise ValueError(f"callback data {callback_data!r} does not fit Telegram's 64 bytes")
+    return {"text": label, "callback_data": callback_data}
 
 
 def inline(*rows: list[dict[str, str]]) -> dict[str, Any]:
@@ -66,7 +61,7 @@ def recipient_label(order: Order, lang: str, names: dict[str, str] | None = None
 
 def main_menu(lang: str) -> dict[str, Any]:
     return inline([button(text(lang, "button.buy"), BUY)],
-                  [button(text(lang, "button.redeem"), REDEEM), button(text(lang, "button.orders"), f"{ORDERS}:0")],
+                  [button(text(lang, "button.redeem"), REDEEM), button(text(lang, "button.orders"), data(ORDERS, 0))],
                   [button(text(lang, "button.help"), HELP), button(text(lang, "button.language"), LANGUAGE)])
 
 
@@ -76,13 +71,13 @@ def menu_only(lang: str) -> dict[str, Any]:
 
 def months_picker(offers: list[Offer], lang: str) -> dict[str, Any]:
     rows = [[button(text(lang, "button.months", months=offer.facts['month_count'], price=price(offer.price_micros)),
-                    f"mo:{offer.facts['month_count']}")] for offer in offers]
+                    data(MONTHS, offer.facts['month_count']))] for offer in offers]
     return inline(*rows, [button(text(lang, "button.back"), MENU)])
 
 
 def recipient_picker(months: int, lang: str) -> dict[str, Any]:
-    return inline([button(text(lang, "button.myself"), f"to:{months}:me"),
-                   button(text(lang, "button.someone_else"), f"to:{months}:other")],
+    return inline([button(text(lang, "button.myself"), data(RECIPIENT, months, FOR_ME)),
+                   button(text(lang, "button.someone_else"), data(RECIPIENT, months, FOR_OTHER))],
                   [button(text(lang, "button.back"), BUY)])
 
 
@@ -99,7 +94,7 @@ def recipient_keyboard(months: int, lang: str) -> dict[str, Any]:
 def confirmation(months: int, recipient_id: int, recipient: str, offer_price: int, stamp: str,
                  lang: str) -> tuple[str, dict[str, Any]]:
     body = text(lang, "buy.confirm", months=months, recipient=recipient, price=price(offer_price))
-    markup = inline([button(text(lang, "button.confirm"), f"ok:{months}:{recipient_id}:{stamp}")],
+    markup = inline([button(text(lang, "button.confirm"), data(CONFIRM, months, recipient_id, stamp))],
                     [button(text(lang, "button.cancel"), MENU)])
     return body, markup
 
@@ -117,36 +112,42 @@ def payment_message(order: Order, lang: str, now: datetime, places: int,
                 recipient=recipient_label(order, lang, names), amount=amount(order.amount_micros, places),
                 network=NETWORK_LABEL, address=order.pay_to or "", minutes=minutes_left(order, now),
                 deadline=deadline)
-    markup = inline([button(text(lang, "button.check"), f"chk:{order.order_id}")],
-                    [button(text(lang, "button.cancel_order"), f"cx:{order.order_id}")])
+    markup = inline([button(text(lang, "button.check"), data(CHECK, order.order_id))],
+                    [button(text(lang, "button.cancel_order"), data(CANCEL_ORDER, order.order_id))])
     return body, markup
 
 
-def event_text(order: Order, event: str, lang: str, places: int, reason: str = "") -> str:
+def event_text(order: Order, event: str, lang: str, places: int, reason: str = "",
+               texts: str | None = PREMIUM_TEXTS) -> str:
+    """`texts`: the product's own wording (`event.<texts>.<event>`) where the catalog has it."""
     values = {"order_id": order.order_id, "months": order.month_count,
               "amount": amount(order.amount_micros, places), "recipient": recipient_label(order, lang),
               "reason": escape(reason, 200), "status": status_name(order.status, lang)}
     key = f"event.{event}"
     if event not in ("paid", "delivered", "delivered_recipient", "expired", "failed", "cancelled"):
         key = "event.status"
+    own = f"event.{texts}.{event}"
+    if texts and own in catalog(lang):
+        key = own
     body = text(lang, key, **values)
     if event == "expired":
         body += "\n" + text(lang, "pay.expired_hint")
     return body
 
 
-def status_message(order: Order, lang: str, places: int) -> tuple[str, dict[str, Any]]:
+def status_message(order: Order, lang: str, places: int,
+                   texts: str | None = PREMIUM_TEXTS) -> tuple[str, dict[str, Any]]:
     """What the payment message becomes once the order is no longer waiting for payment."""
     event = {OrderStatus.PAID: "paid", OrderStatus.PAID_LATE: "paid", OrderStatus.DELIVERED: "delivered",
              OrderStatus.EXPIRED: "expired", OrderStatus.FAILED: "failed",
              OrderStatus.CANCELLED: "cancelled"}.get(order.status, "status")
-    return event_text(order, event, lang, places, order.failure_reason or ""), menu_only(lang)
+    return event_text(order, event, lang, places, order.failure_reason or "", texts), menu_only(lang)
 
 
 def order_button(order: Order, lang: str, places: int, page: int) -> dict[str, str]:
     label = text(lang, "button.order_item", months=order.month_count or "?",
                  amount=amount(order.amount_micros, places), status=status_name(order.status, lang))
-    return button(label, f"od:{order.order_id}:{page}")
+    return button(label, data(ORDER, order.order_id, page))
 
 
 def orders_page(orders: list[Order], page: int, has_next: bool, lang: str,
@@ -157,9 +158,9 @@ def orders_page(orders: list[Order], page: int, has_next: bool, lang: str,
     rows = [[order_button(order, lang, places, page)] for order in orders]
     navigation = []
     if page > 0:
-        navigation.append(button(text(lang, "button.previous"), f"{ORDERS}:{page - 1}"))
+        navigation.append(button(text(lang, "button.previous"), data(ORDERS, page - 1)))
     if has_next:
-        navigation.append(button(text(lang, "button.next"), f"{ORDERS}:{page + 1}"))
+        navigation.append(button(text(lang, "button.next"), data(ORDERS, page + 1)))
     return text(lang, "orders.title", page=page + 1), inline(*rows, navigation,
                                                              [button(text(lang, "button.menu"), MENU)])
 
@@ -171,16 +172,16 @@ def order_details(order: Order, lang: str, places: int, page: int, now: datetime
                 amount=amount(order.amount_micros, places), created=created)
     rows = []
     if order.status == OrderStatus.PENDING and minutes_left(order, now) > 0:
-        rows.append([button(text(lang, "button.check"), f"chk:{order.order_id}"),
-                     button(text(lang, "button.cancel_order"), f"cx:{order.order_id}")])
-    rows.append([button(text(lang, "button.back"), f"{ORDERS}:{page}")])
+        rows.append([button(text(lang, "button.check"), data(CHECK, order.order_id)),
+                     button(text(lang, "button.cancel_order"), data(CANCEL_ORDER, order.order_id))])
+    rows.append([button(text(lang, "button.back"), data(ORDERS, page))])
     return body, inline(*rows)
 
 
 def language_picker(lang: str) -> dict[str, Any]:
     from chalicelib.i18n import LANGUAGE_NAMES
 
-    return inline([button(name, f"lg:{code}") for code, name in LANGUAGE_NAMES.items()],
+    return inline([button(name, data(SET_LANGUAGE, code)) for code, name in LANGUAGE_NAMES.items()],
                   [button(text(lang, "button.back"), MENU)])
 
 
@@ -188,8 +189,8 @@ def render_notice(notice: Any, places: int) -> tuple[str, dict[str, Any]]:
     """A notice as one Bot API call: an edit of the message that showed the order, or a new message."""
     lang = normalize(notice.language)
     if notice.edit_message_id is not None:
-        body, markup = status_message(notice.order, lang, places)
+        body, markup = status_message(notice.order, lang, places, notice.texts)
         return "editMessageText", {"chat_id": notice.chat_id, "message_id": notice.edit_message_id, "text": body,
                                    "parse_mode": "HTML", "reply_markup": markup}
-    body = event_text(notice.order, notice.event, lang, places, notice.reason)
+    body = event_text(notice.order, notice.event, lang, places, notice.reason, notice.texts)
     return "sendMessage", {"chat_id": notice.chat_id, "text": clip(body), "parse_mode": "HTML"}

@@ -1,11 +1,11 @@
-"""What the bot needs from storage and the rest of the shop. Adapters implement these."""
+"""What the bot's flows need from the rest of the shop: `ShopFacade` and the redemption service provide it."""
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from chalicelib.domain.products import Offer
 from chalicelib.domain.orders import Order
 from chalicelib.domain.ports.common import Page
+from chalicelib.domain.products import Offer
 
 
 class Shop(Protocol):

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from chalicelib.domain.bot.conversation import Call, Conversation
-from chalicelib.domain.bot.limits import FloodPolicy, take
+from chalicelib.bot.conversation import Conversation
+from chalicelib.bot.limits import FloodPolicy, take
+from chalicelib.bot.turn import Call
+from chalicelib.bot.updates import CALLBACK, IGNORED, MEMBER, Incoming, parse_update
 from chalicelib.domain.ports.bot import ChatState, ConversationStore
-from chalicelib.domain.ports.people import UserStore
-from chalicelib.domain.bot.updates import CALLBACK, IGNORED, MEMBER, Incoming, parse_update
 from chalicelib.domain.ports.common import Clock, GuardStore
+from chalicelib.domain.ports.people import UserStore
 from chalicelib.domain.ports.telegram import TelegramError, TelegramGateway
 from chalicelib.i18n import normalize, text
 

@@ -1,0 +1,99 @@
+"""The buyer's conversation: one parsed update and the chat's state in, Bot API calls out.
+
+This module only routes: a command, a callback's verb or the text typed at a step goes to its flow in
+`chalicelib.bot.flows`. Most screens are stateless: each button carries what it needs in its callback
+data (months, recipient, order id, page), so an old button still does something sensible. State is kept
+only while the bot waits for typed input: a recipient's @username, or a redeem code.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from chalicelib.bot import verbs
+from chalicelib.bot.flows.buy import BuyFlow
+from chalicelib.bot.flows.language import LanguageFlow
+from chalicelib.bot.flows.menu import MenuFlow
+from chalicelib.bot.flows.orders import OrdersFlow
+from chalicelib.bot.flows.redeem import LINK_PREFIX as REDEEM_LINK_PREFIX, RedeemFlow
+from chalicelib.bot.ports import Redeemer, Shop
+from chalicelib.bot.turn import AWAIT_CODE, AWAIT_RECIPIENT, STEP_TTL_SECONDS, Call, Turn
+from chalicelib.bot.updates import CALLBACK, MESSAGE, USERS_SHARED, Incoming
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.ports.bot import ChatState
+from chalicelib.domain.ports.people import UserStore
+
+Handler = Callable[[Turn, str], None]   # the turn, and a command's arguments, a verb's rest or typed text
+
+
+class Conversation:
+    def __init__(self, shop: Shop, directory: UserStore, redeemer: Redeemer | None,
+                 once: Callable[[str, int], bool], *, amount_places: int) -> None:
+        self._shop = shop   # the one Shop every flow drives; the end-to-end tests stub it here
+        self._menu = menu = MenuFlow()
+        self._buy = buy = BuyFlow(shop, directory, once, amount_places=amount_places)
+        self._redeem = redeem = RedeemFlow(redeemer)
+        orders = OrdersFlow(shop, amount_places=amount_places)
+        language = LanguageFlow(directory)
+        self._commands: dict[str, Handler] = {
+            "start": self._start, "help": menu.help, "cancel": menu.cancel, "orders": orders.first_page,
+            "redeem": redeem.command, "language": language.picker}
+        self._typed: dict[str | None, Handler] = {AWAIT_CODE: redeem.code_given, AWAIT_RECIPIENT: buy.username_typed}
+        self._callbacks: dict[str, Handler] = {
+            verbs.MENU: menu.menu, verbs.HELP: menu.help,
+            verbs.BUY: buy.choose_months, verbs.MONTHS: buy.months_chosen, verbs.RECIPIENT: buy.recipient_chosen,
+            verbs.CONFIRM: buy.confirm,
+            verbs.ORDERS: orders.page, verbs.ORDER: orders.details, verbs.CHECK: orders.check,
+            verbs.CANCEL_ORDER: orders.cancel,
+            verbs.REDEEM: redeem.ask,
+            verbs.LANGUAGE: language.picker, verbs.SET_LANGUAGE: language.choose}
+
+    def handle(self, incoming: Incoming, state: ChatState, now: datetime) -> list[Call]:
+        if state.step and int(now.timestamp()) - state.step_at > STEP_TTL_SECONDS:
+            state.step, state.step_at = None, 0
+        turn = Turn(incoming, state, now)
+        if incoming.kind == CALLBACK:
+            self._on_callback(turn)
+        elif incoming.kind == USERS_SHARED:
+            self._buy.users_shared(turn)
+        elif incoming.kind == MESSAGE:
+            self._on_message(turn)
+        return turn.finish()
+
+    def fail(self, incoming: Incoming, state: ChatState, now: datetime) -> list[Call]:
+        """What the user sees when handling raised: always an answer to a tapped button."""
+        turn = Turn(incoming, state, now)
+        if incoming.kind == CALLBACK:
+            turn.answer(turn.t("error.generic"), alert=True)
+        elif incoming.chat_id is not None:
+            turn.send(turn.t("error.generic"))
+        return turn.finish()
+
+    def _on_message(self, turn: Turn) -> None:
+        """A command goes to its flow; other text to the flow whose step waits for it."""
+        incoming = turn.incoming
+        if incoming.command is not None:
+            handler, value = self._commands.get(incoming.command), incoming.args
+        elif incoming.text.strip():
+            handler, value = self._typed.get(turn.state.step), incoming.text
+        else:
+            handler, value = None, ""
+        (handler or self._menu.unknown)(turn, value)
+
+    def _on_callback(self, turn: Turn) -> None:
+        verb, rest = verbs.split(turn.incoming.data)
+        handler = self._callbacks.get(verb)
+        if handler is None:
+            turn.answer(turn.t("callback.stale"))
+            return
+        try:
+            handler(turn, rest)
+        except (ValueError, NotFound):
+            turn.answer(turn.t("callback.stale"))
+
+    def _start(self, turn: Turn, payload: str) -> None:
+        """/start, or a deep link that carries a redeem code: t.me/<bot>?start=redeem-<code>."""
+        if payload.startswith(REDEEM_LINK_PREFIX):
+            self._redeem.code_given(turn, payload[len(REDEEM_LINK_PREFIX):])
+        else:
+            self._menu.start(turn, payload)

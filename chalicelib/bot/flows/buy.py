@@ -1,0 +1,157 @@
+"""Buying Premium: months, then the recipient (myself, a shared contact or a typed @username), then a
+confirmation whose Confirm button places the order and turns the message into the payment message.
+
+Every step's button carries what it needs (months, recipient, a stamp), so an old button still does
+something sensible. What is on sale, and at what price, comes from the `Shop`; this flow only knows that
+an offer lasts some months (its `month_count` fact).
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Callable
+
+from chalicelib.bot import views
+from chalicelib.bot.ports import Shop
+from chalicelib.bot.turn import AWAIT_RECIPIENT, Turn
+from chalicelib.bot.verbs import FOR_ME, FOR_OTHER, SEPARATOR
+from chalicelib.domain.errors import DomainError, NotFound, RateLimited
+from chalicelib.domain.ports.people import UserStore
+from chalicelib.domain.products import Offer
+from chalicelib.i18n import escape
+
+CONFIRM_TTL_SECONDS = 3600
+REMEMBERED_NAMES = 5
+USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
+
+
+class BuyFlow:
+    def __init__(self, shop: Shop, directory: UserStore, once: Callable[[str, int], bool], *,
+                 amount_places: int) -> None:
+        self._shop = shop
+        self._directory = directory
+        self._once = once
+        self._places = amount_places
+
+    def choose_months(self, turn: Turn, _: str) -> None:
+        turn.show(turn.t("buy.choose_months"), views.months_picker(self._shop.offers(), turn.lang))
+
+    def months_chosen(self, turn: Turn, months_text: str) -> None:
+        months = _months(self._offer(int(months_text)))
+        turn.show(turn.t("buy.choose_recipient", months=months), views.recipient_picker(months, turn.lang))
+
+    def recipient_chosen(self, turn: Turn, rest: str) -> None:
+        months_text, _, who = rest.partition(SEPARATOR)
+        offer = self._offer(int(months_text))
+        if who == FOR_ME:
+            self._confirmation(turn, offer, turn.user_id, send=False)
+        elif who == FOR_OTHER:
+            turn.set_step(AWAIT_RECIPIENT, months=_months(offer))
+            turn.send(turn.t("buy.ask_recipient"), views.recipient_keyboard(_months(offer), turn.lang))
+        else:
+            raise ValueError(who)
+
+    def username_typed(self, turn: Turn, typed: str) -> None:
+        match = USERNAME.match(typed.strip())
+        if not match:
+            turn.send(turn.t("buy.bad_username"))
+            return
+        username = match.group(1)
+        recipient_id = self._directory.find_by_username(username)
+        if recipient_id is None:
+            turn.send(turn.t("buy.unknown_username", username=escape("@" + username)))
+            return
+        months = int(turn.state.data.get("months") or 0)
+        turn.set_step(None)
+        self._recipient_named(turn, months, recipient_id, "@" + username)
+
+    def users_shared(self, turn: Turn) -> None:
+        """The answer of the reply keyboard's user picker; its `request_id` is the months."""
+        incoming = turn.incoming
+        months = incoming.request_id or 0
+        if months not in {_months(offer) for offer in self._shop.offers()} or not incoming.shared:
+            turn.send(turn.t("callback.stale"), {"remove_keyboard": True})
+            return
+        shared = incoming.shared[0]
+        turn.set_step(None)
+        self._recipient_named(turn, months, shared.user_id, shared.display_name)
+
+    def confirm(self, turn: Turn, rest: str) -> None:
+        months_text, recipient_text, stamp = rest.split(SEPARATOR)
+        months, recipient_id = int(months_text), int(recipient_text)
+        offer = self._offer(months)
+        if int(turn.now.timestamp()) - int(stamp.split(".")[0], 36) > CONFIRM_TTL_SECONDS:
+            turn.answer(turn.t("buy.confirm_expired"))
+            turn.show(turn.t("buy.confirm_expired"), views.main_menu(turn.lang))
+            return
+        # Two fast taps (or a tap and its retry) carry the same stamp: only the first one orders.
+        if not self._once(f"confirm#{turn.incoming.chat_id}#{months}#{recipient_id}#{stamp}",
+                          2 * CONFIRM_TTL_SECONDS):
+            turn.answer(turn.t("buy.already_confirmed"))
+            return
+        try:
+            order = self._shop.create_premium(turn.user_id, offer.product_id, recipient_id, turn.lang)
+        except RateLimited as error:
+            key = "buy.too_many_open" if error.code == "TOO_MANY_OPEN_ORDERS" else "buy.unavailable"
+            message = turn.t(key, count=_open_limit(error))
+            turn.answer(message, alert=True)
+            self._confirmation(turn, offer, recipient_id, send=False, notice=message)
+            return
+        except DomainError as error:
+            message = turn.t("buy.unavailable" if error.code == "NO_PAYMENT_SLOT" else "buy.not_available")
+            turn.answer(message, alert=True)
+            self._confirmation(turn, offer, recipient_id, send=False, notice=message)
+            return
+        if turn.incoming.message_id is not None:
+            self._shop.remember_message(order.order_id, turn.incoming.message_id)
+        body, markup = views.payment_message(order, turn.lang, turn.now, self._places, turn.state.data.get("names"))
+        turn.show(body, markup)
+
+    # ------------------------------------------------------------------ steps shared by the ways in
+    def _offer(self, months: int) -> Offer:
+        """The offer lasting `months`; NotFound (a stale button) when none does."""
+        for offer in self._shop.offers():
+            if _months(offer) == months:
+                return offer
+        raise NotFound(f"no offer lasts {months} months", code="PRODUCT_NOT_FOUND")
+
+    def _recipient_named(self, turn: Turn, months: int, recipient_id: int, name: str) -> None:
+        label = escape(name)
+        names = {**turn.state.data.get("names", {}), str(recipient_id): label}
+        turn.state.data["names"] = dict(list(names.items())[-REMEMBERED_NAMES:])
+        turn.send(turn.t("buy.recipient_chosen", recipient=label), {"remove_keyboard": True})
+        self._confirmation(turn, self._offer(months), recipient_id, send=True)
+
+    def _confirmation(self, turn: Turn, offer: Offer, recipient_id: int, *, send: bool,
+                      notice: str | None = None) -> None:
+        label = turn.t("recipient.myself") if recipient_id == turn.user_id else \
+            turn.state.data.get("names", {}).get(str(recipient_id)) or turn.t("recipient.user", user_id=recipient_id)
+        body, markup = views.confirmation(_months(offer), recipient_id, label, offer.price_micros,
+                                          _stamp(turn.now, turn.incoming.update_id), turn.lang)
+        if notice:
+            body = notice + "\n\n" + body
+        (turn.send if send else turn.show)(body, markup)
+
+
+def _months(offer: Offer) -> Any:
+    return offer.facts.get("month_count")
+
+
+def _stamp(now: datetime, update_id: int) -> str:
+    """When and by which update a confirmation was rendered: "<seconds>.<update>" in base 36. Each
+    rendering gets its own stamp; both taps of a double tap carry the same one."""
+    return f"{_base36(int(now.timestamp()))}.{_base36(update_id % 36 ** 4)}"
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, remainder = divmod(number, 36)
+        out = digits[remainder] + out
+        if not number:
+            return out
+
+
+def _open_limit(error: DomainError) -> Any:
+    return error.details.get("limit", "?")
