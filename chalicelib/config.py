@@ -9,7 +9,8 @@ import os
 from functools import lru_cache
 from typing import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.errors import ConfigurationError
 from chalicelib.domain.tron import is_valid_tron_address
@@ -19,6 +20,16 @@ SSM_SETTINGS = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "PAYMENT_WEBHOO
                 "CODE_SECRET_KEY", "PAYMENT_ADDRESSES")
 
 DEFAULT_USDT_CONTRACT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+# Stages that never face real buyers. Every other stage name counts as deployed, so a new one is strict.
+UNDEPLOYED_STAGES = frozenset({"local", "test"})
+
+
+def is_deployed(stage: object) -> bool:
+    return isinstance(stage, str) and stage not in UNDEPLOYED_STAGES
+
+
+def _required_when_deployed(reason: str) -> PydanticCustomError:
+    return PydanticCustomError("required_when_deployed", reason)
 
 
 class Settings(BaseModel):
@@ -37,7 +48,8 @@ class Settings(BaseModel):
     admin_api_key: SecretStr = Field(alias="ADMIN_API_KEY")
     code_secret_key: SecretStr = Field(alias="CODE_SECRET_KEY")
     telegram_api_base_url: str = Field(default="https://api.telegram.org", alias="TELEGRAM_API_BASE_URL")
-    admin_chat_id: int | None = Field(default=None, alias="ADMIN_CHAT_ID")
+    # Required in deployed stages: operator alerts (reviews, failed gifts, low Stars, dead letters) go there.
+    admin_chat_id: int | None = Field(default=None, alias="ADMIN_CHAT_ID", validate_default=True)
 
     payment_addresses: tuple[str, ...] = Field(alias="PAYMENT_ADDRESSES", min_length=1)
     usdt_contract: str = Field(default=DEFAULT_USDT_CONTRACT, alias="USDT_CONTRACT")
@@ -86,6 +98,13 @@ class Settings(BaseModel):
             raise ValueError("addresses must be distinct")
         return value
 
+    @field_validator("admin_chat_id")
+    @classmethod
+    def _admin_chat_when_deployed(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None and is_deployed(info.data.get("stage")):
+            raise _required_when_deployed("deployed stages send operator alerts to this chat")
+        return value
+
     @field_validator("usdt_contract")
     @classmethod
     def _valid_contract(cls, value: str) -> str:
@@ -120,8 +139,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         problems = []
         for issue in error.errors():
             name = str(issue["loc"][0]) if issue["loc"] else "?"
+            field = Settings.model_fields.get(name)  # a defaulted value is reported by field name
+            name = field.alias if field is not None and field.alias else name
             if issue["type"] == "missing":
                 problems.append(f"{name} is missing")
+            elif issue["type"] == "required_when_deployed":
+                problems.append(f"{name} is missing: {issue['msg']}")
             else:
                 problems.append(f"{name} is malformed: {issue['msg']}")
         raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None

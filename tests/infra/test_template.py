@@ -142,3 +142,15 @@ def test_deployed_stages_trace_and_keep_secrets_out_of_the_repo(packaged):
             assert f"{secret}_SSM_PARAMETER" in config["environment_variables"]
     functions = [r for r in packaged["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
     assert all(function["Properties"]["Tracing"] == "Active" for function in functions)
+
+
+def test_deployed_functions_get_the_admin_chat_from_a_required_parameter(packaged):
+    # A deploy without the chat fails at CloudFormation, before any alert could be dropped
+    parameter = packaged["Parameters"]["AdminChatId"]
+    assert "Default" not in parameter and parameter["AllowedPattern"] == "^-?[0-9]+$"
+    assert packaged["Globals"]["Function"]["Environment"]["Variables"]["ADMIN_CHAT_ID"] == {"Ref": "AdminChatId"}
+    for stage in ("dev", "prod"):
+        assert "ADMIN_CHAT_ID" not in CHALICE_CONFIG["stages"][stage]["environment_variables"]
+    for resource in packaged["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            assert "ADMIN_CHAT_ID" not in resource["Properties"].get("Environment", {}).get("Variables", {})

@@ -24,3 +24,24 @@ def test_a_bad_setting_stops_start_up_naming_it(change, named):
     with pytest.raises(ConfigurationError) as stopped:
         load_settings(environ)
     assert named in str(stopped.value)
+
+
+def without(environ: dict, *names: str) -> dict:
+    return {key: value for key, value in environ.items() if key not in names}
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod", "staging"])
+def test_a_deployed_stage_without_an_admin_chat_stops_start_up_naming_it(stage):
+    # Given a deployed stage whose ADMIN_CHAT_ID was never set (every operator alert would be dropped)
+    environ = {**without(TEST_ENV, "ADMIN_CHAT_ID"), "STAGE": stage}
+    # When the settings are read, Then start-up stops and names the variable
+    with pytest.raises(ConfigurationError) as stopped:
+        load_settings(environ)
+    assert "ADMIN_CHAT_ID is missing" in str(stopped.value)
+    assert load_settings({**environ, "ADMIN_CHAT_ID": "-1001234"}).admin_chat_id == -1001234
+
+
+@pytest.mark.parametrize("stage", ["local", "test"])
+def test_local_and_test_stages_may_leave_the_admin_chat_unset(stage):
+    environ = {**without(TEST_ENV, "ADMIN_CHAT_ID"), "STAGE": stage, "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}
+    assert load_settings(environ).admin_chat_id is None
