@@ -2,11 +2,15 @@
 
 Deployed stages keep secrets out of the repo: each of SSM_SETTINGS `X` may instead be given as
 `X_SSM_PARAMETER`, the name of an SSM (SecureString) parameter read once through Powertools parameters.
+Each of FILE_SETTINGS `X` may be given as `X_FILE`, a file holding the value (relative paths are the
+project's): the local stage reads the emulator's URL from the file the running local stack writes, so no
+port is pinned in .chalice/config.json. A value in the environment itself always wins.
 """
 from __future__ import annotations
 
 import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -19,6 +23,10 @@ from chalicelib.domain.tron import is_valid_tron_address
 SSM_SETTINGS = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "PAYMENT_WEBHOOK_SECRET", "ADMIN_API_KEY",
                 "CODE_SECRET_KEY", "PAYMENT_ADDRESSES")
 
+# Settings that may be read from a file named by `<NAME>_FILE`.
+FILE_SETTINGS = ("AWS_ENDPOINT_URL",)
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
 DEFAULT_USDT_CONTRACT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 # Stages that never face real buyers. Every other stage name counts as deployed, so a new one is strict.
 UNDEPLOYED_STAGES = frozenset({"local", "test"})
@@ -28,8 +36,8 @@ def is_deployed(stage: object) -> bool:
     return isinstance(stage, str) and stage not in UNDEPLOYED_STAGES
 
 
-def _required_when_deployed(reason: str) -> PydanticCustomError:
-    return PydanticCustomError("required_when_deployed", reason)
+def _required_in_stage(reason: str) -> PydanticCustomError:
+    return PydanticCustomError("required_in_stage", reason)
 
 
 class Settings(BaseModel):
@@ -39,7 +47,7 @@ class Settings(BaseModel):
     version: str = Field(default="0.1.0", alias="APP_VERSION")
     resource_prefix: str = Field(alias="RESOURCE_PREFIX", min_length=1)
     aws_region: str = Field(default="us-east-1", alias="AWS_REGION")
-    aws_endpoint_url: str | None = Field(default=None, alias="AWS_ENDPOINT_URL")
+    aws_endpoint_url: str | None = Field(default=None, alias="AWS_ENDPOINT_URL", validate_default=True)
     metrics_namespace: str = Field(default="tgshop", alias="POWERTOOLS_METRICS_NAMESPACE")
 
     telegram_bot_token: SecretStr = Field(alias="TELEGRAM_BOT_TOKEN")
@@ -98,11 +106,19 @@ class Settings(BaseModel):
             raise ValueError("addresses must be distinct")
         return value
 
+    @field_validator("aws_endpoint_url")
+    @classmethod
+    def _emulator_for_the_local_stage(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value and info.data.get("stage") == "local":
+            raise _required_in_stage("the local stage talks only to the emulator: start it (`make aws` or "
+                                     "`make run` write its URL to AWS_ENDPOINT_URL_FILE) or export it")
+        return value or None
+
     @field_validator("admin_chat_id")
     @classmethod
     def _admin_chat_when_deployed(cls, value: int | None, info: ValidationInfo) -> int | None:
         if value is None and is_deployed(info.data.get("stage")):
-            raise _required_when_deployed("deployed stages send operator alerts to this chat")
+            raise _required_in_stage("deployed stages send operator alerts to this chat")
         return value
 
     @field_validator("usdt_contract")
@@ -131,10 +147,23 @@ def _resolve_ssm_secrets(environ: Mapping[str, str]) -> dict[str, str]:
     return resolved
 
 
+def _resolve_files(environ: Mapping[str, str]) -> dict[str, str]:
+    resolved = dict(environ)
+    for name in FILE_SETTINGS:
+        if environ.get(name) or not environ.get(f"{name}_FILE"):
+            continue
+        path = Path(environ[f"{name}_FILE"])
+        try:
+            resolved[name] = (path if path.is_absolute() else PROJECT_DIR / path).read_text().strip()
+        except FileNotFoundError:
+            pass  # as if unset: a required setting is then named as missing
+    return resolved
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     try:
-        return Settings.model_validate(_resolve_ssm_secrets(environ))
+        return Settings.model_validate(_resolve_ssm_secrets(_resolve_files(environ)))
     except ValidationError as error:
         problems = []
         for issue in error.errors():
@@ -143,7 +172,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             name = field.alias if field is not None and field.alias else name
             if issue["type"] == "missing":
                 problems.append(f"{name} is missing")
-            elif issue["type"] == "required_when_deployed":
+            elif issue["type"] == "required_in_stage":
                 problems.append(f"{name} is missing: {issue['msg']}")
             else:
                 problems.append(f"{name} is malformed: {issue['msg']}")

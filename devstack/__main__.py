@@ -7,7 +7,8 @@
     python -m devstack init-data [USER_ID]     print X-Telegram-Init-Data for a made-up user
     python -m devstack prune-bundle ZIP        drop runtime-provided packages from deployment.zip
 
-Ports: TGSHOP_AWS_PORT (5000), TGSHOP_API_PORT (8000), TGSHOP_SANDBOX_PORT (8081).
+Ports: TGSHOP_AWS_PORT (5000), TGSHOP_API_PORT (8000), TGSHOP_SANDBOX_PORT (8081). `tick` and
+`sign-payment` use the running stack's ports (devstack/runstate.py) unless these variables name others.
 """
 from __future__ import annotations
 
@@ -19,9 +20,12 @@ from pathlib import Path
 from devstack.localenv import PROJECT_DIR, StackError, resolve_ports
 
 
-def _ports():
+def _ports(*, running: bool = False):
+    """The ports to start a stack on, or (`running`) those of the stack already running."""
+    from devstack.runstate import helper_ports
+
     try:
-        return resolve_ports()
+        return helper_ports() if running else resolve_ports()
     except StackError as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -43,7 +47,7 @@ def command_tick(args: argparse.Namespace) -> int:
     """One scheduled handler, invoked in this process with the local stage's environment."""
     from devstack.localenv import HOST, apply_local_environment, is_listening
 
-    ports = _ports()
+    ports = _ports(running=True)
     environment = apply_local_environment(ports)
     if str(PROJECT_DIR) not in sys.path:
         sys.path.insert(0, str(PROJECT_DIR))
@@ -59,7 +63,7 @@ def command_tick(args: argparse.Namespace) -> int:
         return 2
     if not is_listening(ports.aws):
         print(f"error: no AWS emulator listens on {HOST}:{ports.aws}; start the stack first with `make run` "
-              "or `make aws` (the port comes from TGSHOP_AWS_PORT)", file=sys.stderr)
+              "or `make aws` (the port is the running stack's, or TGSHOP_AWS_PORT)", file=sys.stderr)
         return 1
     timeout, memory = function_settings(args.job)
     result = invoke_job(jobs[args.job], environment["RESOURCE_PREFIX"], timeout_seconds=timeout, memory_mb=memory)
@@ -77,7 +81,7 @@ def command_sign_payment(args: argparse.Namespace) -> int:
         return 2
     secret = stage_environment()["PAYMENT_WEBHOOK_SECRET"].split(",")[0]
     try:
-        print(payment_curl(_ports().api_url, args.amount, args.to, secret, args.tx))
+        print(payment_curl(_ports(running=True).api_url, args.amount, args.to, secret, args.tx))
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,9 +1,10 @@
 """`chalice local --stage local` on a chosen port, for the local stack's API process.
 
 Chalice local overwrites os.environ with the stage's variables from .chalice/config.json, which would
-undo changed ports. This does what `chalice local` does (load the config and the app, validate the
-routes, serve with Chalice's local server) and then moves the emulator and sandbox URLs to the ports
-from TGSHOP_*_PORT. The app reads its settings on the first request, so that is early enough.
+undo the sandbox's port and a real bot's token. This does what `chalice local` does (load the config and
+the app, validate the routes, serve with Chalice's local server) and then sets the emulator and sandbox
+URLs for the ports from TGSHOP_*_PORT. The app reads its settings on the first request, so that is early
+enough.
 
     python -m devstack.api [--port N] [--parent-pid PID]
 """

@@ -60,6 +60,7 @@ class LocalStack:
         self.workers: list[tuple[str, str]] = []
         self.jobs: list[tuple[str, str]] = []
         self.real_bot: Any = None
+        self.published: Any = None  # what other shells were told (devstack/runstate.py)
 
     @property
     def prefix(self) -> str:
@@ -89,6 +90,13 @@ class LocalStack:
             self._wait_for_api()
             if self.real_bot:
                 self._start_poller()
+        self._publish()
+
+    def _publish(self) -> None:
+        from devstack.runstate import RunningStack, publish
+
+        self.published = RunningStack(os.getpid(), self.ports, self.with_app, bool(self.real_bot))
+        publish(self.published)
 
     def _start_poller(self) -> None:
         from devstack.telegram_poller import start_poller
@@ -196,6 +204,10 @@ class LocalStack:
 
     # ------------------------------------------------------------------ stop
     def stop(self) -> None:
+        from devstack.runstate import withdraw
+
+        if self.published is not None:
+            withdraw(self.published)
         self.stop_event.set()
         process = self.api_process
         if process is not None and process.poll() is None:
@@ -217,6 +229,7 @@ class LocalStack:
     def banner(self) -> str:
         from devstack.examples import order_curl
         from devstack.infra import table_definitions
+        from devstack.runstate import endpoint_file
 
         config_env = stage_environment()  # as config.json has them, before any port override
         api, aws, sandbox = self.ports.api_url, self.ports.aws_url, self.ports.sandbox_url
@@ -246,7 +259,9 @@ class LocalStack:
                       "  # then pay it: prints a curl with a valid X-Signature (valid for 5 minutes)",
                       "  .venv/bin/python -m devstack sign-payment <amount> <pay_to>"]
         else:
-            lines += ["", "Now, in another terminal:  chalice local --stage local   (or .venv/bin/chalice ...)"]
+            lines += ["", "Now, in another terminal:  .venv/bin/chalice local --stage local",
+                      f"  (it reads the emulator's URL, {aws}, from {endpoint_file().relative_to(PROJECT_DIR)}; "
+                      "an exported AWS_ENDPOINT_URL wins)"]
         lines += ["", "Ports: TGSHOP_AWS_PORT, TGSHOP_API_PORT, TGSHOP_SANDBOX_PORT.", ""]
         return "\n".join(lines)
 

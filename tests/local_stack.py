@@ -29,17 +29,24 @@ def group_alive(group_id: int) -> bool:
     return True
 
 
+def shell_env() -> dict[str, str]:
+    """This process's environment without anything that names a port of the local stack."""
+    return {key: value for key, value in os.environ.items()
+            if not key.startswith("TGSHOP_") and key != "AWS_ENDPOINT_URL"}
+
+
 class LocalStack:
-    def __init__(self) -> None:
+    def __init__(self, command: str = "run") -> None:
         aws, api, sandbox = free_ports(3)
-        self.env = {**os.environ, "TGSHOP_AWS_PORT": str(aws), "TGSHOP_API_PORT": str(api),
-                    "TGSHOP_SANDBOX_PORT": str(sandbox), "PYTHONUNBUFFERED": "1"}
-        self.env.pop("TGSHOP_SANDBOX", None)
+        self.helper_env = {**shell_env(), "PYTHONUNBUFFERED": "1"}  # another shell: it knows no port
+        self.env = {**self.helper_env, "TGSHOP_AWS_PORT": str(aws), "TGSHOP_API_PORT": str(api),
+                    "TGSHOP_SANDBOX_PORT": str(sandbox)}
+        self.aws = f"http://127.0.0.1:{aws}"
         self.api = f"http://127.0.0.1:{api}"
         self.sandbox = f"http://127.0.0.1:{sandbox}"
         self.output = tempfile.TemporaryFile(mode="w+")
         # Its own session: the stack's process group can be checked for leftovers after Ctrl-C.
-        self.process = subprocess.Popen([sys.executable, "-m", "devstack", "run"], cwd=PROJECT_DIR, env=self.env,
+        self.process = subprocess.Popen([sys.executable, "-m", "devstack", command], cwd=PROJECT_DIR, env=self.env,
                                         stdout=self.output, stderr=subprocess.STDOUT, start_new_session=True)
 
     def log_tail(self, characters: int = 6000) -> str:

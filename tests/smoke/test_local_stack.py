@@ -72,10 +72,15 @@ def test_local_stack_serves_the_premium_flow_and_stops_on_ctrl_c(stack):
     assert len(gifts) == 1
     assert gifts[0]["params"]["user_id"] == 2002
 
-    # And a scheduled job runs on demand against the same stack
+    # And a scheduled job runs on demand against the same stack, from a shell that names no port
     tick = subprocess.run([sys.executable, "-m", "devstack", "tick", "expire_orders"], cwd=PROJECT_DIR,
-                          env=stack.env, capture_output=True, text=True, timeout=60)
+                          env=stack.helper_env, capture_output=True, text=True, timeout=60)
     assert tick.returncode == 0, tick.stderr[-3000:]
+    # And the payment helper prints a curl for the port the stack really listens on
+    signed = subprocess.run([sys.executable, "-m", "devstack", "sign-payment", "1.5", order["pay_to"]],
+                            cwd=PROJECT_DIR, env=stack.helper_env, capture_output=True, text=True, timeout=60)
+    assert signed.returncode == 0, signed.stderr[-3000:]
+    assert signed.stdout.startswith(f"curl -X POST {stack.api}/webhooks/payments/trc20 ")
 
     # When Ctrl-C reaches the runner, every process of the stack is gone within seconds
     stack.process.send_signal(signal.SIGINT)

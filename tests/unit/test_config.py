@@ -45,3 +45,21 @@ def test_a_deployed_stage_without_an_admin_chat_stops_start_up_naming_it(stage):
 def test_local_and_test_stages_may_leave_the_admin_chat_unset(stage):
     environ = {**without(TEST_ENV, "ADMIN_CHAT_ID"), "STAGE": stage, "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}
     assert load_settings(environ).admin_chat_id is None
+
+
+def test_the_local_stage_reads_the_emulator_url_from_the_file_the_running_stack_writes(tmp_path):
+    endpoint = tmp_path / "aws-endpoint-url"
+    endpoint.write_text("http://127.0.0.1:15000\n")
+    local = {**TEST_ENV, "STAGE": "local", "AWS_ENDPOINT_URL_FILE": str(endpoint)}
+    assert load_settings(local).aws_endpoint_url == "http://127.0.0.1:15000"
+    # An exported AWS_ENDPOINT_URL takes precedence over the file
+    exported = {**local, "AWS_ENDPOINT_URL": "http://127.0.0.1:4566"}
+    assert load_settings(exported).aws_endpoint_url == "http://127.0.0.1:4566"
+
+
+def test_the_local_stage_without_an_emulator_stops_naming_the_endpoint(tmp_path):
+    # Given no emulator running (no file) and nothing exported: the local stage must not reach real AWS
+    environ = {**TEST_ENV, "STAGE": "local", "AWS_ENDPOINT_URL_FILE": str(tmp_path / "absent")}
+    with pytest.raises(ConfigurationError) as stopped:
+        load_settings(environ)
+    assert "AWS_ENDPOINT_URL is missing" in str(stopped.value)

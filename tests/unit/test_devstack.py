@@ -212,3 +212,40 @@ def test_payment_amounts_must_be_exact_usdt(amount):
 
     with pytest.raises(ValueError):
         usdt_micros(amount)
+
+
+# ------------------------------------------------------------------ what a running stack tells other shells
+def test_the_local_stage_pins_no_emulator_port():
+    from devstack.localenv import stage_environment
+    from devstack.runstate import STATE_DIR, endpoint_file
+
+    environment = stage_environment()
+    assert "AWS_ENDPOINT_URL" not in environment
+    assert not any(":5000" in value for value in environment.values())
+    assert endpoint_file().parent == STATE_DIR
+
+
+def test_helpers_use_the_running_stacks_ports(tmp_path):
+    import os
+
+    from devstack.localenv import Ports
+    from devstack.runstate import RunningStack, helper_ports, publish, running_stack, withdraw
+
+    endpoint = tmp_path / "aws-endpoint-url"
+    stack = RunningStack(pid=os.getpid(), ports=Ports(aws=15000, api=18000, sandbox=18081))
+    # Given a stack running on other ports than the defaults
+    publish(stack, tmp_path, endpoint)
+    assert endpoint.read_text() == "http://127.0.0.1:15000\n"
+    # Then a helper started in another shell finds them, and a port named in the environment still wins
+    assert helper_ports({}, tmp_path) == stack.ports
+    assert helper_ports({"TGSHOP_API_PORT": "19000"}, tmp_path) == Ports(aws=15000, api=19000, sandbox=18081)
+    # A stack that was killed is ignored
+    publish(RunningStack(pid=2 ** 22 + 7, ports=stack.ports), tmp_path, endpoint)
+    assert running_stack(tmp_path) is None and helper_ports({}, tmp_path) == resolve_ports({})
+    # `make aws` knows only the emulator's port; the API is whatever `chalice local` listens on
+    aws_only = RunningStack(pid=os.getpid(), ports=stack.ports, with_app=False)
+    publish(aws_only, tmp_path, endpoint)
+    assert helper_ports({}, tmp_path) == Ports(aws=15000, api=8000, sandbox=8081)
+    # Stopping removes what the stack published
+    withdraw(aws_only, tmp_path, endpoint)
+    assert not endpoint.exists() and running_stack(tmp_path) is None
