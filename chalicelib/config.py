@@ -40,6 +40,10 @@ def _required_in_stage(reason: str) -> PydanticCustomError:
     return PydanticCustomError("required_in_stage", reason)
 
 
+def _refused_in_stage(reason: str) -> PydanticCustomError:
+    return PydanticCustomError("refused_in_stage", reason)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -58,6 +62,8 @@ class Settings(BaseModel):
     telegram_api_base_url: str = Field(default="https://api.telegram.org", alias="TELEGRAM_API_BASE_URL")
     # Required in deployed stages: operator alerts (reviews, failed gifts, low Stars, dead letters) go there.
     admin_chat_id: int | None = Field(default=None, alias="ADMIN_CHAT_ID", validate_default=True)
+    # Local real-bot mode only: gifts are logged and answered as sent, none is bought (adapters/telegram_dry_run.py).
+    gifts_dry_run: bool = Field(default=False, alias="GIFTS_DRY_RUN")
 
     payment_addresses: tuple[str, ...] = Field(alias="PAYMENT_ADDRESSES", min_length=1)
     usdt_contract: str = Field(default=DEFAULT_USDT_CONTRACT, alias="USDT_CONTRACT")
@@ -121,6 +127,13 @@ class Settings(BaseModel):
             raise _required_in_stage("deployed stages send operator alerts to this chat")
         return value
 
+    @field_validator("gifts_dry_run")
+    @classmethod
+    def _real_gifts_when_deployed(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and is_deployed(info.data.get("stage")):
+            raise _refused_in_stage("a deployed stage gifts for real (a dry run completes paid orders with no gift)")
+        return value
+
     @field_validator("usdt_contract")
     @classmethod
     def _valid_contract(cls, value: str) -> str:
@@ -174,6 +187,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 problems.append(f"{name} is missing")
             elif issue["type"] == "required_in_stage":
                 problems.append(f"{name} is missing: {issue['msg']}")
+            elif issue["type"] == "refused_in_stage":
+                problems.append(f"{name} is refused: {issue['msg']}")
             else:
                 problems.append(f"{name} is malformed: {issue['msg']}")
         raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None

@@ -45,12 +45,13 @@ class Container:
     @cached_property
     def telegram(self):
         from chalicelib.adapters.telegram import TelegramClient
-
-        return TelegramClient(self.settings.telegram_api_base_url,
-                              self.settings.telegram_bot_token.get_secret_value(),
-                              timeout_seconds=self.settings.telegram_timeout_seconds,
-                              retry_budget_seconds=self.settings.telegram_retry_budget_seconds,
-                              transport=self._telegram_transport, sleep=self._sleep)
+        from chalicelib.adapters.telegram_dry_run import DryRunGifts
+        client = TelegramClient(self.settings.telegram_api_base_url,
+                                self.settings.telegram_bot_token.get_secret_value(),
+                                timeout_seconds=self.settings.telegram_timeout_seconds,
+                                retry_budget_seconds=self.settings.telegram_retry_budget_seconds,
+                                transport=self._telegram_transport, sleep=self._sleep)
+        return DryRunGifts(client) if self.settings.gifts_dry_run else client  # dry run: nothing spends Stars
 
     @cached_property
     def orders(self):
@@ -129,8 +130,8 @@ class Container:
         from chalicelib.adapters.notifier import TelegramMessenger
         from chalicelib.bot.views import clip, render_notice
 
-        places = self.settings.amount_suffix_decimals
-        return TelegramMessenger(self.telegram, self.users, self.clock, lambda notice: render_notice(notice, places),
+        places, dry_run = self.settings.amount_suffix_decimals, self.settings.gifts_dry_run
+        return TelegramMessenger(self.telegram, self.users, self.clock, lambda n: render_notice(n, places, dry_run),
                                  clip, bucket=self.send_bucket)
 
     # ------------------------------------------------------------------ products and payment methods

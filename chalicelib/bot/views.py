@@ -185,12 +185,14 @@ def language_picker(lang: str) -> dict[str, Any]:
                   [button(text(lang, "button.back"), MENU)])
 
 
-def render_notice(notice: Any, places: int) -> tuple[str, dict[str, Any]]:
-    """A notice as one Bot API call: an edit of the message that showed the order, or a new message."""
+def render_notice(notice: Any, places: int, dry_run: bool = False) -> tuple[str, dict[str, Any]]:
+    """A notice as one Bot API call: an edit of the message that showed the order, or a new message.
+    `dry_run` (GIFTS_DRY_RUN): a delivered order says that nothing was really gifted."""
     lang = normalize(notice.language)
+    note = "\n\n" + text(lang, "event.dry_run") if dry_run and notice.order.status == OrderStatus.DELIVERED else ""
     if notice.edit_message_id is not None:
         body, markup = status_message(notice.order, lang, places, notice.texts)
-        return "editMessageText", {"chat_id": notice.chat_id, "message_id": notice.edit_message_id, "text": body,
-                                   "parse_mode": "HTML", "reply_markup": markup}
+        return "editMessageText", {"chat_id": notice.chat_id, "message_id": notice.edit_message_id,
+                                   "text": body + note, "parse_mode": "HTML", "reply_markup": markup}
     body = event_text(notice.order, notice.event, lang, places, notice.reason, notice.texts)
-    return "sendMessage", {"chat_id": notice.chat_id, "text": clip(body), "parse_mode": "HTML"}
+    return "sendMessage", {"chat_id": notice.chat_id, "text": clip(body + note), "parse_mode": "HTML"}

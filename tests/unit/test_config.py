@@ -63,3 +63,11 @@ def test_the_local_stage_without_an_emulator_stops_naming_the_endpoint(tmp_path)
     with pytest.raises(ConfigurationError) as stopped:
         load_settings(environ)
     assert "AWS_ENDPOINT_URL is missing" in str(stopped.value)
+
+
+def test_gifts_are_dry_run_only_where_no_real_buyer_pays():
+    assert load_settings(TEST_ENV).gifts_dry_run is False
+    assert load_settings({**TEST_ENV, "GIFTS_DRY_RUN": "true"}).gifts_dry_run is True
+    with pytest.raises(ConfigurationError) as stopped:
+        load_settings({**TEST_ENV, "STAGE": "prod", "GIFTS_DRY_RUN": "true"})
+    assert "GIFTS_DRY_RUN is refused" in str(stopped.value)
