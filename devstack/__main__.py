@@ -4,7 +4,8 @@
     python -m devstack aws                     only the emulator, for a plain `chalice local --stage local`
     python -m devstack tick JOB                run one scheduled handler now against the running stack
     python -m devstack sign-payment AMOUNT TO  print a signed payment webhook curl
-    python -m devstack init-data [USER_ID]     print X-Telegram-Init-Data for a made-up user
+    python -m devstack init-data [USER_ID]     print X-Telegram-Init-Data for a made-up user, signed with
+                                               the token the app checks (a real bot's in real-bot mode)
     python -m devstack prune-bundle ZIP        drop runtime-provided packages from deployment.zip
 
 Ports: TGSHOP_AWS_PORT (5000), TGSHOP_API_PORT (8000), TGSHOP_SANDBOX_PORT (8081). `tick` and
@@ -14,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+from typing import Mapping
 
 from devstack.localenv import PROJECT_DIR, StackError, resolve_ports
 
@@ -88,11 +91,35 @@ def command_sign_payment(args: argparse.Namespace) -> int:
     return 0
 
 
+def configured_bot_token(environ: Mapping[str, str]) -> str:
+    """The token the local app checks init data with: a real bot's (TGSHOP_SANDBOX=off here, or a running
+    stack attached to one), else the local stage's fake one."""
+    from devstack.localenv import stage_environment
+    from devstack.runstate import running_stack
+    from devstack.telegram_poller import real_bot_from, real_bot_token
+
+    real = real_bot_from(environ)
+    if real is not None:
+        return real.token
+    stack = running_stack()
+    if stack is not None and stack.real_bot:
+        token = real_bot_token(environ)
+        if token is None:
+            raise StackError("the running stack talks to your real bot, which checks init data with its own "
+                             "token: export TELEGRAM_BOT_TOKEN=<your bot's token> in this shell too")
+        return token
+    return stage_environment()["TELEGRAM_BOT_TOKEN"]
+
+
 def command_init_data(args: argparse.Namespace) -> int:
     from devstack.examples import init_data
-    from devstack.localenv import stage_environment
 
-    print(init_data(stage_environment()["TELEGRAM_BOT_TOKEN"], args.user_id))
+    try:
+        token = configured_bot_token(os.environ)
+    except StackError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(init_data(token, args.user_id))
     return 0
 
 

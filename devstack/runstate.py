@@ -39,6 +39,10 @@ def endpoint_file() -> Path:
     return path if path.is_absolute() else PROJECT_DIR / path
 
 
+def _directory(directory: Path | None) -> Path:
+    return STATE_DIR if directory is None else directory  # read at call time: tests point it elsewhere
+
+
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}")
@@ -46,16 +50,16 @@ def _write(path: Path, text: str) -> None:
     os.replace(partial, path)  # a reader never sees half a file
 
 
-def publish(stack: RunningStack, directory: Path = STATE_DIR, endpoint: Path | None = None) -> None:
+def publish(stack: RunningStack, directory: Path | None = None, endpoint: Path | None = None) -> None:
     _write(endpoint or endpoint_file(), stack.ports.aws_url + "\n")
-    _write(directory / STACK_FILE, json.dumps(asdict(stack), indent=2) + "\n")
+    _write(_directory(directory) / STACK_FILE, json.dumps(asdict(stack), indent=2) + "\n")
 
 
-def withdraw(stack: RunningStack, directory: Path = STATE_DIR, endpoint: Path | None = None) -> None:
+def withdraw(stack: RunningStack, directory: Path | None = None, endpoint: Path | None = None) -> None:
     """Remove what this stack published, unless another stack has published since."""
     running = _read(directory)
     if running is not None and running.pid == stack.pid:
-        (directory / STACK_FILE).unlink(missing_ok=True)
+        (_directory(directory) / STACK_FILE).unlink(missing_ok=True)
     endpoint = endpoint or endpoint_file()
     try:
         if endpoint.read_text().strip() == stack.ports.aws_url:
@@ -64,9 +68,9 @@ def withdraw(stack: RunningStack, directory: Path = STATE_DIR, endpoint: Path | 
         pass
 
 
-def _read(directory: Path) -> RunningStack | None:
+def _read(directory: Path | None) -> RunningStack | None:
     try:
-        raw = json.loads((directory / STACK_FILE).read_text())
+        raw = json.loads((_directory(directory) / STACK_FILE).read_text())
         return RunningStack(pid=int(raw["pid"]), ports=Ports(**raw["ports"]), with_app=bool(raw["with_app"]),
                             real_bot=bool(raw["real_bot"]))
     except (OSError, ValueError, KeyError, TypeError):
@@ -83,12 +87,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def running_stack(directory: Path = STATE_DIR) -> RunningStack | None:
+def running_stack(directory: Path | None = None) -> RunningStack | None:
     stack = _read(directory)
     return stack if stack is not None and _alive(stack.pid) else None
 
 
-def helper_ports(environ: Mapping[str, str] | None = None, directory: Path = STATE_DIR) -> Ports:
+def helper_ports(environ: Mapping[str, str] | None = None, directory: Path | None = None) -> Ports:
     """For commands that talk to a running stack: TGSHOP_*_PORT where set, else the running stack's ports,
     else the defaults. The API port of `make aws` is whatever `chalice local` was given (8000 by default)."""
     environ = os.environ if environ is None else environ

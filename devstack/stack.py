@@ -60,6 +60,7 @@ class LocalStack:
         self.workers: list[tuple[str, str]] = []
         self.jobs: list[tuple[str, str]] = []
         self.real_bot: Any = None
+        self.poller: Any = None
         self.published: Any = None  # what other shells were told (devstack/runstate.py)
 
     @property
@@ -72,12 +73,14 @@ class LocalStack:
 
     # ------------------------------------------------------------------ start
     def start(self) -> None:
-        from devstack.telegram_poller import real_bot_from
+        from devstack.telegram_poller import prepare_real_bot, real_bot_from
 
         self.real_bot = real_bot_from(os.environ) if self.with_app else None  # TGSHOP_SANDBOX=off
         parts = ("aws", "api", "sandbox") if self.with_app and not self.real_bot else \
             ("aws", "api") if self.with_app else ("aws",)
         ensure_free(self.ports, parts)
+        if self.real_bot:
+            prepare_real_bot(self.real_bot)  # before anything starts: a webhook may stop us here
         self.environment = apply_local_environment(self.ports)
         self._start_emulator()
         if self.with_app:
@@ -101,9 +104,11 @@ class LocalStack:
     def _start_poller(self) -> None:
         from devstack.telegram_poller import start_poller
 
-        self.threads.append(start_poller(self.real_bot.token, f"{self.ports.api_url}/telegram/webhook",
-                                         self.environment["TELEGRAM_WEBHOOK_SECRET"], stop=self.stop_event,
-                                         api_base_url=self.real_bot.api_base_url))
+        self.poller = start_poller(self.real_bot.token, f"{self.ports.api_url}/telegram/webhook",
+                                   self.environment["TELEGRAM_WEBHOOK_SECRET"], stop=self.stop_event,
+                                   api_base_url=self.real_bot.api_base_url,
+                                   delete_webhook=self.real_bot.delete_webhook)
+        self.threads.append(self.poller)
 
     def _start_emulator(self) -> None:
         from devstack.emulator import AtomicMotoServer
@@ -195,10 +200,13 @@ class LocalStack:
 
     # ------------------------------------------------------------------ run
     def wait(self) -> int:
-        """Until Ctrl-C (KeyboardInterrupt) or the API process dies; the exit code for the runner."""
+        """Until Ctrl-C (KeyboardInterrupt), the API process dies or the poller gives up; the exit code."""
         while True:
             if self.api_process is not None and self.api_process.poll() is not None:
                 log.error("the API process exited with code %s; stopping the stack", self.api_process.returncode)
+                return 1
+            if self.poller is not None and self.poller.failure is not None:
+                log.error("stopping the stack: %s", self.poller.failure)
                 return 1
             time.sleep(0.5)
 
@@ -241,7 +249,12 @@ class LocalStack:
                      f"infra/resources.yaml, prefix {self.prefix!r}, region {self.region})")
         if self.with_app:
             if self.real_bot:
-                lines.append("  Telegram          your real bot, long-polled (TGSHOP_SANDBOX=off); message it from your phone")
+                lines.append("  Telegram          your real bot, long-polled (TGSHOP_SANDBOX=off); message it from "
+                             "your phone")
+                lines.append("  gifts             REAL: a paid order, even a forged local payment, spends the bot's "
+                             "Stars" if self.real_bot.real_gifts else
+                             "  gifts             dry run: logged and announced as such, no Stars spent "
+                             "(TGSHOP_REAL_GIFTS=yes to gift for real)")
             else:
                 lines.append(f"  Telegram sandbox  {sandbox}/    (web chat with the bot; calls: {sandbox}/calls)")
             for name, queue in self.workers:
@@ -249,13 +262,17 @@ class LocalStack:
             for name, expression in self.jobs:
                 lines.append(f"  schedule          {name} {expression}    (now: make tick JOB={name})")
         lines += ["", "Local secrets (fake; .chalice/config.json stage 'local'):"]
-        lines += [f"  {name}={config_env[name]}" for name in SECRET_VARIABLES if name in config_env]
+        lines += [f"  {name}={config_env[name]}" for name in SECRET_VARIABLES if name in config_env
+                  and not (self.real_bot and name == "TELEGRAM_BOT_TOKEN")]
+        if self.real_bot:
+            lines.append("  TELEGRAM_BOT_TOKEN: your bot's, from the environment")
         if self.with_app:
+            token = self.real_bot.token if self.real_bot else config_env["TELEGRAM_BOT_TOKEN"]
             lines += ["", "Try:",
                       f"  curl {api}/health",
                       f"  curl {api}/catalog",
                       "  # an order as Telegram user 1001 (init data valid for a day):",
-                      "  " + order_curl(api, config_env["TELEGRAM_BOT_TOKEN"]),
+                      "  " + order_curl(api, token),
                       "  # then pay it: prints a curl with a valid X-Signature (valid for 5 minutes)",
                       "  .venv/bin/python -m devstack sign-payment <amount> <pay_to>"]
         else:

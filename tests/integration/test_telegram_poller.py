@@ -11,7 +11,7 @@ import pytest
 
 from devstack.sandbox import serve_sandbox
 from devstack.telegram_admin import AdminError, command_menus, main, webhook_url
-from devstack.telegram_poller import PollerError, real_bot_from, start_poller
+from devstack.telegram_poller import PollerError, RealBot, prepare_real_bot, real_bot_from, start_poller
 from werkzeug.serving import make_server
 
 TOKEN = "123456:POLLER-token"
@@ -42,7 +42,7 @@ def receiver():
     server.shutdown()
 
 
-def test_the_poller_deletes_the_webhook_and_feeds_each_update_once(sandbox, receiver):
+def test_asked_to_the_poller_deletes_the_webhook_and_feeds_each_update_once(sandbox, receiver):
     url, received = receiver
     http = httpx.Client(base_url=sandbox.url, timeout=5)
     http.post(f"/bot{TOKEN}/setWebhook", json={"url": "https://old.example/hook"})
@@ -50,7 +50,8 @@ def test_the_poller_deletes_the_webhook_and_feeds_each_update_once(sandbox, rece
         assert http.post("/_sandbox/chat/send", json={"user_id": 1001, "first_name": "Ann",
                                                       "text": text}).json()["queued"] is True
     stop = threading.Event()
-    poller = start_poller(TOKEN, url, "s3cret", stop=stop, api_base_url=sandbox.url, poll_timeout=1)
+    poller = start_poller(TOKEN, url, "s3cret", stop=stop, api_base_url=sandbox.url, poll_timeout=1,
+                          delete_webhook=True)
     deadline = time.monotonic() + 10
     while len(received) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -67,11 +68,64 @@ def test_the_poller_deletes_the_webhook_and_feeds_each_update_once(sandbox, rece
     assert not poller.is_alive()
 
 
+def test_unasked_the_poller_leaves_a_webhook_alone_and_stops(sandbox, receiver):
+    # Given a bot whose updates go to a deployment's webhook
+    url, received = receiver
+    http = httpx.Client(base_url=sandbox.url, timeout=5)
+    http.post(f"/bot{TOKEN}/setWebhook", json={"url": "https://deployed.example/hook"})
+    # When the poller starts without TGSHOP_DELETE_WEBHOOK
+    stop = threading.Event()
+    poller = start_poller(TOKEN, url, "s3cret", stop=stop, api_base_url=sandbox.url, poll_timeout=1)
+    poller.join(timeout=10)
+    stop.set()
+    # Then the webhook is still there, and the poller stopped saying why
+    assert http.get(f"/bot{TOKEN}/getWebhookInfo").json()["result"]["url"] == "https://deployed.example/hook"
+    assert sandbox.app.extensions["sandbox"].calls("deleteWebhook") == []
+    assert not poller.is_alive() and "TGSHOP_DELETE_WEBHOOK" in str(poller.failure)
+
+
+def test_a_real_bot_is_prepared_safely_before_the_stack_starts(sandbox):
+    http = httpx.Client(base_url=sandbox.url, timeout=5)
+    http.post(f"/bot{TOKEN}/setWebhook", json={"url": "https://deployed.example/hook"})
+    state = sandbox.app.extensions["sandbox"]
+    # A webhook stops the start, naming the switch that would delete it, and stays
+    with pytest.raises(PollerError, match="TGSHOP_DELETE_WEBHOOK=yes"):
+        prepare_real_bot(RealBot(TOKEN, sandbox.url))
+    assert http.get(f"/bot{TOKEN}/getWebhookInfo").json()["result"]["url"] == "https://deployed.example/hook"
+    # Asked, it is deleted; and the command menu is set in every language
+    prepare_real_bot(RealBot(TOKEN, sandbox.url, delete_webhook=True))
+    assert http.get(f"/bot{TOKEN}/getWebhookInfo").json()["result"]["url"] == ""
+    menus = state.calls("setMyCommands")
+    assert [call["params"].get("language_code") for call in menus] == [None, "zh", "ru"]
+    assert all(call["status"] == 200 for call in menus)
+    assert [command["command"] for command in menus[0]["params"]["commands"]][0] == "start"
+
+
+def test_the_stack_refuses_to_start_on_a_bot_with_a_webhook(sandbox, monkeypatch):
+    from devstack.localenv import Ports, free_ports
+    from devstack.stack import LocalStack
+
+    httpx.post(f"{sandbox.url}/bot{TOKEN}/setWebhook", json={"url": "https://deployed.example/hook"})
+    for name, value in {"TGSHOP_SANDBOX": "off", "TELEGRAM_BOT_TOKEN": TOKEN,
+                        "TGSHOP_TELEGRAM_API": sandbox.url}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TGSHOP_DELETE_WEBHOOK", raising=False)
+    stack = LocalStack(Ports(*free_ports(3)))
+    with pytest.raises(PollerError, match="deployed.example"):
+        stack.start()
+    assert stack.emulator is None and stack.api_process is None  # nothing was started
+    stack.stop()
+
+
 def test_the_real_bot_switch():
     assert real_bot_from({"TELEGRAM_BOT_TOKEN": "1:x"}) is None
     real = real_bot_from({"TGSHOP_SANDBOX": "off", "TELEGRAM_BOT_TOKEN": "777:real-token"})
     assert real.environment() == {"TELEGRAM_BOT_TOKEN": "777:real-token", "TGSHOP_BOT_TOKEN": "777:real-token",
-                                  "TELEGRAM_API_BASE_URL": "https://api.telegram.org"}
+                                  "TELEGRAM_API_BASE_URL": "https://api.telegram.org", "GIFTS_DRY_RUN": "true"}
+    assert not real.delete_webhook and not real.real_gifts
+    asked = real_bot_from({"TGSHOP_SANDBOX": "off", "TELEGRAM_BOT_TOKEN": "777:real-token",
+                           "TGSHOP_DELETE_WEBHOOK": "yes", "TGSHOP_REAL_GIFTS": "yes"})
+    assert asked.delete_webhook and asked.environment()["GIFTS_DRY_RUN"] == "false"
     # In the API process chalice has put the fake token back; the carried one wins.
     carried = real_bot_from({"TGSHOP_SANDBOX": "off", "TELEGRAM_BOT_TOKEN": "123456:LOCAL-TOKEN",
                              "TGSHOP_BOT_TOKEN": "777:real-token"})

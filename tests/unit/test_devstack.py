@@ -249,3 +249,61 @@ def test_helpers_use_the_running_stacks_ports(tmp_path):
     # Stopping removes what the stack published
     withdraw(aws_only, tmp_path, endpoint)
     assert not endpoint.exists() and running_stack(tmp_path) is None
+
+
+# ------------------------------------------------------------------ a real bot from a laptop
+REAL_TOKEN = "777000:real-bot-token"
+
+
+def test_init_data_is_signed_with_the_token_the_app_checks(tmp_path, monkeypatch, capsys):
+    import os
+    from datetime import datetime, timezone
+
+    from chalicelib.domain.errors import Unauthenticated
+    from chalicelib.domain.signatures import validate_init_data
+    from devstack import runstate
+    from devstack.__main__ import main
+    from devstack.localenv import Ports
+
+    monkeypatch.setattr(runstate, "STATE_DIR", tmp_path)
+    now = datetime.now(timezone.utc)
+
+    def printed(environ: dict) -> str:
+        for name in ("TGSHOP_SANDBOX", "TELEGRAM_BOT_TOKEN", "TGSHOP_BOT_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        assert main(["init-data", "1001"]) == 0
+        return capsys.readouterr().out.strip()
+
+    # The sandbox: the local stage's fake token
+    assert validate_init_data(printed({}), "123456:LOCAL-TOKEN", now, 60).user_id == 1001
+    # Real-bot mode: the bot's own token, which the app then checks
+    real = printed({"TGSHOP_SANDBOX": "off", "TELEGRAM_BOT_TOKEN": REAL_TOKEN})
+    assert validate_init_data(real, REAL_TOKEN, now, 60).user_id == 1001
+    with pytest.raises(Unauthenticated):
+        validate_init_data(real, "123456:LOCAL-TOKEN", now, 60)
+    # Another shell, next to a stack on a real bot: its token, or a clear error rather than a useless header
+    runstate.publish(runstate.RunningStack(os.getpid(), Ports(15000, 18000, 18081), real_bot=True),
+                     endpoint=tmp_path / "aws-endpoint-url")
+    assert validate_init_data(printed({"TELEGRAM_BOT_TOKEN": REAL_TOKEN}), REAL_TOKEN, now, 60).user_id == 1001
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN")
+    assert main(["init-data"]) == 2
+    assert "export TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
+
+
+def test_real_bot_mode_runs_the_app_with_dry_run_gifts(monkeypatch):
+    from chalicelib.adapters.telegram_dry_run import DryRunGifts
+    from chalicelib.config import load_settings
+    from chalicelib.container import Container
+    from devstack.localenv import Ports, local_environment
+
+    monkeypatch.setenv("TGSHOP_SANDBOX", "off")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", REAL_TOKEN)
+    monkeypatch.delenv("TGSHOP_REAL_GIFTS", raising=False)
+    ports = Ports(15000, 18000, 18081)
+    settings = load_settings(local_environment(ports))
+    assert settings.gifts_dry_run and settings.aws_endpoint_url == ports.aws_url
+    assert isinstance(Container(settings).telegram, DryRunGifts)
+    monkeypatch.setenv("TGSHOP_REAL_GIFTS", "yes")
+    assert not load_settings(local_environment(ports)).gifts_dry_run
