@@ -276,9 +276,9 @@ class LocalStack:
                       "  # then pay it: prints a curl with a valid X-Signature (valid for 5 minutes)",
                       "  .venv/bin/python -m devstack sign-payment <amount> <pay_to>"]
         else:
+            where = endpoint_file().relative_to(PROJECT_DIR)
             lines += ["", "Now, in another terminal:  .venv/bin/chalice local --stage local",
-                      f"  (it reads the emulator's URL, {aws}, from {endpoint_file().relative_to(PROJECT_DIR)}; "
-                      "an exported AWS_ENDPOINT_URL wins)"]
+                      f"  (it reads the emulator's URL, {aws}, from {where}; an exported AWS_ENDPOINT_URL wins)"]
         lines += ["", "Ports: TGSHOP_AWS_PORT, TGSHOP_API_PORT, TGSHOP_SANDBOX_PORT.", ""]
         return "\n".join(lines)
 

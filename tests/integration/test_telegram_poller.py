@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from devstack.sandbox import serve_sandbox
-from devstack.telegram_admin import AdminError, command_menus, main, webhook_url
+from devstack.telegram_admin import COMMANDS, AdminError, command_menus, main, webhook_url
 from devstack.telegram_poller import PollerError, RealBot, prepare_real_bot, real_bot_from, start_poller
 from werkzeug.serving import make_server
 
@@ -70,7 +70,7 @@ def test_asked_to_the_poller_deletes_the_webhook_and_feeds_each_update_once(sand
 
 def test_unasked_the_poller_leaves_a_webhook_alone_and_stops(sandbox, receiver):
     # Given a bot whose updates go to a deployment's webhook
-    url, received = receiver
+    url, _ = receiver
     http = httpx.Client(base_url=sandbox.url, timeout=5)
     http.post(f"/bot{TOKEN}/setWebhook", json={"url": "https://deployed.example/hook"})
     # When the poller starts without TGSHOP_DELETE_WEBHOOK
@@ -98,7 +98,7 @@ def test_a_real_bot_is_prepared_safely_before_the_stack_starts(sandbox):
     menus = state.calls("setMyCommands")
     assert [call["params"].get("language_code") for call in menus] == [None, "zh", "ru"]
     assert all(call["status"] == 200 for call in menus)
-    assert [command["command"] for command in menus[0]["params"]["commands"]][0] == "start"
+    assert [command["command"] for command in menus[0]["params"]["commands"]] == list(COMMANDS)
 
 
 def test_the_stack_refuses_to_start_on_a_bot_with_a_webhook(sandbox, monkeypatch):
