@@ -239,3 +239,43 @@ def test_a_redeemed_gift_that_was_gifted_then_502_keeps_its_use(codes, container
     assert container.orders.get(redemption["redemption_id"]).status == OrderStatus.NEEDS_REVIEW  # the gift order
     assert len(calls("giftPremiumSubscription")) == 1
     assert error_of(codes.redeem(5003, code))["code"] == "CODE_USED_UP"
+
+
+# ---------------------------------------------------------------------------------------------- notices at most once
+def test_a_delivery_retried_after_telegram_was_unreachable_says_payment_received_once(api, container, calls,
+                                                                                      sandbox):
+    import httpx
+
+    from chalicelib.adapters.telegram import MAX_ATTEMPTS
+
+    order = paid_order(api, recipient=2002)
+    through = httpx.WSGITransport(app=sandbox)
+    refused = []
+
+    def answer(request):
+        if request.url.path.endswith("giftPremiumSubscription") and len(refused) < MAX_ATTEMPTS:
+            refused.append(request)   # the first gift call never connects, whatever the client retries
+            raise httpx.ConnectError("refused")
+        return through.handle_request(request)
+
+    container.telegram._client = httpx.Client(transport=httpx.MockTransport(answer))
+    assert len(deliver_message(api, order)[0]["batchItemFailures"]) == 1
+    assert status_of(container, order) == OrderStatus.PAID
+    deliver_message(api, order, message_prefix="retry")
+
+    assert status_of(container, order) == OrderStatus.DELIVERED and len(calls("giftPremiumSubscription")) == 1
+    texts = buyer_texts(calls)
+    assert sum("Payment received" in text for text in texts) == 1
+    assert sum("Done" in text for text in texts) == 1
+
+
+def test_a_notice_sent_then_answered_502_is_not_sent_again(api, container, calls, sandbox):
+    from devstack.sandbox import FaultRule
+
+    order = paid_order(api)
+    sandbox.extensions["sandbox"].add_fault(FaultRule(method="sendMessage", error_code=502, after_acting=True))
+
+    api.drain("delivery", "deliver_orders")
+
+    assert status_of(container, order) == OrderStatus.DELIVERED
+    assert sum("Payment received" in text for text in buyer_texts(calls)) == 1
