@@ -18,6 +18,7 @@ from chalicelib.domain.products import NoticeRules
 
 NOTICE_MARKER_SECONDS = 90 * 24 * 3600   # longer than any order stays open: retries stop long before
 
+
 @dataclass(frozen=True)
 class Notice:
     """One message about an order to one chat, in that reader's language."""
