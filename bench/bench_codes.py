@@ -208,11 +208,13 @@ def calls_section(stack: Stack, big: Any, big_order_id: str) -> str:
                   "summary", "30-day trend", "codes_total"], rows),
         "",
         f"- Same calls with {SMALL:,} and with {BIG:,} codes: **{'yes' if same else 'NO'}** (target: the same).",
-        "- A redemption: 1 `BatchGetItem` (the user's and the IP's failure buckets), 1 `GetItem` (the code), "
-        "1 `TransactWriteItems` of 4 items (the code's use on condition, the redemption put once per (code, user), "
-        "the day and total counters), 1 `PutItem` (the PAID gift order); then one SQS message to the delivery "
-        "queue. A refusal reads the code and whether this user already redeemed it, takes a token from each bucket "
-        "(conditional `PutItem`) and counts the attempt for the code's distributor (a 2-item transaction).",
+        "- A redemption: 1 `BatchGetItem` (the user's and the IP's attempt buckets) and a token taken from each "
+        "before the code is looked up (2 conditional `UpdateItem`), 1 `GetItem` (the code), 1 `TransactWriteItems` "
+        "of 4 items (the code's use on condition, the redemption put once per (code, user), the day and total "
+        "counters), 1 `PutItem` (the PAID gift order), then the two tokens given back (2 conditional "
+        "`UpdateItem`: only failures spend them); then one SQS message to the delivery queue. A refusal takes its "
+        "tokens the same way and keeps them, reads the code and whether this user already redeemed it, and counts "
+        "the attempt for the code's distributor (a 2-item transaction).",
         "- The summary is one `Query` of the distributor's total counters (8 shard items) and the trend one `Query` "
         "of its day counters; the `GetItem` in each is the bearer token's distributor. Neither reads codes or "
         "redemptions.",

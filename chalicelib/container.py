@@ -262,11 +262,11 @@ class Container:
     def redemptions(self):
         """The one redemption service: POST /redeem and the bot's redeem command (see its `redeem`)."""
         from chalicelib.adapters.dynamodb.distributors import DynamoBucketStore
-        from chalicelib.domain.attempt_limits import BucketPolicy, FailureLimiter
+        from chalicelib.domain.attempt_limits import AttemptLimiter, BucketPolicy
         from chalicelib.domain.redemptions import LIMITER_NAMESPACE, RedemptionService
 
         settings = self.settings
-        limiter = FailureLimiter(DynamoBucketStore(), {
+        limiter = AttemptLimiter(DynamoBucketStore(), {
             "user": BucketPolicy(settings.redeem_user_burst, settings.redeem_user_refill_seconds),
             "ip": BucketPolicy(settings.redeem_ip_burst, settings.redeem_ip_refill_seconds)}, LIMITER_NAMESPACE)
         return RedemptionService(self.code_store, self.redemption_store, self.orders, limiter, self.premium,

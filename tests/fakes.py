@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.orders import OPEN_STATUSES, Order, OrderStatus, Transition
+from chalicelib.domain.ports.codes import BucketState
 from chalicelib.domain.ports.common import Page, WriteResult
 from chalicelib.domain.ports.orders import OpenOrderLimitReached, SlotTaken
 from chalicelib.domain.ports.payments import PaymentRecord, PaymentSlot
@@ -321,6 +322,45 @@ class InMemoryGuardStore:
                 return False
             self.expiries[guard_id] = epoch + ttl_seconds
             return True
+
+
+class InMemoryBucketStore:
+    """Redeem-attempt buckets: each write checks its range condition and writes under one lock, as one
+    conditional UpdateItem does. `writes` counts the writes that were applied."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[str, BucketState] = {}
+        self.writes = 0
+        self._lock = threading.Lock()
+
+    def read(self, bucket_ids) -> dict[str, BucketState]:
+        with self._lock:
+            return {bucket_id: self.buckets[bucket_id] for bucket_id in bucket_ids if bucket_id in self.buckets}
+
+    def take_first(self, bucket_id: str, now_s: int, full_at: int, expires_at: int) -> bool:
+        with self._lock:
+            current = self.buckets.get(bucket_id)
+            if current is not None and current.full_at > now_s:
+                return False
+            self.buckets[bucket_id] = BucketState(full_at, now_s)
+            self.writes += 1
+            return True
+
+    def take_next(self, bucket_id: str, now_s: int, step: int, horizon: int) -> int | None:
+        with self._lock:
+            current = self.buckets.get(bucket_id)
+            if current is None or not now_s < current.full_at <= horizon - step:
+                return None
+            self.buckets[bucket_id] = replace(current, full_at=current.full_at + step)
+            self.writes += 1
+            return current.started_at
+
+    def give_back(self, bucket_id: str, step: int, run: int) -> None:
+        with self._lock:
+            current = self.buckets.get(bucket_id)
+            if current is not None and current.started_at == run:
+                self.buckets[bucket_id] = replace(current, full_at=current.full_at - step)
+                self.writes += 1
 
 
 class InMemorySettingsStore:

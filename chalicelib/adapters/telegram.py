@@ -1,8 +1,14 @@
 """The one Telegram Bot API client: httpx for transport, tenacity for bounded retries.
 
-Retried: connection failures (nothing was sent), 429 (after Telegram's `retry_after`) and 5xx, with
-exponential backoff and jitter, all inside a time budget well below the function timeout.
-Never retried: a request that was sent and got no answer; the caller decides what that means.
+Retried, for every method: connection failures (nothing was sent) and 429 (Telegram refused to act; after
+its `retry_after`). Retried only for repeatable methods: 5xx, since Telegram may have acted before failing
+to answer. A method is repeatable when doing it twice is the same as doing it once (reading, setting or
+editing to a given value); a gift, a message or a document would happen twice, so for those a 5xx is an
+unknown outcome at once. Never retried: a request that was sent and got no answer (timeout, dropped
+connection). Backoff is exponential with jitter, inside a time budget well below the function timeout.
+
+`TelegramUnreachable` promises that no attempt reached Telegram (the caller may safely try again);
+anything that may have arrived is `TelegramOutcomeUnknown`.
 """
 from __future__ import annotations
 
@@ -17,6 +23,14 @@ from tenacity import (RetryCallState, Retrying, retry_if_exception_type, stop_af
 from chalicelib.domain.ports.telegram import TelegramError, TelegramOutcomeUnknown, TelegramUnreachable
 
 MAX_ATTEMPTS = 5
+REPEATABLE_PREFIXES = ("get", "set", "edit")
+REPEATABLE_METHODS = frozenset({"deletewebhook", "deletemycommands"})
+
+
+def repeatable(method: str) -> bool:
+    """Doing it twice is the same as doing it once, so a 5xx may be retried."""
+    name = method.lower()
+    return name.startswith(REPEATABLE_PREFIXES) or name in REPEATABLE_METHODS
 
 
 class _Transient(Exception):
@@ -57,13 +71,23 @@ class TelegramClient:
     def call(self, method: str, params: dict[str, Any], *, files: dict | None = None) -> Any:
         retrying = Retrying(retry=retry_if_exception_type(_Transient), wait=_wait, sleep=self._sleep,
                             stop=stop_after_attempt(MAX_ATTEMPTS) | stop_before_delay(self._budget), reraise=True)
+        arrived = False  # whether any attempt may have reached Telegram
+
+        def attempt() -> Any:
+            nonlocal arrived
+            try:
+                return self._attempt(method, params, files)
+            except _Transient as transient:
+                arrived = arrived or transient.sent
+                raise
+
         try:
-            return retrying(self._attempt, method, params, files)
+            return retrying(attempt)
         except _Transient as exhausted:
+            if arrived:
+                raise TelegramOutcomeUnknown(f"{method}: {exhausted}") from None
             if exhausted.error is not None and exhausted.error.error_code == 429:
                 raise TelegramUnreachable(f"{method}: still rate limited") from None
-            if exhausted.sent:
-                raise TelegramOutcomeUnknown(f"{method}: {exhausted}") from None
             raise TelegramUnreachable(f"{method}: {exhausted}") from None
 
     def _attempt(self, method: str, params: dict[str, Any], files: dict | None) -> Any:
@@ -91,5 +115,8 @@ class TelegramClient:
         if error.error_code == 429:
             raise _Transient("rate limited", sent=False, retry_after=float(error.retry_after or 1), error=error)
         if error.error_code >= 500:
+            if not repeatable(method):
+                raise TelegramOutcomeUnknown(f"{method}: server error {error.error_code}, not repeated: "
+                                             "Telegram may have acted")
             raise _Transient(f"server error {error.error_code}", sent=True, error=error)
         raise error

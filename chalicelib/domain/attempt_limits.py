@@ -1,8 +1,16 @@
-"""Token buckets of failed attempts (redeem-code guessing): a bucket per user and per IP address.
+"""Token buckets of redeem attempts (code guessing): a bucket per user and per IP address.
 
-Each failure takes one token; tokens come back one per `refill_seconds` up to `burst`. An empty bucket
-refuses further attempts (429 with Retry-After) before anything is looked up. Buckets are integers kept
-with conditional writes (the state read is the condition), so concurrent failures never lose a take.
+A bucket holds `burst` tokens and gains one back every `refill_seconds`. Every attempt takes a token from
+each of its buckets *before* the code is looked up, so attempts in flight can never outnumber the tokens;
+an empty bucket refuses the attempt (429 with Retry-After) and nothing is looked up. An attempt that turns
+out not to be a failed guess (a redemption, a busy code) gives its tokens back: only failures spend them.
+
+A bucket is one number, `full_at`: the moment it is full again (absent or past: full now). An attempt
+moves it to max(full_at, now) + refill_seconds, allowed while that is at most now + burst *
+refill_seconds (the generic cell rate algorithm). Each move is one conditional write that names the range
+it expects, never a value read a moment ago, so concurrent takes add up instead of overwriting each
+other. A run of takes starts when the bucket is full (`started_at`); a token is given back only into
+the run it was taken from, because a later run has already refilled it.
 """
 from __future__ import annotations
 
@@ -10,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
-from chalicelib.domain.ports.codes import Bucket, BucketStore
+from chalicelib.domain.ports.codes import BucketState, BucketStore
 
-SWAP_ROUNDS = 5
+TAKE_ROUNDS = 5          # read-and-take rounds per bucket before a contended attempt is refused
 
 
 @dataclass(frozen=True)
@@ -20,25 +28,32 @@ class BucketPolicy:
     burst: int
     refill_seconds: int
 
-
-def level(bucket: Bucket | None, policy: BucketPolicy, now_s: int) -> Bucket:
-    """The bucket after the refills due by `now_s` (a missing bucket is full)."""
-    if bucket is None:
-        return Bucket(policy.burst, now_s)
-    gained = max(0, now_s - bucket.refilled_at) // policy.refill_seconds
-    tokens = min(policy.burst, bucket.tokens + gained)
-    if tokens >= policy.burst:
-        return Bucket(policy.burst, now_s)
-    return Bucket(tokens, bucket.refilled_at + gained * policy.refill_seconds)
+    def horizon(self, now_s: int) -> int:
+        """The latest `full_at` a bucket may have after a take at `now_s`."""
+        return now_s + self.burst * self.refill_seconds
 
 
-def seconds_until_token(bucket: Bucket, policy: BucketPolicy, now_s: int) -> int:
-    if bucket.tokens >= 1:
+def wait_seconds(bucket: BucketState | None, policy: BucketPolicy, now_s: int) -> int:
+    """Seconds until the bucket holds a token again (0: it holds one now)."""
+    if bucket is None or bucket.full_at <= now_s:
         return 0
-    return max(1, bucket.refilled_at + policy.refill_seconds - now_s)
+    return max(0, bucket.full_at + policy.refill_seconds - policy.horizon(now_s))
 
 
-class FailureLimiter:
+@dataclass(frozen=True)
+class Permit:
+    """The tokens one attempt holds (bucket id, its policy, the run it was taken from), or why it holds
+    none: `wait_seconds` > 0 means refused, and nothing is held."""
+
+    taken: tuple[tuple[str, BucketPolicy, int], ...] = ()
+    wait_seconds: int = 0
+
+    @property
+    def granted(self) -> bool:
+        return self.wait_seconds == 0
+
+
+class AttemptLimiter:
     def __init__(self, store: BucketStore, policies: dict[str, BucketPolicy], namespace: str) -> None:
         """`policies` by key kind: {"user": ..., "ip": ...}; keys look like "user:42"."""
         self._store = store
@@ -51,29 +66,44 @@ class FailureLimiter:
     def _policy(self, key: str) -> BucketPolicy:
         return self._policies[key.partition(":")[0]]
 
-    def blocked_for(self, keys: Sequence[str], now: datetime) -> tuple[int, dict[str, Bucket]]:
-        """Seconds until every bucket has a token again (0: an attempt may go ahead), and the buckets as
-        read, which `take` uses as its first guess."""
+    def take(self, keys: Sequence[str], now: datetime) -> Permit:
+        """A token from every bucket of `keys`, or none at all: the buckets are read once, and a refusal
+        returns whatever was taken before answering with the longest wait."""
         now_s = int(now.timestamp())
-        stored = self._store.read([self._bucket_id(key) for key in keys], now)
-        wait = max((seconds_until_token(level(stored.get(self._bucket_id(key)), self._policy(key), now_s),
-                                        self._policy(key), now_s) for key in keys), default=0)
-        return wait, stored
+        wanted = [(self._bucket_id(key), self._policy(key)) for key in keys]
+        seen = self._store.read([bucket_id for bucket_id, _ in wanted])
+        wait = max((wait_seconds(seen.get(bucket_id), policy, now_s) for bucket_id, policy in wanted), default=0)
+        if wait:
+            return Permit(wait_seconds=wait)
+        taken: list[tuple[str, BucketPolicy, int]] = []
+        for bucket_id, policy in wanted:
+            run, wait = self._take_one(bucket_id, policy, seen.get(bucket_id), now_s)
+            if run is None:
+                self.give_back(Permit(tuple(taken)))
+                return Permit(wait_seconds=wait)
+            taken.append((bucket_id, policy, run))
+        return Permit(tuple(taken))
 
-    def take(self, keys: Sequence[str], now: datetime, seen: dict[str, Bucket] | None = None) -> None:
-        """One failed attempt: a token from each bucket (an empty bucket stays empty). `seen`: the buckets
-        as last read; a bucket that changed since is read again."""
-        now_s = int(now.timestamp())
-        for key in keys:
-            bucket_id, policy = self._bucket_id(key), self._policy(key)
-            guess = seen.get(bucket_id) if seen is not None else None
-            known = seen is not None
-            for _ in range(SWAP_ROUNDS):
-                if not known:
-                    guess = self._store.read([bucket_id], now).get(bucket_id)
-                current = level(guess, policy, now_s)
-                taken = Bucket(max(0, current.tokens - 1), current.refilled_at)
-                expires_at = now_s + policy.burst * policy.refill_seconds  # full again by then: absent = full
-                if self._store.swap(bucket_id, guess, taken, expires_at, now):
-                    break
-                known = False
+    def _take_one(self, bucket_id: str, policy: BucketPolicy, seen: BucketState | None,
+                  now_s: int) -> tuple[int | None, int]:
+        """(the run the token came from, 0), or (None, seconds to wait)."""
+        horizon = policy.horizon(now_s)
+        for _ in range(TAKE_ROUNDS):
+            wait = wait_seconds(seen, policy, now_s)
+            if wait:
+                return None, wait
+            if seen is None or seen.full_at <= now_s:
+                if self._store.take_first(bucket_id, now_s, now_s + policy.refill_seconds, horizon):
+                    return now_s, 0
+            else:
+                run = self._store.take_next(bucket_id, now_s, policy.refill_seconds, horizon)
+                if run is not None:
+                    return run, 0
+            seen = self._store.read([bucket_id]).get(bucket_id)   # it moved since it was read
+        return None, 1   # contended beyond our rounds: refused, like an empty bucket (fail closed)
+
+    def give_back(self, permit: Permit) -> None:
+        """The attempt was not a failed guess: each token goes back into the run it was taken from (a
+        bucket that has been full since has refilled it already)."""
+        for bucket_id, policy, run in permit.taken:
+            self._store.give_back(bucket_id, policy.refill_seconds, run)

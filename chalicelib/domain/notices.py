@@ -1,5 +1,10 @@
 """Who hears what about an order, and operator alerts. The decisions live here; the messenger adapter
-only renders and sends (throttled, skipping users who blocked the bot)."""
+only renders and sends (throttled, skipping users who blocked the bot).
+
+Each event of an order is told at most once: before anything is sent, the event takes a marker
+(`notice#<order id>#<event>`, a GuardStore claim). A retried delivery, a replayed message or two workers
+at once find the marker taken and send nothing; a crash between the marker and the send loses the notice
+rather than doubling it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,6 +15,8 @@ from chalicelib.domain.ports.common import Clock, GuardStore
 from chalicelib.domain.ports.messaging import Messenger
 from chalicelib.domain.ports.people import UserStore
 from chalicelib.domain.products import NoticeRules
+
+NOTICE_MARKER_SECONDS = 90 * 24 * 3600   # longer than any order stays open: retries stop long before
 
 
 @dataclass(frozen=True)
@@ -38,9 +45,16 @@ class Notices:
 
     # ------------------------------------------------------------------ buyers
     def order_event(self, order: Order, event: str, rules: NoticeRules, **details: Any) -> None:
-        """Never raises: a notice that cannot go out never breaks the job that triggered it."""
+        """Tell whoever hears about `event` of `order`, at most once per order and event, whoever calls.
+        Never raises: a notice that cannot go out never breaks the job that triggered it."""
         try:
-            for notice in self.decide(order, event, rules, str(details.get("reason") or "")):
+            notices = self.decide(order, event, rules, str(details.get("reason") or ""))
+            if not notices:
+                return
+            if not self._guards.claim(f"notice#{order.order_id}#{event}", NOTICE_MARKER_SECONDS, self._clock.now()):
+                self._log.info("order notice already sent", extra={"order_id": order.order_id, "event": event})
+                return
+            for notice in notices:
                 self._messenger.send(notice)
         except Exception:  # noqa: BLE001 - logged; the order's own state is already saved
             self._log.warning("order notice failed", extra={"order_id": order.order_id, "event": event}, exc_info=True)

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from chalicelib.domain.attempt_limits import FailureLimiter
+from chalicelib.domain.attempt_limits import AttemptLimiter
 from chalicelib.domain.codes import (CODES_DEPLETED, REDEEM_ATTEMPTS, REDEMPTIONS, REDEMPTIONS_DELIVERED,
                                      REDEMPTIONS_FAILED, REVENUE_MICROS, CodeStatus, RedeemCode, Redemption,
                                      RedemptionStatus, Tally, day_of, normalize_code, redemption_id_for,
@@ -27,7 +27,7 @@ from chalicelib.domain.shared import backoff_seconds
 
 MAX_ROUNDS = 16               # reads-and-tries of one redemption before answering 503 CODE_BUSY
 BUSY_RETRY_AFTER_SECONDS = 1
-LIMITER_NAMESPACE = "redeem-failures"
+LIMITER_NAMESPACE = "redeem-attempts"
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class _Refused(Exception):
 
 class RedemptionService:
     def __init__(self, codes: CodeStore, redemptions: RedemptionStore, orders: OrderStore,
-                 limiter: FailureLimiter, premium: PremiumGift, clock: Clock, secret: bytes,
+                 limiter: AttemptLimiter, premium: PremiumGift, clock: Clock, secret: bytes,
                  queue: OrderQueue, notices: Notices, count: Callable[..., None],
                  sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None) -> None:
         self._codes = codes
@@ -80,32 +80,36 @@ class RedemptionService:
         - ValidationFailed INVALID_CODE (400, field "code"): not 16 symbols of the code alphabet
           (hyphens, spaces and case do not matter; O, I and L read as 0, 1, 1). Not counted as an attempt.
         - RateLimited TOO_MANY_ATTEMPTS (429, retry_after seconds): too many failed attempts lately by
-          this user or from this IP (`ip` None: the user's limit only, as for the bot).
+          this user or from this IP (`ip` None: the user's limit only, as for the bot), or more attempts
+          at once than the buckets hold tokens. Nothing was looked up.
         - NotFound CODE_NOT_FOUND (404); Conflict CODE_USED_UP, CODE_INACTIVE, ALREADY_REDEEMED (409);
-          Gone CODE_EXPIRED (410). Each of these is a failed attempt and takes a token.
+          Gone CODE_EXPIRED (410). Each of these is a failed attempt and keeps the token it took.
         - Unavailable CODE_BUSY (503, retry_after 1): the code is contended beyond our retries (a very hot
-          multi-use code); nothing was taken.
+          multi-use code); nothing was taken, and the attempt's tokens are given back (so is a success's).
         """
         normalized = normalize_code(code)
         if normalized is None:
             raise ValidationFailed("code must be 16 letters and digits, like XXXX-XXXX-XXXX-XXXX",
                                    code="INVALID_CODE", field="code")
         keys = [f"user:{user_id}"] + ([f"ip:{ip}"] if ip else [])
-        wait, buckets = self._limiter.blocked_for(keys, self._clock.now())
-        if wait:
+        permit = self._limiter.take(keys, self._clock.now())   # before the look-up, so guesses in flight
+        if not permit.granted:                                 # never outnumber the tokens
             self._count("RedeemRateLimited")
-            raise RateLimited(f"too many failed attempts; try again in {wait} s", code="TOO_MANY_ATTEMPTS",
-                              retry_after=wait)
+            raise RateLimited(f"too many failed attempts; try again in {permit.wait_seconds} s",
+                              code="TOO_MANY_ATTEMPTS", retry_after=permit.wait_seconds)
         try:
-            return self._redeem(user_id, normalized)
-        except _Refused as refused:
-            now = self._clock.now()
-            self._limiter.take(keys, now, buckets)
+            result = self._redeem(user_id, normalized)
+        except _Refused as refused:   # a failed guess keeps its tokens
             if refused.code is not None:
-                self._codes.add_tally(Tally(refused.code.distributor_id, day_of(now), refused.code.shard,
-                                            {REDEEM_ATTEMPTS: 1}))
+                self._codes.add_tally(Tally(refused.code.distributor_id, day_of(self._clock.now()),
+                                            refused.code.shard, {REDEEM_ATTEMPTS: 1}))
             self._count("RedeemRefused")
             raise refused.error from None
+        except Exception:             # not a guess that failed (a busy code, a storage error)
+            self._limiter.give_back(permit)
+            raise
+        self._limiter.give_back(permit)
+        return result
 
     def _redeem(self, user_id: int, code: str) -> RedeemResult:
         redemption_id = redemption_id_for(self._secret, code, user_id)

@@ -292,8 +292,16 @@ def call_method(state: SandboxState, token_pattern: re.Pattern[str], token: str,
         if fault.delay_seconds:
             time.sleep(fault.delay_seconds)
         response = fault.response()
+        if response is not None and fault.after_acting:
+            _, _, params = _answer(state, spec, token, raw, unreadable)
+            return response["error_code"], response, params
         if response is not None:
             return response["error_code"], response, best_effort_decode(spec, raw)
+    return _answer(state, spec, token, raw, unreadable)
+
+
+def _answer(state: SandboxState, spec: MethodSpec, token: str, raw: dict[str, Any],
+            unreadable: BadRequest | None) -> tuple[int, dict[str, Any], dict[str, Any]]:
     if unreadable is not None:
         return 400, error_body(400, unreadable.description), raw
     if spec.name == "getUpdates" and state.has_webhook():

@@ -53,9 +53,13 @@ def parse_fault(body: Any) -> FaultRule:
                      error_code=number("error_code", int, None, 400),
                      retry_after=number("retry_after", int, None, 0),
                      delay_seconds=number("delay_seconds", float, 0.0, 0),
-                     description=body.get("description"))
+                     description=body.get("description"), after_acting=body.get("after_acting", False))
     if rule.error_code is not None and rule.error_code > 599:
         raise ValueError("error_code must be between 400 and 599")
+    if not isinstance(rule.after_acting, bool):
+        raise ValueError("after_acting must be true or false")
+    if rule.after_acting and rule.error_code is None:
+        raise ValueError("after_acting needs an error_code")
     if rule.description is not None and not isinstance(rule.description, str):
         raise ValueError("description must be a string")
     if rule.error_code is None and not rule.delay_seconds:

@@ -30,6 +30,7 @@ class FaultRule:
     description: str | None = None
     retry_after: int | None = None
     delay_seconds: float = 0.0
+    after_acting: bool = False      # do what the call asks, then answer the error anyway ("gifted, then 502")
 
     def response(self) -> dict[str, Any] | None:
         if self.error_code is None:

@@ -159,6 +159,19 @@ def test_failed_attempts_are_limited_per_user_and_per_ip(codes, clock):
     assert codes.redeem(6300, guesses[0]).status_code == 404
 
 
+def test_a_redemption_gives_its_token_back_only_failures_spend_the_budget(codes):
+    _, token = codes.create_distributor()
+    order = codes.buy(token)
+    good = codes.codes_of(token, order["order_id"])[:3]
+    guesses = [f"{index:04d}-1111-1111-1111" for index in range(11)]
+    for guess in guesses[:9]:
+        assert codes.redeem(6500, guess).status_code == 404
+    for code in good:                                        # three successes on one token left
+        assert codes.redeem(6500, code).status_code == 200
+    assert codes.redeem(6500, guesses[9]).status_code == 404  # ... which is still there
+    assert codes.redeem(6500, guesses[10]).status_code == 429
+
+
 def test_a_multi_use_code_serves_exactly_its_uses(codes):
     distributor, token = codes.create_distributor()
     order = codes.buy(token, "codes_3m_shared10", 1)

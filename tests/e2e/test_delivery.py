@@ -6,6 +6,7 @@ import threading
 
 
 from chalicelib.domain.orders import OrderStatus
+from tests.codes_support import codes  # noqa: F401 - the fixture
 
 
 def paid_order(api, recipient=None) -> dict:
@@ -173,3 +174,108 @@ def test_a_malformed_message_is_reported_failed_for_the_dead_letter_queue(api):
                        {"MessageId": "unknown", "ReceiptHandle": "r2", "Body": json.dumps({"order_id": "nope"})}])
     result = api.client.lambda_.invoke("deliver_orders", event).payload
     assert result == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
+
+
+# ---------------------------------------------------------------------------------------------- ambiguous gifts
+def gifted_then(state, *then):
+    """The next gift request is carried out, then answered 502; `then` are faults for any later request."""
+    from devstack.sandbox import FaultRule
+
+    state.add_fault(FaultRule(method="giftPremiumSubscription", error_code=502, after_acting=True))
+    for code, description in then:
+        state.add_fault(FaultRule(method="giftPremiumSubscription", error_code=code, description=description))
+
+
+def buyer_texts(calls, chat_id=1001) -> list[str]:
+    return [call["params"]["text"] for call in calls("sendMessage") if call["params"]["chat_id"] == chat_id]
+
+
+def test_gifted_then_502_is_one_gift_and_needs_review(api, container, calls, sandbox, clock):
+    state = sandbox.extensions["sandbox"]
+    balance = state.star_balance
+    order = paid_order(api, recipient=2002)
+    gifted_then(state)
+
+    deliver_message(api, order, times=3)
+    clock.advance(minutes=30)
+    api.tick("repair_orders")
+    api.drain("delivery", "deliver_orders")
+
+    assert len(calls("giftPremiumSubscription")) == 1 and state.star_balance == balance - 1000
+    stored = container.orders.get(order["order_id"])
+    assert stored.status == OrderStatus.NEEDS_REVIEW and "outcome unknown" in stored.failure_reason
+    assert not any("could not deliver" in text for text in buyer_texts(calls))
+    assert any("needs review" in call["params"]["text"] for call in calls("sendMessage")
+               if call["params"]["chat_id"] == 999)
+
+
+def test_gifted_then_502_then_400_on_a_retry_never_ends_failed(api, container, calls, sandbox):
+    state = sandbox.extensions["sandbox"]
+    balance = state.star_balance
+    order = paid_order(api, recipient=2002)
+    gifted_then(state, (400, "Bad Request: PREMIUM_GIFT_FAILED"))
+
+    deliver_message(api, order, times=2)
+
+    assert state.star_balance == balance - 1000    # the buyer's friend has Premium ...
+    assert status_of(container, order) == OrderStatus.NEEDS_REVIEW   # ... so the order is not FAILED
+    assert len(calls("giftPremiumSubscription")) == 1
+    assert not any("could not deliver" in text for text in buyer_texts(calls))
+
+
+def test_a_redeemed_gift_that_was_gifted_then_502_keeps_its_use(codes, container, calls, sandbox):  # noqa: F811
+    from tests.codes_support import error_of
+
+    _, token = codes.create_distributor(telegram_user_id=None)
+    pack = codes.buy(token)
+    code = codes.codes_of(token, pack["order_id"])[0]
+    assert codes.redeem(5002, code).status_code == 200
+    gifted_then(sandbox.extensions["sandbox"], (400, "Bad Request: PREMIUM_GIFT_FAILED"))
+
+    codes.deliver()
+
+    redemption = json.loads(codes.get(token, "/distributors/me/redemptions").body)["redemptions"][0]
+    assert redemption["status"] == "ACCEPTED"   # not FAILED: the use is not given back for a second gift
+    assert container.orders.get(redemption["redemption_id"]).status == OrderStatus.NEEDS_REVIEW  # the gift order
+    assert len(calls("giftPremiumSubscription")) == 1
+    assert error_of(codes.redeem(5003, code))["code"] == "CODE_USED_UP"
+
+
+# ---------------------------------------------------------------------------------------------- notices at most once
+def test_a_delivery_retried_after_telegram_was_unreachable_says_payment_received_once(api, container, calls,
+                                                                                      sandbox):
+    import httpx
+
+    from chalicelib.adapters.telegram import MAX_ATTEMPTS
+
+    order = paid_order(api, recipient=2002)
+    through = httpx.WSGITransport(app=sandbox)
+    refused = []
+
+    def answer(request):
+        if request.url.path.endswith("giftPremiumSubscription") and len(refused) < MAX_ATTEMPTS:
+            refused.append(request)   # the first gift call never connects, whatever the client retries
+            raise httpx.ConnectError("refused")
+        return through.handle_request(request)
+
+    container.telegram._client = httpx.Client(transport=httpx.MockTransport(answer))
+    assert len(deliver_message(api, order)[0]["batchItemFailures"]) == 1
+    assert status_of(container, order) == OrderStatus.PAID
+    deliver_message(api, order, message_prefix="retry")
+
+    assert status_of(container, order) == OrderStatus.DELIVERED and len(calls("giftPremiumSubscription")) == 1
+    texts = buyer_texts(calls)
+    assert sum("Payment received" in text for text in texts) == 1
+    assert sum("Done" in text for text in texts) == 1
+
+
+def test_a_notice_sent_then_answered_502_is_not_sent_again(api, container, calls, sandbox):
+    from devstack.sandbox import FaultRule
+
+    order = paid_order(api)
+    sandbox.extensions["sandbox"].add_fault(FaultRule(method="sendMessage", error_code=502, after_acting=True))
+
+    api.drain("delivery", "deliver_orders")
+
+    assert status_of(container, order) == OrderStatus.DELIVERED
+    assert sum("Payment received" in text for text in buyer_texts(calls)) == 1

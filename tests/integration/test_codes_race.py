@@ -101,3 +101,55 @@ def test_one_user_redeeming_twice_at_once_gets_one_redemption(emulated):
     assert emulated.code_store.get(record.code).used_count == 1
     assert set(results) <= {"ACCEPTED", "ALREADY_REDEEMED"} and "ACCEPTED" in results
     assert len(emulated.redemption_store.list_by_distributor("RACER", 200, None).items) == 1
+
+
+# ---------------------------------------------------------------------------------------------- guessing limits
+def guessing(container, attempts) -> tuple[list[str], list[str]]:
+    """Race wrong codes (user, ip) in real threads; returns the answers and the codes that were looked up."""
+    looked_up: list[str] = []
+    lock = threading.Lock()
+    store = container.code_store
+    original = store.get
+
+    def counted_get(code):
+        with lock:
+            looked_up.append(code)
+        return original(code)
+
+    store.get = counted_get
+    barrier = threading.Barrier(len(attempts))
+
+    def attempt(args) -> str:
+        index, (user_id, ip) = args
+        barrier.wait()
+        try:
+            return container.redemptions.redeem(user_id, f"{index:016d}", ip).status
+        except DomainError as error:
+            return error.code
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
+            answers = list(pool.map(attempt, enumerate(attempts)))
+    finally:
+        del store.get
+    return answers, looked_up
+
+
+def test_forty_wrong_codes_at_once_from_one_user_look_up_at_most_the_burst(emulated):
+    burst = emulated.settings.redeem_user_burst
+    answers, looked_up = guessing(emulated, [(9200, None)] * 40)
+
+    assert set(answers) <= {"CODE_NOT_FOUND", "TOO_MANY_ATTEMPTS"}, answers
+    assert 0 < len(looked_up) <= burst, (len(looked_up), answers)
+    assert answers.count("CODE_NOT_FOUND") == len(looked_up)
+    # The bucket is empty now: the next guess is refused before any look-up.
+    assert guessing(emulated, [(9200, None)]) == (["TOO_MANY_ATTEMPTS"], [])
+
+
+def test_forty_wrong_codes_at_once_from_one_address_look_up_at_most_its_burst(emulated):
+    burst = emulated.settings.redeem_ip_burst
+    answers, looked_up = guessing(emulated, [(9300 + index, "203.0.113.9") for index in range(40)])
+
+    assert set(answers) <= {"CODE_NOT_FOUND", "TOO_MANY_ATTEMPTS"}, answers
+    assert 0 < len(looked_up) <= burst, (len(looked_up), answers)
+    assert answers.count("CODE_NOT_FOUND") == len(looked_up)

@@ -35,18 +35,73 @@ def test_retry_after_is_honoured(sandbox):
     assert sleeps == [7.0]
 
 
-def test_server_errors_back_off_with_jitter_then_succeed(sandbox):
-    sandbox.extensions["sandbox"].add_fault(FaultRule(method="sendMessage", error_code=502, times=2))
+def test_server_errors_on_a_repeatable_method_back_off_with_jitter_then_succeed(sandbox):
+    sandbox.extensions["sandbox"].add_fault(FaultRule(method="getMyStarBalance", error_code=502, times=2))
     sleeps = []
-    client_for(sandbox, sleeps=sleeps).call("sendMessage", {"chat_id": 5, "text": "hi"})
+    assert client_for(sandbox, sleeps=sleeps).call("getMyStarBalance", {})["amount"] > 0
     assert len(sleeps) == 2 and all(0 < pause <= 4.5 for pause in sleeps)
 
 
 def test_server_errors_that_persist_leave_the_outcome_unknown(sandbox):
-    sandbox.extensions["sandbox"].add_fault(FaultRule(method="sendMessage", error_code=500, times=50))
+    sandbox.extensions["sandbox"].add_fault(FaultRule(method="getMyStarBalance", error_code=500, times=50))
     with pytest.raises(TelegramOutcomeUnknown):
-        client_for(sandbox).call("sendMessage", {"chat_id": 5, "text": "hi"})
-    assert len(sandbox.extensions["sandbox"].calls("sendMessage")) == MAX_ATTEMPTS
+        client_for(sandbox).call("getMyStarBalance", {})
+    assert len(sandbox.extensions["sandbox"].calls("getMyStarBalance")) == MAX_ATTEMPTS
+
+
+@pytest.mark.parametrize("method, params", [
+    ("giftPremiumSubscription", {"user_id": 7, "month_count": 3, "star_count": 1000}),
+    ("sendMessage", {"chat_id": 5, "text": "Payment received"}),
+])
+def test_a_server_error_after_telegram_acted_is_never_retried(sandbox, method, params):
+    """Gifted (or sent), then 502: a retry would gift (or say it) twice. The outcome is unknown."""
+    state = sandbox.extensions["sandbox"]
+    state.add_fault(FaultRule(method=method, error_code=502, after_acting=True))
+    sleeps = []
+
+    with pytest.raises(TelegramOutcomeUnknown):
+        client_for(sandbox, sleeps=sleeps).call(method, params)
+
+    assert [call["status"] for call in state.calls(method)] == [502] and sleeps == []
+
+
+def test_gifted_then_502_then_400_is_still_unknown_never_a_refusal(sandbox):
+    state = sandbox.extensions["sandbox"]
+    state.add_fault(FaultRule(method="giftPremiumSubscription", error_code=502, after_acting=True))
+    state.add_fault(FaultRule(method="giftPremiumSubscription", error_code=400, description="Bad Request: nope"))
+    balance = state.star_balance
+
+    with pytest.raises(TelegramOutcomeUnknown):
+        client_for(sandbox).call("giftPremiumSubscription", {"user_id": 7, "month_count": 3, "star_count": 1000})
+
+    assert state.star_balance == balance - 1000 and len(state.calls("giftPremiumSubscription")) == 1
+
+
+def test_a_rate_limit_is_retried_for_any_method_telegram_did_not_act(sandbox):
+    state = sandbox.extensions["sandbox"]
+    state.add_fault(FaultRule(method="giftPremiumSubscription", error_code=429, retry_after=1))
+    balance = state.star_balance
+
+    client_for(sandbox).call("giftPremiumSubscription", {"user_id": 7, "month_count": 3, "star_count": 1000})
+
+    assert [call["status"] for call in state.calls("giftPremiumSubscription")] == [429, 200]
+    assert state.star_balance == balance - 1000
+
+
+def test_a_request_that_may_have_arrived_is_never_reported_unreachable():
+    """A 5xx, then connection failures: an earlier attempt may have reached Telegram, so the outcome is
+    unknown. "Unreachable" promises that nothing arrived, and a caller may then safely try again."""
+    attempts = []
+
+    def answer(request):
+        attempts.append(request)
+        if len(attempts) == 1:
+            return httpx.Response(502, json={"ok": False, "error_code": 502, "description": "Bad Gateway"})
+        raise httpx.ConnectError("refused")
+
+    with pytest.raises(TelegramOutcomeUnknown):
+        client_for(transport=httpx.MockTransport(answer)).call("getMyStarBalance", {})
+    assert len(attempts) == MAX_ATTEMPTS
 
 
 def test_a_client_error_is_raised_at_once_with_telegrams_description(sandbox):

@@ -216,6 +216,21 @@ def test_500_fault_twice_then_success(client):
     assert client.get("/_sandbox/faults").json() == []
 
 
+def test_a_fault_after_acting_does_the_work_then_answers_the_error(client):
+    client.post("/_sandbox/faults", json={"method": "giftPremiumSubscription", "error_code": 502,
+                                          "after_acting": True})
+    gift = {"user_id": 7, "month_count": 3, "star_count": 1000}
+
+    answered = client.post(f"{API}/giftPremiumSubscription", json=gift)
+
+    assert answered.status_code == 502 and answered.json()["description"] == "Bad Gateway"
+    assert client.get("/_sandbox/star-balance").json() == {"amount": DEFAULT_STAR_BALANCE - 1000}  # gifted
+    recorded = client.get("/_sandbox/calls?method=giftPremiumSubscription").json()
+    assert [(call["status"], call["params"]["user_id"]) for call in recorded] == [(502, 7)]
+    assert client.post("/_sandbox/faults", json={"method": "getMe", "after_acting": True,
+                                                 "delay_seconds": 1}).status_code == 400
+
+
 def test_delay_and_forbidden_faults(client):
     client.post("/_sandbox/faults", json={"method": "sendChatAction", "delay_seconds": 0.2})
     client.post("/_sandbox/faults", json={"method": "sendMessage", "error_code": 403})

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.domain.attempt_limits import BucketPolicy, level, seconds_until_token
-from chalicelib.domain.ports.codes import Bucket
+from chalicelib.domain.attempt_limits import BucketPolicy, wait_seconds
+from chalicelib.domain.ports.codes import BucketState
 from chalicelib.domain.ports.common import WriteResult
 from chalicelib.domain.codes import (ALPHABET, CodeState, CodeStatus, RedeemCode, code_expiry, derive_code,
                                      format_code, normalize_code, read_order_codes, redemption_id_for)
@@ -119,14 +119,14 @@ def test_fulfillment_status_maps_the_shared_order_states():
 
 
 # ---------------------------------------------------------------------------------------------- buckets
-def test_token_buckets_refill_whole_tokens_up_to_the_burst():
+def test_a_bucket_waits_until_its_next_token():
     policy = BucketPolicy(burst=3, refill_seconds=60)
-    assert level(None, policy, 1000) == Bucket(3, 1000)
-    empty = Bucket(0, 1000)
-    assert seconds_until_token(level(empty, policy, 1030), policy, 1030) == 30
-    assert level(empty, policy, 1061) == Bucket(1, 1060)
-    assert level(empty, policy, 5000) == Bucket(3, 5000)
-    assert seconds_until_token(Bucket(1, 1000), policy, 1000) == 0
+    assert wait_seconds(None, policy, 1000) == 0
+    assert wait_seconds(BucketState(full_at=900, started_at=700), policy, 1000) == 0     # full again
+    assert wait_seconds(BucketState(full_at=1120, started_at=1000), policy, 1000) == 0   # two taken of three
+    assert wait_seconds(BucketState(full_at=1180, started_at=1000), policy, 1000) == 60  # empty
+    assert wait_seconds(BucketState(full_at=1180, started_at=1000), policy, 1030) == 30
+    assert wait_seconds(BucketState(full_at=1180, started_at=1000), policy, 1060) == 0   # one came back
 
 
 # ---------------------------------------------------------------------------------------------- admin keys

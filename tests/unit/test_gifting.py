@@ -281,3 +281,17 @@ def test_a_permanent_refusal_fails_the_order_and_tells_the_listener_once(desk):
     assert len(desk.alerts()) == 1 and "failed" in desk.alerts()[0]
     assert desk.deliver() is None
     assert len(desk.telegram.calls(GIFT)) == 1 and len(desk.listener.failed_orders) == 1
+
+
+# ---------------------------------------------------------------------------------------------- notices at most once
+def test_a_delivery_retried_after_an_unreachable_gift_says_payment_received_once(desk):
+    desk.paid_order()
+    desk.telegram.on(GIFT, TelegramUnreachable("connection refused"), TelegramUnreachable("refused"), True)
+
+    for _ in range(2):
+        with pytest.raises(RetryLater):
+            desk.deliver()
+        assert desk.status() == OrderStatus.PAID
+    assert desk.deliver().status == OrderStatus.DELIVERED
+
+    assert desk.told() == [(BUYER, "paid"), (BUYER, "delivered"), (FRIEND, "delivered_recipient")]

@@ -1,16 +1,15 @@
 """Distributors and the admin audit log in DynamoDB; a distributor change and its audit entry are written
-in one transaction. Also the failed-attempt token buckets (GuardStore table)."""
+in one transaction. Also the redeem-attempt token buckets (Guards table)."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Sequence
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.models import AuditItem, DistributorItem, GuardItem, connection
 from chalicelib.domain.shared import decode_cursor, encode_cursor
-from chalicelib.domain.ports.codes import Bucket
+from chalicelib.domain.ports.codes import BucketState
 from chalicelib.domain.distributors import AuditEntry, Distributor, DistributorStatus
 from chalicelib.domain.ports.common import Page
 
@@ -77,26 +76,36 @@ class DynamoAuditStore:
 
 
 class DynamoBucketStore:
-    """Token buckets as GuardStore items (`tokens`, `refilled_at`, TTL `expires_at`)."""
+    """Redeem-attempt buckets as Guards items (`full_at`, `started_at`, TTL `expires_at`). Each write is one
+    UpdateItem whose condition is a range, so concurrent takes add up; none reads first."""
 
-    def read(self, bucket_ids: Sequence[str], now: datetime) -> dict[str, Bucket]:
-        now_s = int(now.timestamp())
-        return {item.guard_id: Bucket(int(item.tokens), int(item.refilled_at))
+    def read(self, bucket_ids: Sequence[str]) -> dict[str, BucketState]:
+        return {item.guard_id: BucketState(int(item.full_at), int(item.started_at or 0))
                 for item in GuardItem.batch_get(list(dict.fromkeys(bucket_ids)), consistent_read=True)
-                if item.tokens is not None and item.refilled_at is not None and item.expires_at > now_s}
+                if item.full_at is not None}
 
-    def swap(self, bucket_id: str, seen: Bucket | None, new: Bucket, expires_at: int, now: datetime) -> bool:
-        now_s = int(now.timestamp())
-        if seen is None:
-            condition = GuardItem.guard_id.does_not_exist() | (GuardItem.expires_at <= now_s)
-        else:
-            condition = ((GuardItem.tokens == seen.tokens) & (GuardItem.refilled_at == seen.refilled_at)
-                         & (GuardItem.expires_at > now_s))
-        try:
-            GuardItem(bucket_id, expires_at=expires_at, tokens=new.tokens, refilled_at=new.refilled_at).save(
-                condition=condition)
-        except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+    def take_first(self, bucket_id: str, now_s: int, full_at: int, expires_at: int) -> bool:
+        return _updated(GuardItem(bucket_id), [GuardItem.full_at.set(full_at), GuardItem.started_at.set(now_s),
+                                               GuardItem.expires_at.set(expires_at)],
+                        GuardItem.full_at.does_not_exist() | (GuardItem.full_at <= now_s)) is not None
+
+    def take_next(self, bucket_id: str, now_s: int, step: int, horizon: int) -> int | None:
+        item = _updated(GuardItem(bucket_id), [GuardItem.full_at.set(GuardItem.full_at + step),
+                                               GuardItem.expires_at.set(horizon)],
+                        (GuardItem.full_at > now_s) & (GuardItem.full_at <= horizon - step))
+        return None if item is None else int(item.started_at or 0)
+
+    def give_back(self, bucket_id: str, step: int, run: int) -> None:
+        _updated(GuardItem(bucket_id), [GuardItem.full_at.set(GuardItem.full_at - step)],
+                 GuardItem.started_at == run)
+
+
+def _updated(item: GuardItem, actions: list, condition) -> GuardItem | None:
+    """The item after a conditional update, or None when the condition did not hold."""
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise
+    return item

@@ -1,4 +1,4 @@
-"""Redeem codes, redemptions, distributor figures and failed-attempt buckets in storage."""
+"""Redeem codes, redemptions, distributor figures and redeem-attempt buckets in storage."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -63,14 +63,25 @@ class FigureStore(Protocol):
 
 
 @dataclass(frozen=True)
-class Bucket:
-    tokens: int
-    refilled_at: int     # epoch seconds of the last whole refill
+class BucketState:
+    full_at: int         # epoch seconds when the bucket is full again (at or before now: full)
+    started_at: int      # epoch second the current run of takes started from a full bucket
 
 
 class BucketStore(Protocol):
-    def read(self, bucket_ids: Sequence[str], now: datetime) -> dict[str, Bucket]:
-        """Live buckets (an expired one reads as absent, i.e. full)."""
+    """Attempt buckets (see chalicelib/domain/attempt_limits.py); every write is one conditional update
+    without a read, and `expires_at` is a TTL after which the bucket is certainly full."""
 
-    def swap(self, bucket_id: str, seen: Bucket | None, new: Bucket, expires_at: int, now: datetime) -> bool:
-        """Write `new` on condition the bucket is still `seen` (absent or expired when None)."""
+    def read(self, bucket_ids: Sequence[str]) -> dict[str, BucketState]:
+        """Strongly consistent; absent buckets are missing from the answer."""
+
+    def take_first(self, bucket_id: str, now_s: int, full_at: int, expires_at: int) -> bool:
+        """Start a run: `full_at` and `started_at` = now_s, on condition the bucket is full (absent, or its
+        full_at <= now_s). False: it is not full (any more)."""
+
+    def take_next(self, bucket_id: str, now_s: int, step: int, horizon: int) -> int | None:
+        """full_at += step, on condition now_s < full_at <= horizon - step; expires_at = horizon. Returns
+        the run (`started_at`) the token was taken from; None when the condition failed."""
+
+    def give_back(self, bucket_id: str, step: int, run: int) -> None:
+        """full_at -= step, on condition the bucket is still in run `run` (else nothing happens)."""

@@ -19,11 +19,13 @@ class TelegramError(Exception):
 
 
 class TelegramUnreachable(Exception):
-    """No request reached Telegram (connection refused or failed before sending)."""
+    """No attempt of the call reached Telegram or was acted on (connection refused or failed before sending,
+    or rate limited: 429). Trying again later cannot do the thing twice."""
 
 
 class TelegramOutcomeUnknown(Exception):
-    """The request may have reached Telegram but no answer came back (timeout, 5xx after retries)."""
+    """An attempt may have reached Telegram and been acted on, and no answer says whether it was (a 5xx, a
+    timeout or a dropped connection after sending). Trying again may do the thing twice."""
 
 
 class TelegramGateway(Protocol):

@@ -49,8 +49,9 @@ class GuardItem(Model):
 
     guard_id = UnicodeAttribute(hash_key=True)
     expires_at = NumberAttribute()
-    tokens = NumberAttribute(null=True)
-    refilled_at = NumberAttribute(null=True)
+    tokens = NumberAttribute(null=True)          # the notifier's shared send bucket (one item per slot)
+    full_at = NumberAttribute(null=True)         # a redeem-attempt bucket: when it is full again
+    started_at = NumberAttribute(null=True)      # ... and when its current run of takes started
     value = JSONAttribute(null=True)
 
 
