@@ -59,7 +59,7 @@ class Container:
 
     @cached_property
     def slots(self):
-        from chalicelib.adapters.dynamodb.orders import DynamoPaymentSlotStore
+        from chalicelib.adapters.dynamodb.slots import DynamoPaymentSlotStore
         return DynamoPaymentSlotStore()
 
     @cached_property
@@ -171,13 +171,10 @@ class Container:
         """Every way to pay, one entry each."""
         from chalicelib.domain.payment_methods import PaymentMethodRegistry
         from chalicelib.domain.payment_methods.trc20 import Trc20UniqueAmount, UniqueAmountPolicy
-
-        settings = self.settings
-        policy = UniqueAmountPolicy(addresses=settings.payment_addresses,
-                                    suffix_decimals=settings.amount_suffix_decimals,
-                                    expiry=timedelta(minutes=settings.order_expiry_minutes),
-                                    monitoring_window=timedelta(minutes=settings.monitoring_window_minutes),
-                                    max_pending=settings.max_pending_orders)
+        s = self.settings
+        policy = UniqueAmountPolicy(s.payment_addresses, s.amount_suffix_decimals, s.surcharge_cap_micros,
+                                    timedelta(minutes=s.order_expiry_minutes),
+                                    timedelta(minutes=s.monitoring_window_minutes), s.max_pending_orders)
         return PaymentMethodRegistry((Trc20UniqueAmount(self.orders, self.slots, policy, count),))
 
     # ------------------------------------------------------------------ services
@@ -200,10 +197,8 @@ class Container:
     @cached_property
     def trc20_transfers(self):
         from chalicelib.domain.payment_methods.trc20_transfers import PaymentRules, Trc20Transfers
-
-        rules = PaymentRules(addresses=frozenset(self.settings.payment_addresses),
-                             usdt_contract=self.settings.usdt_contract,
-                             suffix_decimals=self.settings.amount_suffix_decimals)
+        s = self.settings
+        rules = PaymentRules(frozenset(s.payment_addresses), s.usdt_contract, s.amount_suffix_decimals)
         return Trc20Transfers(self.settlement, self.slots, self.clock, rules)
 
     @cached_property
