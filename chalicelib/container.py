@@ -192,7 +192,14 @@ class Container:
     @cached_property
     def settlement(self):
         from chalicelib.domain.settlement import Settlement
-        return Settlement(self.payments, self.orders, self.queue, count)
+        return Settlement(self.payments, self.orders, self.queue, count, review=self.payment_review.heard)
+
+    @cached_property
+    def payment_review(self):
+        from chalicelib.domain.payment_review import PaymentReview
+        s = self.settings
+        return PaymentReview(self.payments, self.orders, self.products, self.notices, self.clock,
+                             timedelta(minutes=s.unconfirmed_review_minutes), s.amount_suffix_decimals, count, logger)
 
     @cached_property
     def trc20_transfers(self):
@@ -212,7 +219,8 @@ class Container:
 
         policy = RepairPolicy(paid_stuck_after=timedelta(minutes=self.settings.paid_stuck_minutes),
                               delivering_stuck_after=timedelta(minutes=self.settings.delivering_stuck_minutes))
-        return UpkeepService(self.orders, self.products, self.queue, self.notices, self.clock, policy, count)
+        return UpkeepService(self.orders, self.products, self.queue, self.notices, self.clock, policy, count,
+                             payment_review=self.payment_review)
 
     @cached_property
     def bot(self):
@@ -224,7 +232,8 @@ class Container:
         settings = self.settings
         conversation = Conversation(ShopFacade(self.premium, self.ordering, self.orders), self.users,
                                     self.redemptions, lambda key, ttl: self.guards.claim(key, ttl, self.clock.now()),
-                                    amount_places=settings.amount_suffix_decimals)
+                                    amount_places=settings.amount_suffix_decimals,
+                                    surcharge_cap_micros=settings.surcharge_cap_micros)
         flood = FloodPolicy(burst=settings.bot_flood_burst, per_minute=settings.bot_flood_per_minute)
         return BotService(conversation, self.conversations, self.users, self.guards, self.telegram, self.clock,
                           flood, count, logger)

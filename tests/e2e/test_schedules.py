@@ -13,7 +13,7 @@ def test_expiry_moves_only_overdue_pending_orders_and_tells_the_buyer(api, conta
     fresh = json.loads(api.create_order(user_id=2).body)
     clock.advance(minutes=11)
     report = api.tick("expire_orders")
-    assert report == {"examined": 1, "changed": 1, "requeued": 0}
+    assert report == {"examined": 1, "changed": 1, "requeued": 0, "surfaced": 0}
     assert container.orders.get(old["order_id"]).status == OrderStatus.EXPIRED
     assert container.orders.get(fresh["order_id"]).status == OrderStatus.PENDING
     assert any(call["params"]["chat_id"] == 1 and "expired" in call["params"]["text"]

@@ -110,3 +110,25 @@ def test_rejected_transfers_keep_their_amount(api, container, changes, expected)
     assert result["outcome"] == expected
     stored = container.payments.get(result["transaction_id"])
     assert stored.amount_micros == int(float(order["amount"]) * 1_000_000 + 0.5)
+
+
+def test_an_unconfirmed_transfer_that_never_confirms_surfaces_for_review(api, aws, container, clock, calls):
+    order = new_order(api)
+    tx, mined = tx_id("never-confirmed"), clock.now()
+    assert outcome(api.pay(order, tx=tx, confirmed=False))["outcome"] == "PENDING_CONFIRMATION"
+    clock.advance(minutes=29)
+    api.tick("repair_orders")
+    assert to_review(aws) == []
+
+    clock.advance(minutes=2)
+    api.tick("expire_orders")
+    api.tick("repair_orders")
+
+    assert [item["transaction_id"]["S"] for item in to_review(aws)] == [tx]
+    alerts = [call["params"]["text"] for call in calls("sendMessage") if call["params"]["chat_id"] == 999]
+    assert any(tx in text and "confirm" in text for text in alerts)
+    api.tick("repair_orders")   # surfaced once
+    assert len([call for call in calls("sendMessage") if call["params"]["chat_id"] == 999]) == len(alerts)
+    # A confirmation that does come, late, still pays by chain time and leaves the review list.
+    confirmed = outcome(api.pay(order, tx=tx, mined_at=mined))
+    assert confirmed["outcome"] == "LATE_MATCHED" and to_review(aws) == []
