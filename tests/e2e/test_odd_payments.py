@@ -3,7 +3,6 @@ the operator is alerted (once per cooldown), and no text promises what the shop 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 from tests.support import tx_id
 

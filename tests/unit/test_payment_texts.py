@@ -59,5 +59,5 @@ def test_money_that_paid_nothing_is_explained_to_the_buyer(lang, event, paid, sh
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_expiry_notice_names_the_exact_amount_that_still_counts(lang):
-    method, params = views.render_notice(Notice(1001, an_order(status=OrderStatus.EXPIRED), "expired", lang), 3)
+    _, params = views.render_notice(Notice(1001, an_order(status=OrderStatus.EXPIRED), "expired", lang), 3)
     assert params["text"].count("15.003") >= 2
