@@ -3,8 +3,8 @@ payment webhook latency against its bare DynamoDB calls, and the capacity of the
 from __future__ import annotations
 
 import json
+import secrets
 import time
-import uuid
 import warnings
 from collections import Counter
 from datetime import timedelta
@@ -82,10 +82,11 @@ def call_sequence(counter: DynamoCounter, prefix: str) -> list[tuple[str, str]]:
 
 # ---------------------------------------------------------------------------------------------- (a)
 MINIMUMS = {
-    "create": (1, 3, "1 TransactWriteItems of 3 items: the order, its (address, amount) slot taken "
+    "create": (2, 3, "1 consistent Query of the address's taken fractions (the smallest free suffix must be "
+                     "known), then 1 TransactWriteItems of 3 items: the order, its (address, fraction) slot taken "
                      "conditionally and the owner's open-order counter checked and raised must commit together; "
                      "the price read is amortised (at most once per 30 s per container)"),
-    "payment": (2, 3, "1 GetItem of the (address, amount) slot to learn the order, then 1 TransactWriteItems of "
+    "payment": (2, 3, "1 GetItem of the (address, fraction) slot to learn the order, then 1 TransactWriteItems of "
                       "3 items: the payment record put-if-absent (exactly once per transaction id), the order "
                       "PENDING -> PAID and the owner's open-order counter -1"),
     "delivery": (6, 4, "2 conditional UpdateItems: claim PAID -> DELIVERING before the gift (its old image is the "
@@ -202,7 +203,7 @@ def per_operation(emulator: Emulator) -> str:
         _expect(created.status_code == 201, f"create failed: {created.body}")
         add("**create order** (`POST /orders`)", "create", counter, other)
 
-        tx = uuid.uuid4().hex
+        tx = secrets.token_hex(32)
         paid, counter, other = measure(lambda: stack.pay(order_a, tx=tx))
         _expect(paid.json_body["results"][0]["outcome"] == "MATCHED", f"payment not matched: {paid.body}")
         add("**payment** (signed webhook, one MATCHED transfer)", "payment", counter, other)
@@ -369,7 +370,8 @@ def webhook_latency(emulator: Emulator) -> str:
     handler_samples: list[float] = []
     bare_samples: list[float] = []
     bare_sqs_samples: list[float] = []
-    with Stack(emulator, prefix="tgshop-bench-latency") as stack:
+    # 2 x 210 live orders on one address: whole-USDT prices share the cap's fractions, so open them all.
+    with Stack(emulator, prefix="tgshop-bench-latency", env={"AMOUNT_SURCHARGE_CAP": "0.999"}) as stack:
         pairs = []
         for index in range(total):
             first = stack.create_order(6_100_000 + index, "premium_3m")
@@ -382,7 +384,7 @@ def webhook_latency(emulator: Emulator) -> str:
         sequences: Counter[str] = Counter()
         replay_conditions_failed = 0
         for index, (order, twin) in enumerate(pairs):
-            tx = uuid.uuid4().hex
+            tx = secrets.token_hex(32)
             raw = json.dumps(stack.transfer(order["amount"], order["pay_to"], tx))
             headers = {"Content-Type": "application/json",
                        "X-Signature": sign_payload(PAYMENT_SECRET, int(stack.clock.now().timestamp()), raw.encode())}
@@ -394,8 +396,8 @@ def webhook_latency(emulator: Emulator) -> str:
             sequences[counter.describe_calls()] += 1
 
             # The same calls, with the twin order's identifiers, through a plain boto3 client.
-            mapping = {order["order_id"]: twin["order_id"], tx: uuid.uuid4().hex,
-                       f"{order['pay_to']}#{_micros(order['amount'])}": f"{twin['pay_to']}#{_micros(twin['amount'])}",
+            mapping = {order["order_id"]: twin["order_id"], tx: secrets.token_hex(32),
+                       _fraction_key(order["amount"]): _fraction_key(twin["amount"]),
                        f"user:{6_100_000 + index}": f"user:{6_200_000 + index}"}
             replay = [(operation, _isolate_guards(_rewrite(params, mapping), stack.prefix))
                       for operation, params in counter.recorded]
@@ -451,81 +453,111 @@ def _micros(amount: str) -> int:
     return int(Decimal(amount) * 1_000_000)
 
 
+def _fraction_key(amount: str) -> str:
+    """How the amount slot's sort key appears in a recorded request (json.dumps of the params)."""
+    return json.dumps({"fraction_micros": {"N": str(_micros(amount) % 1_000_000)}})[1:-1]
+
+
 # ---------------------------------------------------------------------------------------------- (d)
+CAPACITY_STEPS = ((3, ("0.01", "0.1", "0.999")), (4, ("0.001", "0.01", "0.1", "0.9999")))
+SIMULATED_SUFFIXES = 9
+
+
+def _capacity_rows(hold_hours: float, default: tuple[int, Any]) -> list[list[str]]:
+    from decimal import Decimal
+
+    rows = []
+    for decimals, caps in CAPACITY_STEPS:
+        step = Decimal(1).scaleb(-decimals)
+        for cap in caps:
+            live = int(Decimal(cap) / step)
+            mark = " (default)" if (decimals, Decimal(cap)) == default else ""
+            rows.append([f"{step}", f"{cap} USDT ({Decimal(cap) / 15:.2%}){mark}", f"{live:,}",
+                         f"{live / hold_hours:,.0f}", f"{live * 24 / hold_hours:,.0f}"])
+    return rows
+
+
 def suffix_capacity(emulator: Emulator) -> str:
-    progress("premium: suffix scheme capacity")
+    progress("premium: unique amount capacity")
     from chalicelib.config import Settings
 
     fields = Settings.model_fields
-    decimals = fields["amount_suffix_decimals"].default
+    default = (fields["amount_suffix_decimals"].default, fields["amount_surcharge_cap"].default)
     expiry = fields["order_expiry_minutes"].default
     window = fields["monitoring_window_minutes"].default
-    slots = 10 ** decimals - 1
     hold_hours = (expiry + window) / 60
-    per_hour = slots / hold_hours
-    capacity_rows = [[addresses, f"{slots * addresses:,}", f"{per_hour * addresses:,.0f}",
-                      f"{per_hour * addresses * 24:,.0f}"] for addresses in (1, 2, 5, 10)]
-
     simulation = []
 
-    def simulate(addresses: tuple[str, ...], attempts: int, label: str) -> None:
-        env = {"AMOUNT_SUFFIX_DECIMALS": "1", "PAYMENT_ADDRESSES": ",".join(addresses)}
-        prefix = f"tgshop-bench-slots{len(addresses)}"
+    def simulate(decimals: int, addresses: tuple[str, ...], attempts: int, label: str) -> None:
+        cap = f"{SIMULATED_SUFFIXES * 10 ** -decimals:.{decimals}f}"
+        env = {"AMOUNT_SUFFIX_DECIMALS": str(decimals), "AMOUNT_SURCHARGE_CAP": cap,
+               "PAYMENT_ADDRESSES": ",".join(addresses)}
+        prefix = f"tgshop-bench-slots{decimals}x{len(addresses)}"
+        capacity = SIMULATED_SUFFIXES * len(addresses)
         with Stack(emulator, prefix=prefix, env=env) as stack:
-            outcomes = []
-            last = None
-            for index in range(attempts):
+            answers, amounts, last = [], [], None
+            for index in range(attempts):   # alternate prices: they share the same fractions
                 with DynamoCounter() as counter:
-                    response = stack.create_order(9_000_000 + index)
-                outcomes.append(response.status_code)
+                    response = stack.create_order(9_000_000 + index, ("premium_3m", "premium_6m")[index % 2])
+                answers.append(response.status_code)
+                if response.status_code == 201:
+                    amounts.append(response.json_body["amount"])
                 last = (response, counter)
-            ok = outcomes.count(201)
             response, counter = last
             code = (response.json_body.get("error") or {}).get("code") if response.status_code != 201 else "-"
-            simulation.append([label, len(addresses), 9 * len(addresses), attempts, ok,
+            shown = ", ".join(amounts[:3]) + (f" ... {amounts[-1]}" if len(amounts) > 3 else "")
+            simulation.append([label, f"0.{'0' * (decimals - 1)}1 / {cap}", len(addresses), attempts,
+                               answers.count(201), shown,
                                f"{response.status_code} {code}, Retry-After {response.headers.get('Retry-After', '-')}",
                                counter.describe_calls()])
-            _expect(ok == 9 * len(addresses) and response.status_code == 503 and code == "NO_PAYMENT_SLOT",
-                    f"unexpected capacity with {len(addresses)} address(es): {outcomes}")
+            _expect(answers.count(201) == capacity and response.status_code == 503 and code == "NO_PAYMENT_SLOT",
+                    f"unexpected capacity with {len(addresses)} address(es): {answers}")
             if len(addresses) == 1:
                 stack.clock.advance(minutes=expiry + window - 1)
                 held = stack.create_order(9_100_000)
                 stack.clock.advance(minutes=1, seconds=1)
                 freed = stack.create_order(9_100_001)
-                simulation.append(["same pool, 89 min later (orders expired, slots still held)", 1, 9, 1,
-                                   1 if held.status_code == 201 else 0, f"{held.status_code}", ""])
-                simulation.append(["same pool, 90 min + 1 s later (holds over)", 1, 9, 1,
-                                   1 if freed.status_code == 201 else 0, f"{freed.status_code}", ""])
-                _expect(held.status_code == 503 and freed.status_code == 201, "hold window not honoured")
+                again = freed.json_body.get("amount", "-") if freed.status_code == 201 else "-"
+                simulation.append(["same pool, 89 min later (orders expired, amounts still held)", "", 1, 1,
+                                   1 if held.status_code == 201 else 0, "", f"{held.status_code}", ""])
+                simulation.append(["same pool, 90 min + 1 s later (holds over)", "", 1, 1,
+                                   1 if freed.status_code == 201 else 0, again, f"{freed.status_code}", ""])
+                _expect(held.status_code == 503 and freed.status_code == 201 and again == amounts[0],
+                        "hold window not honoured, or the smallest suffix not taken first")
 
-    simulate(ADDRESSES[:1], 10, "one address, 10 orders in a row")
-    simulate(ADDRESSES[:2], 19, "two addresses, 19 orders in a row")
+    simulate(3, ADDRESSES[:1], SIMULATED_SUFFIXES + 1, "one address, 3m and 6m orders in turn")
+    simulate(4, ADDRESSES[:1], SIMULATED_SUFFIXES + 1, "the same at a step of 0.0001")
+    simulate(3, ADDRESSES[:2], 2 * SIMULATED_SUFFIXES + 1, "two addresses")
 
     return "\n".join([
-        "### Orders per hour per price that the amount suffix sustains",
+        "### Live orders per address that the unique amount sustains",
         "",
-        f"An order takes one (address, amount) slot: base price + a suffix of 1 to {slots} steps of "
-        f"{10 ** -decimals:g} USDT ({decimals} suffix decimals). The slot stays held until the order's expiry "
-        f"({expiry} min) plus the monitoring window ({window} min), {expiry + window} min in all, whether the order "
-        "is paid, expired or cancelled, so that a late payment can never match a newer order. So per price and "
-        f"address at most {slots} orders may be open in any {expiry + window}-minute window, and the sustained "
-        f"rate is {slots} / {hold_hours:g} h = **{per_hour:,.0f} orders per hour per price per address**. "
-        "Each address of `PAYMENT_ADDRESSES` has its own slots, so the pool multiplies it:",
+        "An order's amount is its price plus the smallest free suffix, a multiple of the step "
+        "(`AMOUNT_SUFFIX_DECIMALS`: 3 for 0.001, 4 for 0.0001 USDT) of at most the cap (`AMOUNT_SURCHARGE_CAP`). "
+        "The order holds its amount's fraction (the part below one USDT) at its address from its creation until "
+        f"its late window closes ({expiry} min expiry + {window} min monitoring window = {expiry + window} min), "
+        "whether it is paid, expired or cancelled, and a fraction is live for one order per address across every "
+        "product and price. So the prices whose fractions lie within one cap of each other (every whole-USDT "
+        "price shares the fractions 0.001, 0.002, ...) share cap / step live orders per address; a price with "
+        "another fraction (22.50) uses other fractions. The surcharge column shows the cap as a share of a "
+        "15 USDT price (the buyer pays at most that, and the smallest free suffix: a shop with few live orders "
+        "charges 0.001 or 0.0001).",
         "",
-        md_table(["addresses", "orders open at once, per price", "orders per hour, per price (sustained)",
-                  "orders per day, per price"], capacity_rows),
+        md_table(["step", "cap (share of 15 USDT)", "live orders per address", "orders per hour per address "
+                  "(sustained)", "orders per day per address"], _capacity_rows(hold_hours, default)),
         "",
-        "Prices whose amount ranges overlap (e.g. 15 and 15.5 USDT) share slots. A fourth suffix decimal would "
-        "give 9,999 slots (6,666 per hour per address) at the cost of an amount that is harder to type.",
+        "Each address of `PAYMENT_ADDRESSES` has its own fractions, so the pool multiplies by the number of "
+        "addresses; a new order goes to the address with the smallest free suffix (the first address on a tie). "
+        "When none is free within the cap, `POST /orders` answers 503 `NO_PAYMENT_SLOT` with Retry-After 60.",
         "",
-        "Verified with the real `POST /orders` and `OrderingService` against the emulator, with "
-        "`AMOUNT_SUFFIX_DECIMALS=1` (9 slots per price and address) and distinct buyers:",
+        f"Verified with the real `POST /orders` and `OrderingService` against the emulator, with a cap of "
+        f"{SIMULATED_SUFFIXES} steps and distinct buyers ordering 3-month and 6-month Premium in turn:",
         "",
-        md_table(["run", "addresses", "slots", "orders tried", "created", "last answer", "DynamoDB calls of the last"],
-                 simulation),
+        md_table(["run", "step / cap", "addresses", "orders tried", "created", "amounts", "last answer",
+                  "DynamoDB calls of the last"], simulation),
         "",
-        "The refused order first spends its random probes (up to three `TransactWriteItems` on distinct amounts, "
-        "each cancelled by the slot's condition), then reads the taken amounts of each address from the "
-        "`slot-group` index and finds none free: a full pool costs a few calls per refused order, and a nearly "
-        "full one an extra Query per create once random probes start missing.",
+        "Creating an order reads the taken fractions of the price's range at an address (one strongly "
+        "consistent `Query` of the amount-slots table, a few small items), then writes the order, its slot and "
+        "the owner's counter in one `TransactWriteItems`; a second address is read only when the first has no "
+        "free smallest suffix. A full pool costs one `Query` per address and nothing else.",
     ])

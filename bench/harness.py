@@ -7,7 +7,7 @@
             stack.drain("delivery", "deliver_orders")
 
 Several stacks may share one emulator; give each its own `prefix` (and its own `env` overrides, e.g.
-`{"AMOUNT_SUFFIX_DECIMALS": "1"}`). Stacks share the process-wide pynamodb binding, so use one at a time.
+`{"AMOUNT_SURCHARGE_CAP": "0.009"}`). Stacks share the process-wide pynamodb binding, so use one at a time.
 Timing helpers at the bottom: `timed`, `Stats.of(samples)` (median, p99), `ms`, `md_table`.
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ import io
 import json
 import logging
 import os
+import secrets
 import statistics
 import time
 import uuid
@@ -199,7 +200,7 @@ class Stack:
 
     def transfer(self, amount: str, to: str, tx: str | None = None, confirmed: bool = True) -> dict:
         value = int(Decimal(amount) * 1_000_000)
-        return {"transaction_id": tx or uuid.uuid4().hex,
+        return {"transaction_id": tx or secrets.token_hex(32),
                 "token_info": {"symbol": "USDT", "address": USDT_CONTRACT, "decimals": 6},
                 "block_timestamp": int(self.clock.now().timestamp() * 1000), "from": STRANGER_ADDRESS, "to": to,
                 "type": "Transfer", "value": str(value), "confirmed": confirmed}

@@ -9,14 +9,17 @@ port is pinned in .chalice/config.json. A value in the environment itself always
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.errors import ConfigurationError
+from chalicelib.domain.money import MICROS_PER_UNIT
 from chalicelib.domain.tron import is_valid_tron_address
 
 # Settings that deployed stages may read from SSM (`<NAME>_SSM_PARAMETER`) instead of the environment.
@@ -67,7 +70,10 @@ class Settings(BaseModel):
 
     payment_addresses: tuple[str, ...] = Field(alias="PAYMENT_ADDRESSES", min_length=1)
     usdt_contract: str = Field(default=DEFAULT_USDT_CONTRACT, alias="USDT_CONTRACT")
-    amount_suffix_decimals: int = Field(default=3, ge=1, le=6, alias="AMOUNT_SUFFIX_DECIMALS")
+    # The unique amount: a suffix step of 0.001 (3) or 0.0001 (4) USDT, never adding more than the cap.
+    amount_suffix_decimals: int = Field(default=3, ge=3, le=4, alias="AMOUNT_SUFFIX_DECIMALS")
+    amount_surcharge_cap: Decimal = Field(default=Decimal("0.1"), gt=0, lt=1, alias="AMOUNT_SURCHARGE_CAP")
+    unconfirmed_review_minutes: int = Field(default=30, ge=1, alias="UNCONFIRMED_REVIEW_MINUTES")
     order_expiry_minutes: int = Field(default=30, ge=1, alias="ORDER_EXPIRY_MINUTES")
     monitoring_window_minutes: int = Field(default=60, ge=0, alias="MONITORING_WINDOW_MINUTES")
     max_pending_orders: int = Field(default=3, ge=1, alias="MAX_PENDING_ORDERS")
@@ -140,6 +146,22 @@ class Settings(BaseModel):
         if not is_valid_tron_address(value):
             raise ValueError(f"{value!r} is not a valid TRON base58check address")
         return value
+
+    @model_validator(mode="after")
+    def _cap_on_the_step(self) -> Settings:
+        if self.surcharge_cap_micros % self.suffix_step_micros or \
+                self.amount_surcharge_cap * MICROS_PER_UNIT != self.surcharge_cap_micros:
+            raise ValueError(f"AMOUNT_SURCHARGE_CAP must be a multiple of the suffix step "
+                             f"{Decimal(self.suffix_step_micros) / MICROS_PER_UNIT} USDT")
+        return self
+
+    @property
+    def suffix_step_micros(self) -> int:
+        return MICROS_PER_UNIT // 10 ** self.amount_suffix_decimals
+
+    @property
+    def surcharge_cap_micros(self) -> int:
+        return int(self.amount_surcharge_cap * MICROS_PER_UNIT)
 
     def secret_values(self) -> list[str]:
         """Every secret, for the log masking filter."""

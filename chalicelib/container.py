@@ -60,7 +60,7 @@ class Container:
 
     @cached_property
     def slots(self):
-        from chalicelib.adapters.dynamodb.orders import DynamoPaymentSlotStore
+        from chalicelib.adapters.dynamodb.slots import DynamoPaymentSlotStore
         return DynamoPaymentSlotStore()
 
     @cached_property
@@ -172,13 +172,10 @@ class Container:
         """Every way to pay, one entry each."""
         from chalicelib.domain.payment_methods import PaymentMethodRegistry
         from chalicelib.domain.payment_methods.trc20 import Trc20UniqueAmount, UniqueAmountPolicy
-
-        settings = self.settings
-        policy = UniqueAmountPolicy(addresses=settings.payment_addresses,
-                                    suffix_decimals=settings.amount_suffix_decimals,
-                                    expiry=timedelta(minutes=settings.order_expiry_minutes),
-                                    monitoring_window=timedelta(minutes=settings.monitoring_window_minutes),
-                                    max_pending=settings.max_pending_orders)
+        s = self.settings
+        policy = UniqueAmountPolicy(s.payment_addresses, s.amount_suffix_decimals, s.surcharge_cap_micros,
+                                    timedelta(minutes=s.order_expiry_minutes),
+                                    timedelta(minutes=s.monitoring_window_minutes), s.max_pending_orders)
         return PaymentMethodRegistry((Trc20UniqueAmount(self.orders, self.slots, policy, count),))
 
     # ------------------------------------------------------------------ services
@@ -196,15 +193,20 @@ class Container:
     @cached_property
     def settlement(self):
         from chalicelib.domain.settlement import Settlement
-        return Settlement(self.payments, self.orders, self.queue, count)
+        return Settlement(self.payments, self.orders, self.queue, count, review=self.payment_review.heard)
+
+    @cached_property
+    def payment_review(self):
+        from chalicelib.domain.payment_review import PaymentReview
+        s = self.settings
+        return PaymentReview(self.payments, self.orders, self.products, self.notices, self.clock,
+                             timedelta(minutes=s.unconfirmed_review_minutes), s.amount_suffix_decimals, count, logger)
 
     @cached_property
     def trc20_transfers(self):
         from chalicelib.domain.payment_methods.trc20_transfers import PaymentRules, Trc20Transfers
-
-        rules = PaymentRules(addresses=frozenset(self.settings.payment_addresses),
-                             usdt_contract=self.settings.usdt_contract,
-                             suffix_decimals=self.settings.amount_suffix_decimals)
+        s = self.settings
+        rules = PaymentRules(frozenset(s.payment_addresses), s.usdt_contract, s.amount_suffix_decimals)
         return Trc20Transfers(self.settlement, self.slots, self.clock, rules)
 
     @cached_property
@@ -218,7 +220,8 @@ class Container:
 
         policy = RepairPolicy(paid_stuck_after=timedelta(minutes=self.settings.paid_stuck_minutes),
                               delivering_stuck_after=timedelta(minutes=self.settings.delivering_stuck_minutes))
-        return UpkeepService(self.orders, self.products, self.queue, self.notices, self.clock, policy, count)
+        return UpkeepService(self.orders, self.products, self.queue, self.notices, self.clock, policy, count,
+                             payment_review=self.payment_review)
 
     @cached_property
     def bot(self):
@@ -230,7 +233,8 @@ class Container:
         settings = self.settings
         conversation = Conversation(ShopFacade(self.premium, self.ordering, self.orders), self.users,
                                     self.redemptions, lambda key, ttl: self.guards.claim(key, ttl, self.clock.now()),
-                                    amount_places=settings.amount_suffix_decimals)
+                                    amount_places=settings.amount_suffix_decimals,
+                                    surcharge_cap_micros=settings.surcharge_cap_micros)
         flood = FloodPolicy(burst=settings.bot_flood_burst, per_minute=settings.bot_flood_per_minute)
         return BotService(conversation, self.conversations, self.users, self.guards, self.telegram, self.clock,
                           flood, count, logger)

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
+import secrets
 import shlex
 import time
-import uuid
 from decimal import Decimal, InvalidOperation
 
 from chalicelib.domain.signatures import build_init_data, sign_payload
@@ -26,7 +26,7 @@ def usdt_micros(amount: str) -> int:
 
 def transfer(amount: str, to: str, transaction_id: str | None = None, *, confirmed: bool = True) -> dict:
     """One TRC20 USDT transfer as the chain watcher posts it to /webhooks/payments/trc20."""
-    return {"transaction_id": transaction_id or uuid.uuid4().hex,
+    return {"transaction_id": transaction_id or secrets.token_hex(32),   # a TRON id: 64 hex digits
             "token_info": {"symbol": "USDT", "address": USDT_CONTRACT, "decimals": 6},
             "block_timestamp": int(time.time() * 1000), "from": SENDER_ADDRESS, "to": to, "type": "Transfer",
             "value": str(usdt_micros(amount)), "confirmed": confirmed}

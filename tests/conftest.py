@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pytest
 
@@ -19,7 +19,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 from tests.support import (  # noqa: E402
-    PAYMENT_SECRET, TEST_ENV, FakeClock, build_transfer, init_data_for, sign)
+    PAYMENT_SECRET, START, TEST_ENV, FakeClock, build_transfer, init_data_for, sign, tx_id)
 
 PREFIX = TEST_ENV["RESOURCE_PREFIX"]
 QUEUE_ARN = f"arn:aws:sqs:us-east-1:123456789012:{PREFIX}-queue"
@@ -50,7 +50,7 @@ def sandbox():
 
 @pytest.fixture
 def clock():
-    return FakeClock(datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc))
+    return FakeClock(START)
 
 
 @pytest.fixture
@@ -107,10 +107,11 @@ class Api:
 
     def pay(self, order: dict | None = None, *, amount: str | None = None, to: str | None = None,
             tx: str | None = None, confirmed: bool = True, token: str | None = None, body: dict | None = None,
-            secret: str = PAYMENT_SECRET, timestamp: int | None = None):
+            secret: str = PAYMENT_SECRET, timestamp: int | None = None, mined_at: datetime | None = None):
+        """Post one signed transfer; it was mined now unless `mined_at` says otherwise."""
         if body is None:
-            body = build_transfer(amount or order["amount"], to or order["pay_to"], tx or uuid.uuid4().hex,
-                                  confirmed=confirmed, token=token)
+            body = build_transfer(amount or order["amount"], to or order["pay_to"], tx or tx_id(),
+                                  confirmed=confirmed, token=token, mined_at=mined_at or self.clock.now())
         raw = json.dumps(body)
         stamp = int(self.clock.now().timestamp()) if timestamp is None else timestamp
         return self.client.http.post("/webhooks/payments/trc20", body=raw,

@@ -53,26 +53,28 @@ class SequentialIds:
 
 # ---------------------------------------------------------------------------------------------- orders and slots
 class InMemoryPaymentSlotStore:
-    """(address, amount) -> slot. A slot is free again once `held_until` has passed."""
+    """(address, fraction) -> its latest holder, and every holder ever (the adapter's pay-slot index)."""
 
     def __init__(self) -> None:
         self.slots: dict[tuple[str, int], PaymentSlot] = {}
+        self.history: list[PaymentSlot] = []
 
     def hold(self, slot: PaymentSlot) -> None:
-        """Test set-up: a slot some other order holds."""
-        self.slots[(slot.address, slot.amount_micros)] = slot
+        """Test set-up: a slot some other order holds (or held)."""
+        self.slots[(slot.address, slot.fraction_micros)] = slot
+        self.history.append(slot)
 
-    def taken_amounts(self, address: str, base_micros: int, now: datetime) -> set[int]:
-        return {slot.amount_micros for slot in self.slots.values()
-                if slot.address == address and slot.base_micros == base_micros and slot.held_until >= now}
+    def taken_fractions(self, address: str, low: int, high: int, now: datetime) -> set[int]:
+        return {fraction for (held_at, fraction), slot in self.slots.items()
+                if held_at == address and low <= fraction <= high and slot.held_until >= now}
 
-    def find_exact(self, address: str, amount_micros: int) -> PaymentSlot | None:
-        return self.slots.get((address, amount_micros))
+    def holder(self, address: str, fraction_micros: int) -> PaymentSlot | None:
+        return self.slots.get((address, fraction_micros))
 
-    def find_by_fraction(self, address: str, fraction_micros: int) -> list[PaymentSlot]:
-        return sorted((slot for slot in self.slots.values()
-                       if slot.address == address and slot.amount_micros % 1_000_000 == fraction_micros),
-                      key=lambda slot: slot.amount_micros)
+    def holder_before(self, address: str, fraction_micros: int, moment: datetime) -> PaymentSlot | None:
+        earlier = [slot for slot in self.history if (slot.address, slot.fraction_micros) == (address, fraction_micros)
+                   and slot.held_from <= moment]
+        return max(earlier, key=lambda slot: slot.held_from, default=None)
 
 
 def _due_at(order: Order) -> datetime | None:
@@ -122,7 +124,7 @@ class InMemoryOrderStore:
             if self.pending[order.owner_id] >= max_pending:
                 raise OpenOrderLimitReached(max_pending)
             if slot is not None:
-                held = self.slots.find_exact(slot.address, slot.amount_micros)
+                held = self.slots.holder(slot.address, slot.fraction_micros)
                 if held is not None and held.held_until >= order.created_at:
                     raise SlotTaken()
             if order.order_id in self.orders:
@@ -188,12 +190,14 @@ def _page(items: list, limit: int, cursor: str | None) -> Page:
 # ---------------------------------------------------------------------------------------------- payments
 class InMemoryPaymentStore:
     """A payment is written once per transaction id; only PENDING_CONFIRMATION may be replaced, and only by
-    an outcome that is not PENDING_CONFIRMATION itself."""
+    an outcome that is not PENDING_CONFIRMATION itself. `surfaced`: waiting payments put on the review list
+    (the adapter's review_state OPEN); a replacing write takes them off it."""
 
     def __init__(self, orders: InMemoryOrderStore) -> None:
         self._orders = orders
         self._lock = threading.Lock()
         self.records: dict[str, PaymentRecord] = {}
+        self.surfaced: set[str] = set()
 
     def _writable(self, record: PaymentRecord) -> bool:
         stored = self.records.get(record.transaction_id)
@@ -206,6 +210,7 @@ class InMemoryPaymentStore:
             if not self._writable(record):
                 return False
             self.records[record.transaction_id] = replace(record)
+            self.surfaced.discard(record.transaction_id)
             return True
 
     def record_settling(self, record: PaymentRecord, order_id: str, owner_id: str | None, transition: Transition,
@@ -221,12 +226,29 @@ class InMemoryPaymentStore:
                 self._orders.free_place(owner_id)
             self._orders.move(current, transition, now, changes)
             self.records[record.transaction_id] = replace(record)
+            self.surfaced.discard(record.transaction_id)
             return WriteResult.APPLIED
 
     def get(self, transaction_id: str) -> PaymentRecord | None:
         with self._lock:
             stored = self.records.get(transaction_id)
             return None if stored is None else replace(stored)
+
+    def waiting(self, received_before: datetime, limit: int, cursor: str | None = None) -> Page:
+        with self._lock:
+            found = sorted((replace(record) for tx, record in self.records.items()
+                            if record.outcome == REPLACEABLE_OUTCOME and tx not in self.surfaced
+                            and record.received_at <= received_before), key=lambda record: record.received_at)
+        return _page(found, limit, cursor)
+
+    def surface(self, transaction_id: str, reason: str) -> bool:
+        with self._lock:
+            stored = self.records.get(transaction_id)
+            if stored is None or stored.outcome != REPLACEABLE_OUTCOME or transaction_id in self.surfaced:
+                return False
+            self.surfaced.add(transaction_id)
+            self.records[transaction_id] = replace(stored, reason=reason)
+            return True
 
 
 # ---------------------------------------------------------------------------------------------- queues and messages

@@ -1,7 +1,9 @@
 """Values and builders shared by the test suites."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from chalicelib.domain.signatures import build_init_data, sign_payload
@@ -11,6 +13,7 @@ PAYMENT_SECRET = "test-payment-secret"
 USDT_CONTRACT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 ADDRESSES = ("TVsSFc5FS3zR17vKwPx29AZaxkcZWBprGt",)
 STRANGER_ADDRESS = "TRti6rsth1hHz15vYyFhvfSmyGJZ1avj5p"
+START = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)   # where the tests' clock starts
 
 TEST_ENV = {
     "STAGE": "test",
@@ -43,12 +46,19 @@ def init_data_for(user_id: int, now: datetime, language: str = "en") -> str:
                            int(now.timestamp()))
 
 
-def build_transfer(amount: str, to: str, tx: str, *, confirmed: bool = True, token: str | None = None) -> dict:
+def tx_id(name: str | None = None) -> str:
+    """A TRON transaction id (64 lower-case hex): derived from `name`, so a test can refer to it, else random."""
+    return hashlib.sha256(name.encode()).hexdigest() if name else secrets.token_hex(32)
+
+
+def build_transfer(amount: str, to: str, tx: str, *, confirmed: bool = True, token: str | None = None,
+                   mined_at: datetime = START) -> dict:
+    """A TronGrid TRC20 transfer; `mined_at` is its block time (chain time decides what it pays)."""
     value = int(Decimal(amount) * 1_000_000)
     return {"transaction_id": tx, "token_info": {"symbol": "USDT", "address": token or USDT_CONTRACT,
                                                  "decimals": 6},
-            "block_timestamp": 1_764_000_000_000, "from": STRANGER_ADDRESS, "to": to, "type": "Transfer",
-            "value": str(value), "confirmed": confirmed}
+            "block_timestamp": int(mined_at.timestamp() * 1000), "from": STRANGER_ADDRESS, "to": to,
+            "type": "Transfer", "value": str(value), "confirmed": confirmed}
 
 
 def sign(secret: str, timestamp: int, raw: bytes) -> str:

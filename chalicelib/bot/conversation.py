@@ -28,10 +28,11 @@ Handler = Callable[[Turn, str], None]   # the turn, and a command's arguments, a
 
 class Conversation:
     def __init__(self, shop: Shop, directory: UserStore, redeemer: Redeemer | None,
-                 once: Callable[[str, int], bool], *, amount_places: int) -> None:
+                 once: Callable[[str, int], bool], *, amount_places: int, surcharge_cap_micros: int) -> None:
         self._shop = shop   # the one Shop every flow drives; the end-to-end tests stub it here
         self._menu = menu = MenuFlow()
-        self._buy = buy = BuyFlow(shop, directory, once, amount_places=amount_places)
+        self._buy = buy = BuyFlow(shop, directory, once, amount_places=amount_places,
+                                  surcharge_cap_micros=surcharge_cap_micros)
         self._redeem = redeem = RedeemFlow(redeemer)
         orders = OrdersFlow(shop, amount_places=amount_places)
         language = LanguageFlow(directory)

@@ -92,8 +92,10 @@ def recipient_keyboard(months: int, lang: str) -> dict[str, Any]:
 
 
 def confirmation(months: int, recipient_id: int, recipient: str, offer_price: int, stamp: str,
-                 lang: str) -> tuple[str, dict[str, Any]]:
-    body = text(lang, "buy.confirm", months=months, recipient=recipient, price=price(offer_price))
+                 lang: str, *, surcharge_cap_micros: int, places: int) -> tuple[str, dict[str, Any]]:
+    """Before the order exists its suffix is not known yet: the text names the most it can add."""
+    body = text(lang, "buy.confirm", months=months, recipient=recipient, price=price(offer_price),
+                cap=amount(surcharge_cap_micros, places))
     markup = inline([button(text(lang, "button.confirm"), data(CONFIRM, months, recipient_id, stamp))],
                     [button(text(lang, "button.cancel"), MENU)])
     return body, markup
@@ -108,8 +110,10 @@ def minutes_left(order: Order, now: datetime) -> int:
 def payment_message(order: Order, lang: str, now: datetime, places: int,
                     names: dict[str, str] | None = None) -> tuple[str, dict[str, Any]]:
     deadline = (order.expires_at or now).astimezone(timezone.utc).strftime("%H:%M")
+    surcharge = order.surcharge_micros or 0
     body = text(lang, "pay.message", order_id=order.order_id, months=order.month_count,
                 recipient=recipient_label(order, lang, names), amount=amount(order.amount_micros, places),
+                price=amount(order.amount_micros - surcharge, places), surcharge=amount(surcharge, places),
                 network=NETWORK_LABEL, address=order.pay_to or "", minutes=minutes_left(order, now),
                 deadline=deadline)
     markup = inline([button(text(lang, "button.check"), data(CHECK, order.order_id))],
@@ -117,21 +121,26 @@ def payment_message(order: Order, lang: str, now: datetime, places: int,
     return body, markup
 
 
+EVENTS = ("paid", "delivered", "delivered_recipient", "expired", "failed", "cancelled")
+PAYMENT_EVENTS = ("underpaid", "overpaid", "duplicate")   # money that paid nothing: the values below
+
+
 def event_text(order: Order, event: str, lang: str, places: int, reason: str = "",
-               texts: str | None = PREMIUM_TEXTS) -> str:
+               texts: str | None = PREMIUM_TEXTS, paid_micros: int | None = None) -> str:
     """`texts`: the product's own wording (`event.<texts>.<event>`) where the catalog has it."""
     values = {"order_id": order.order_id, "months": order.month_count,
               "amount": amount(order.amount_micros, places), "recipient": recipient_label(order, lang),
               "reason": escape(reason, 200), "status": status_name(order.status, lang)}
-    key = f"event.{event}"
-    if event not in ("paid", "delivered", "delivered_recipient", "expired", "failed", "cancelled"):
-        key = "event.status"
+    if event in PAYMENT_EVENTS:
+        paid = paid_micros or 0
+        values.update(paid=amount(paid, places), missing=amount(max(order.amount_micros - paid, 0), places))
+    key = f"event.{event}" if event in EVENTS + PAYMENT_EVENTS else "event.status"
     own = f"event.{texts}.{event}"
     if texts and own in catalog(lang):
         key = own
     body = text(lang, key, **values)
     if event == "expired":
-        body += "\n" + text(lang, "pay.expired_hint")
+        body += "\n" + text(lang, "pay.expired_hint", amount=values["amount"])
     return body
 
 
@@ -194,5 +203,5 @@ def render_notice(notice: Any, places: int, dry_run: bool = False) -> tuple[str,
         body, markup = status_message(notice.order, lang, places, notice.texts)
         return "editMessageText", {"chat_id": notice.chat_id, "message_id": notice.edit_message_id,
                                    "text": body + note, "parse_mode": "HTML", "reply_markup": markup}
-    body = event_text(notice.order, notice.event, lang, places, notice.reason, notice.texts)
+    body = event_text(notice.order, notice.event, lang, places, notice.reason, notice.texts, notice.paid_micros)
     return "sendMessage", {"chat_id": notice.chat_id, "text": clip(body + note), "parse_mode": "HTML"}

@@ -1,10 +1,12 @@
 """Exact money. Amounts are integer micro-units (1 USDT = 1,000,000), never floats."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 MICROS_PER_UNIT = 1_000_000
 USDT_DECIMALS = 6
+ASCII_DIGITS = re.compile(r"[0-9]+")   # str.isdigit() also accepts "١٥" and "²"
 
 
 def to_micros(value: Decimal | str | int) -> int:
@@ -21,14 +23,15 @@ def to_micros(value: Decimal | str | int) -> int:
     return int(micros)
 
 
-def from_base_units(value: str, decimals: int) -> int:
-    """Convert a token's integer base units (TRC20 `value`) to micro-units exactly."""
-    if not value.isdigit():
-        raise ValueError("value must be a non-negative integer string")
+def from_base_units(value: str, decimals: int, *, truncate: bool = False) -> int:
+    """Convert a token's integer base units (TRC20 `value`, ASCII digits) to micro-units: exactly, or with
+    `truncate` (a token that is not ours, recorded for review) dropping what is finer than a micro-unit."""
+    if not ASCII_DIGITS.fullmatch(value):
+        raise ValueError("value must be a non-negative integer string of ASCII digits")
     units = int(value)
     if decimals >= USDT_DECIMALS:
         micros, remainder = divmod(units, 10 ** (decimals - USDT_DECIMALS))
-        if remainder:
+        if remainder and not truncate:
             raise ValueError("value has more precision than a micro-unit")
         return micros
     return units * 10 ** (USDT_DECIMALS - decimals)
@@ -40,8 +43,3 @@ def format_amount(micros: int, places: int = USDT_DECIMALS) -> str:
     places = max(places, -amount.normalize().as_tuple().exponent if amount else 0)
     return f"{amount:.{places}f}"
 
-
-def fraction_micros(micros: int, places: int) -> int:
-    """The part of an amount below one unit, truncated to `places` decimals (the order suffix)."""
-    step = MICROS_PER_UNIT // 10 ** places
-    return (micros % MICROS_PER_UNIT) // step * step

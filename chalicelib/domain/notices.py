@@ -25,11 +25,12 @@ class Notice:
 
     chat_id: int
     order: Order
-    event: str                        # paid, delivered, delivered_recipient, expired, failed, status
+    event: str     # paid, delivered, delivered_recipient, expired, failed, status; underpaid, overpaid, duplicate
     language: str | None
     reason: str = ""
     edit_message_id: int | None = None   # set: edit that message to the order's status instead of announcing
     texts: str | None = None             # the product's own wording (NoticeRules.texts)
+    paid_micros: int | None = None       # a payment event: what the transfer brought
 
 
 class Notices:
@@ -80,6 +81,22 @@ class Notices:
                 language = (profile.preferred_language if profile else None) or order.language
                 notices.append(Notice(recipient, order, "delivered_recipient", language, texts=rules.texts))
         return notices
+
+    def payment_event(self, order: Order, event: str, paid_micros: int | None, rules: NoticeRules) -> None:
+        """Money that paid nothing (underpaid, overpaid, duplicate): whoever ordered hears it in a new
+        message, whatever the product announces otherwise; it is their money. Never raises."""
+        try:
+            chat_id = order.notify_chat_id or order.buyer_user_id
+            if chat_id is None:
+                return
+            profile = self._users.profile(chat_id)
+            if profile is not None and profile.blocked:
+                return
+            language = order.language or (profile.preferred_language if profile else None)
+            self._messenger.send(Notice(chat_id, order, event, language, texts=rules.texts, paid_micros=paid_micros))
+        except Exception:  # noqa: BLE001 - logged; the payment is recorded already
+            self._log.warning("payment notice failed", extra={"order_id": order.order_id, "event": event},
+                              exc_info=True)
 
     # ------------------------------------------------------------------ operators
     def alert(self, key: str, text: str) -> None:

@@ -94,7 +94,8 @@ class Order(BaseModel):
     owner_id: str                      # "user:<telegram id>" or "dist:<distributor id>"
     status: OrderStatus
     product_id: str
-    amount_micros: int
+    amount_micros: int                 # what the buyer sends: the price plus `surcharge_micros`
+    surcharge_micros: int | None = None    # the unique-amount suffix that tells this order's payment apart
     currency: str = "USDT"
     payment_method: str = "trc20"
     network: str | None = "TRC20"

@@ -1,6 +1,7 @@
 """The one settle step every payment method ends in: a conditional PENDING -> PAID (or, inside the late
 window, EXPIRED/CANCELLED -> PAID_LATE) that records the payment in the same transaction, then hands the
-order to its product's queue. Replays write nothing new."""
+order to its product's queue. Replays write nothing new. A payment that pays nothing is recorded, and one
+an operator must look at is handed to `review` (the buyer it points at is told, the operator alerted)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -25,6 +26,11 @@ class PaymentOutcome(StrEnum):
     UNMATCHED = "UNMATCHED"
     REJECTED_TOKEN = "REJECTED_TOKEN"
     REJECTED_ADDRESS = "REJECTED_ADDRESS"
+
+
+# Outcomes an operator has to look at: the money is with the shop and paid for nothing.
+REVIEW_OUTCOMES = frozenset({PaymentOutcome.UNMATCHED, PaymentOutcome.DUPLICATE, PaymentOutcome.REJECTED_TOKEN,
+                             PaymentOutcome.REJECTED_ADDRESS})
 
 
 class UnmatchedReason(StrEnum):
@@ -54,11 +60,12 @@ class PaymentResult:
 
 class Settlement:
     def __init__(self, payments: PaymentStore, orders: OrderStore, queue: OrderQueue,
-                 count: Callable[[str], None]) -> None:
+                 count: Callable[[str], None], review: Callable[[PaymentRecord], None] | None = None) -> None:
         self._payments = payments
         self._orders = orders
         self._queue = queue
         self._count = count
+        self._review = review
 
     def settle(self, record: PaymentRecord, order_id: str, now: datetime, *, owner_id: str | None = None,
                kind: str | None = None) -> PaymentResult:
@@ -96,13 +103,18 @@ class Settlement:
         raise RuntimeError(f"order {order_id} kept changing while payment {tx} tried to pay it")
 
     def store(self, record: PaymentRecord) -> PaymentResult:
-        """Record a payment that pays nothing (rejected, unmatched, a duplicate, waiting for confirmation)."""
+        """Record a payment that pays nothing (rejected, unmatched, a duplicate, waiting for confirmation).
+        Only the write that records it hands it to review, so a replay tells nobody again."""
         if not self._payments.record(record):
             return self.replay(record.transaction_id)
         if record.outcome in (PaymentOutcome.REJECTED_TOKEN, PaymentOutcome.REJECTED_ADDRESS):
             self._count("PaymentsRejected")
         elif record.outcome == PaymentOutcome.UNMATCHED:
             self._count("PaymentsUnmatched")
+        elif record.outcome == PaymentOutcome.DUPLICATE:
+            self._count("PaymentsDuplicate")
+        if record.outcome in REVIEW_OUTCOMES and self._review is not None:
+            self._review(record)
         return PaymentResult(record.transaction_id, PaymentOutcome(record.outcome), record.reason, record.order_id)
 
     def replay(self, transaction_id: str) -> PaymentResult:

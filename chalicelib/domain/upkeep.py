@@ -1,4 +1,5 @@
-"""The scheduled jobs: expire unpaid orders, and repair orders that stopped moving."""
+"""The scheduled jobs: expire unpaid orders, and repair orders that stopped moving (the repair run also puts
+transfers that never confirmed on the review list)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,6 +8,7 @@ from typing import Callable
 
 from chalicelib.domain.notices import Notices
 from chalicelib.domain.orders import EXPIRE, FLAG_FOR_REVIEW, OrderStatus
+from chalicelib.domain.payment_review import PaymentReview
 from chalicelib.domain.ports.common import Clock
 from chalicelib.domain.ports.orders import OrderQueue, OrderStore
 from chalicelib.domain.products import ProductRegistry
@@ -26,16 +28,20 @@ class RunReport:
     examined: int = 0
     changed: int = 0
     requeued: int = 0
+    surfaced: int = 0    # payments put on the review list
     order_ids: list[str] = field(default_factory=list)  # the orders this run changed or re-enqueued
 
     def summary(self) -> dict[str, int]:
-        return {"examined": self.examined, "changed": self.changed, "requeued": self.requeued}
+        return {"examined": self.examined, "changed": self.changed, "requeued": self.requeued,
+                "surfaced": self.surfaced}
 
 
 class UpkeepService:
     def __init__(self, orders: OrderStore, products: ProductRegistry, queue: OrderQueue, notices: Notices,
-                 clock: Clock, policy: RepairPolicy, count: Callable[[str], None]) -> None:
+                 clock: Clock, policy: RepairPolicy, count: Callable[[str], None],
+                 payment_review: PaymentReview | None = None) -> None:
         self._orders = orders
+        self._payment_review = payment_review
         self._products = products
         self._queue = queue
         self._notices = notices
@@ -93,4 +99,6 @@ class UpkeepService:
                 self._count("DeliveryNeedsReview")
                 self._notices.alert(f"needs-review:{order.order_id}",
                                      f"Order {order.order_id} was stuck delivering and needs review.")
+        if self._payment_review is not None:
+            report.surfaced = len(self._payment_review.surface_unconfirmed())
         return report

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import secrets
 import time
 import zlib
 from dataclasses import dataclass
@@ -194,7 +195,7 @@ class ChatRelay:
         else:
             raise ValueError("no message in this chat shows an amount and an address to pay")
         micros = int(round(float(amount.group(1)) * 1_000_000))  # the amount has at most six decimals
-        transfer = {"transaction_id": f"sandbox{time.time_ns():x}", "block_timestamp": int(time.time() * 1000),
+        transfer = {"transaction_id": secrets.token_hex(32), "block_timestamp": int(self.clock() * 1000),
                     "token_info": {"symbol": "USDT", "address": self.app.config["SANDBOX_USDT_CONTRACT"],
                                    "decimals": 6, "name": "Tether USD"},
                     "from": SANDBOX_PAYER, "to": address.group(1), "type": "Transfer", "value": str(micros),

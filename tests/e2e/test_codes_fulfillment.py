@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.domain.codes import CodeState, RedeemCode, derive_code, format_code
 from chalicelib.domain.products.code_pack_fulfilment import FulfillmentPolicy
-from chalicelib.domain.orders import START_FULFILMENT, OrderStatus
+from chalicelib.domain.orders import START_FULFILMENT
 from tests.codes_support import codes  # noqa: F401 - the fixture
 
 

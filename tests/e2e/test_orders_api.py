@@ -92,7 +92,7 @@ def test_no_free_payment_slot_is_a_503_with_a_retry_hint(api, container):
     from dataclasses import replace
 
     trc20 = container.payment_methods.get("trc20")
-    trc20.policy = replace(trc20.policy, suffix_decimals=1, max_pending=50)
+    trc20.policy = replace(trc20.policy, surcharge_cap_micros=9_000, max_pending=50)   # nine suffixes
     made = [api.create_order(user_id=5000 + n) for n in range(9)]
     assert all(response.status_code == 201 for response in made)
     refused = api.create_order(user_id=6000)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.support import ADDRESSES, STRANGER_ADDRESS, build_transfer
+from tests.support import ADDRESSES, STRANGER_ADDRESS, build_transfer, tx_id
 
 
 def outcome(response) -> dict:
@@ -42,8 +42,8 @@ def test_exact_amount_matches_and_enqueues_delivery(api, aws):
 
 def test_a_replay_answers_the_recorded_outcome_without_acting_again(api):
     order = new_order(api)
-    first = outcome(api.pay(order, tx="tx-replay"))
-    again = outcome(api.pay(order, tx="tx-replay"))
+    first = outcome(api.pay(order, tx=tx_id("replay")))
+    again = outcome(api.pay(order, tx=tx_id("replay")))
     assert first["outcome"] == again["outcome"] == "MATCHED"
     assert again["replayed"] is True
 
@@ -77,11 +77,11 @@ def test_fake_usdt_and_foreign_addresses_are_rejected_but_stored(api, aws):
 
 def test_an_unconfirmed_transfer_waits_for_its_confirmed_delivery(api):
     order = new_order(api)
-    pending = outcome(api.pay(order, tx="tx-conf", confirmed=False))
+    pending = outcome(api.pay(order, tx=tx_id("conf"), confirmed=False))
     assert pending["outcome"] == "PENDING_CONFIRMATION"
     assert order_status(api, order) == "PENDING"
-    assert outcome(api.pay(order, tx="tx-conf", confirmed=False))["outcome"] == "PENDING_CONFIRMATION"
-    confirmed = outcome(api.pay(order, tx="tx-conf", confirmed=True))
+    assert outcome(api.pay(order, tx=tx_id("conf"), confirmed=False))["outcome"] == "PENDING_CONFIRMATION"
+    confirmed = outcome(api.pay(order, tx=tx_id("conf"), confirmed=True))
     assert confirmed["outcome"] == "MATCHED"
     assert order_status(api, order) == "PAID"
 
@@ -114,8 +114,8 @@ def test_a_cancelled_order_paid_late_still_gets_its_gift(api):
 
 def test_a_batch_answers_one_outcome_per_transfer(api):
     order = new_order(api)
-    body = {"data": [build_transfer(order["amount"], order["pay_to"], "tx-a"),
-                     build_transfer("1", ADDRESSES[0], "tx-b")]}
+    body = {"data": [build_transfer(order["amount"], order["pay_to"], tx_id("a")),
+                     build_transfer("1", ADDRESSES[0], tx_id("b"))]}
     results = json.loads(api.pay(body=body).body)["results"]
     assert [r["outcome"] for r in results] == ["MATCHED", "UNMATCHED"]
 
@@ -123,7 +123,7 @@ def test_a_batch_answers_one_outcome_per_transfer(api):
 @pytest.mark.parametrize("tamper", ["missing", "wrong", "stale", "unknown-secret"])
 def test_bad_signatures_are_refused_and_nothing_is_written(api, aws, clock, tamper):
     order = new_order(api)
-    body = build_transfer(order["amount"], order["pay_to"], "tx-bad")
+    body = build_transfer(order["amount"], order["pay_to"], tx_id("bad"))
     raw = json.dumps(body)
     headers = {"Content-Type": "application/json"}
     stamp = int(clock.now().timestamp())
@@ -156,11 +156,11 @@ def test_rotated_secrets_are_all_accepted(api, container):
     ("{not json", "body"),
     ('[1, 2]', "body"),
     ('{"data": []}', "data"),
-    (json.dumps(build_transfer("1", ADDRESSES[0], "t1") | {"value": 12}), "value"),
-    (json.dumps(build_transfer("1", ADDRESSES[0], "t1") | {"value": "-1"}), "value"),
-    (json.dumps({"data": [build_transfer("1", ADDRESSES[0], "t1") | {"confirmed": "maybe"}]}),
+    (json.dumps(build_transfer("1", ADDRESSES[0], tx_id("t1")) | {"value": 12}), "value"),
+    (json.dumps(build_transfer("1", ADDRESSES[0], tx_id("t1")) | {"value": "-1"}), "value"),
+    (json.dumps({"data": [build_transfer("1", ADDRESSES[0], tx_id("t1")) | {"confirmed": "maybe"}]}),
      "data[0].confirmed"),
-    (json.dumps({k: v for k, v in build_transfer("1", ADDRESSES[0], "t1").items() if k != "to"}), "to"),
+    (json.dumps({k: v for k, v in build_transfer("1", ADDRESSES[0], tx_id("t1")).items() if k != "to"}), "to"),
 ])
 def test_malformed_bodies_get_a_400_naming_the_field(api, aws, clock, raw, field):
     from tests.support import sign
@@ -188,7 +188,7 @@ def test_the_same_transfer_from_twenty_threads_pays_once_and_gifts_once(api, con
     from chalicelib.domain.payment_methods.trc20_transfers import Transfer
 
     order = new_order(api)
-    body = build_transfer(order["amount"], order["pay_to"], "tx-race")
+    body = build_transfer(order["amount"], order["pay_to"], tx_id("race"))
     transfer = Transfer.model_validate(body)
     barrier = threading.Barrier(20)
     outcomes, errors = [], []

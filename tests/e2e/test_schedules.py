@@ -13,7 +13,7 @@ def test_expiry_moves_only_overdue_pending_orders_and_tells_the_buyer(api, conta
     fresh = json.loads(api.create_order(user_id=2).body)
     clock.advance(minutes=11)
     report = api.tick("expire_orders")
-    assert report == {"examined": 1, "changed": 1, "requeued": 0}
+    assert report == {"examined": 1, "changed": 1, "requeued": 0, "surfaced": 0}
     assert container.orders.get(old["order_id"]).status == OrderStatus.EXPIRED
     assert container.orders.get(fresh["order_id"]).status == OrderStatus.PENDING
     assert any(call["params"]["chat_id"] == 1 and "expired" in call["params"]["text"]
@@ -33,11 +33,12 @@ def test_a_payment_racing_the_expiry_ends_paid_exactly_once(api, container, cloc
     """For each order a payment and the expiry job run at the same moment: the order ends either PAID or
     EXPIRED then PAID_LATE, never both and never neither."""
     from chalicelib.domain.payment_methods.trc20_transfers import Transfer
-    from tests.support import build_transfer
+    from tests.support import build_transfer, tx_id
 
     orders = [json.loads(api.create_order(user_id=300 + n).body) for n in range(12)]
     clock.advance(minutes=31)
-    transfers = [build_transfer(o["amount"], o["pay_to"], f"race-{o['order_id']}") for o in orders]
+    transfers = [build_transfer(o["amount"], o["pay_to"], tx_id(f"race-{o['order_id']}"), mined_at=clock.now())
+                 for o in orders]
     barrier = threading.Barrier(len(orders) + 1)
     errors = []
 
@@ -60,7 +61,7 @@ def test_a_payment_racing_the_expiry_ends_paid_exactly_once(api, container, cloc
         final = container.orders.get(order["order_id"])
         assert final.status in (OrderStatus.PAID, OrderStatus.PAID_LATE)
         assert final.paid_late == (final.status == OrderStatus.PAID_LATE)
-        payment = container.payments.get(f"race-{order['order_id']}")
+        payment = container.payments.get(tx_id(f"race-{order['order_id']}"))
         assert payment.outcome == ("LATE_MATCHED" if final.paid_late else "MATCHED")
 
 

@@ -4,6 +4,7 @@ stops every process the stack started."""
 from __future__ import annotations
 
 import json
+import secrets
 import signal
 import subprocess
 import sys
@@ -51,7 +52,7 @@ def test_local_stack_serves_the_premium_flow_and_stops_on_ctrl_c(stack):
                         json={"product_id": "premium_3m", "recipient_user_id": 2002})
     assert created.status_code == 201, created.text
     order = created.json()
-    raw = json.dumps({"transaction_id": f"smoke{int(time.time() * 1000)}",
+    raw = json.dumps({"transaction_id": secrets.token_hex(32),
                       "token_info": {"symbol": "USDT", "address": USDT_CONTRACT, "decimals": 6},
                       "block_timestamp": int(time.time() * 1000), "from": "TRti6rsth1hHz15vYyFhvfSmyGJZ1avj5p",
                       "to": order["pay_to"], "type": "Transfer",

@@ -89,7 +89,7 @@ def bot(shop, directory):
         claimed.add(key)
         return True
 
-    return Conversation(shop, directory, None, once, amount_places=3)
+    return Conversation(shop, directory, None, once, amount_places=3, surcharge_cap_micros=100_000)
 
 
 def handle(bot, update, state, now=NOW):

@@ -89,7 +89,8 @@ def test_every_callback_data_fits_64_bytes_with_the_longest_values():
                   product_id="premium_12m", amount_micros=36_999_000, pay_to="T" * 34, created_at=now,
                   expires_at=now, status_changed_at=now, buyer_user_id=2 ** 52, recipient_user_id=2 ** 52,
                   month_count=12, star_count=2500)
-    _, markup = views.confirmation(12, 2 ** 52, "x", 36_000_000, "zzzzzz.zzzz", "en")
+    _, markup = views.confirmation(12, 2 ** 52, "x", 36_000_000, "zzzzzz.zzzz", "en", surcharge_cap_micros=999_000,
+                                   places=3)
     data = [button["callback_data"] for row in markup["inline_keyboard"] for button in row]
     data.append(views.order_button(order, "en", 3, 40)["callback_data"])
     data += [button["callback_data"] for row in views.payment_message(order, "ru", now, 3)[1]["inline_keyboard"]

@@ -71,3 +71,25 @@ def test_gifts_are_dry_run_only_where_no_real_buyer_pays():
     with pytest.raises(ConfigurationError) as stopped:
         load_settings({**TEST_ENV, "STAGE": "prod", "GIFTS_DRY_RUN": "true"})
     assert "GIFTS_DRY_RUN is refused" in str(stopped.value)
+
+
+@pytest.mark.parametrize("env,named", [
+    ({"AMOUNT_SUFFIX_DECIMALS": "2"}, "AMOUNT_SUFFIX_DECIMALS"),
+    ({"AMOUNT_SUFFIX_DECIMALS": "5"}, "AMOUNT_SUFFIX_DECIMALS"),
+    ({"AMOUNT_SURCHARGE_CAP": "0.0015"}, "AMOUNT_SURCHARGE_CAP"),
+    ({"AMOUNT_SURCHARGE_CAP": "1"}, "AMOUNT_SURCHARGE_CAP"),
+    ({"AMOUNT_SURCHARGE_CAP": "0"}, "AMOUNT_SURCHARGE_CAP"),
+    ({"AMOUNT_SURCHARGE_CAP": "abc"}, "AMOUNT_SURCHARGE_CAP"),
+    ({"AMOUNT_SUFFIX_DECIMALS": "3", "AMOUNT_SURCHARGE_CAP": "0.0005"}, "AMOUNT_SURCHARGE_CAP"),
+])
+def test_a_suffix_step_or_surcharge_cap_that_cannot_work_stops_start_up(env, named):
+    with pytest.raises(ConfigurationError) as stopped:
+        load_settings({**TEST_ENV, **env})
+    assert named in str(stopped.value)
+
+
+def test_the_suffix_step_and_surcharge_cap():
+    default = load_settings(TEST_ENV)
+    assert (default.suffix_step_micros, default.surcharge_cap_micros) == (1_000, 100_000)
+    fine = load_settings({**TEST_ENV, "AMOUNT_SUFFIX_DECIMALS": "4", "AMOUNT_SURCHARGE_CAP": "0.0125"})
+    assert (fine.suffix_step_micros, fine.surcharge_cap_micros) == (100, 12_500)

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain.money import format_amount, fraction_micros, from_base_units, to_micros
+from chalicelib.domain.money import format_amount, from_base_units, to_micros
 from chalicelib.domain.tron import is_valid_tron_address, tron_address_from_account_bytes
 
 
@@ -23,17 +23,19 @@ def test_base_units_convert_by_token_decimals():
         from_base_units("1", 7)
     with pytest.raises(ValueError):
         from_base_units("-5", 6)
+    assert from_base_units("10456000999", 9, truncate=True) == 10_456_000
+
+
+@pytest.mark.parametrize("value", ["١٥", "１５", "15²", "+15", " 15", "1_5", ""])
+def test_base_units_are_ascii_digits_only(value):
+    with pytest.raises(ValueError):
+        from_base_units(value, 6)
 
 
 def test_formatting_keeps_significant_digits():
     assert format_amount(15_347_000, 3) == "15.347"
     assert format_amount(15_000_000, 2) == "15.00"
     assert format_amount(15_347_100, 3) == "15.3471"
-
-
-def test_fraction_is_truncated_to_the_suffix_precision():
-    assert fraction_micros(16_347_000, 3) == 347_000
-    assert fraction_micros(16_347_900, 3) == 347_000
 
 
 def test_tron_addresses_are_checked_with_their_checksum():

@@ -1,7 +1,6 @@
 """Placing and cancelling orders: the product validates the choice, the payment method opens the order."""
 from __future__ import annotations
 
-import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,7 +23,7 @@ from chalicelib.domain.payment_methods.trc20 import (
     UniqueAmountPolicy,
 )
 from chalicelib.domain.ports.payments import PaymentSlot
-from chalicelib.domain.products import Buyer, ProductRegistry
+from chalicelib.domain.products import Buyer, OrderDraft, ProductRegistry
 from chalicelib.domain.products.premium import PremiumGift
 from tests.fakes import (
     Counted,
@@ -41,34 +40,17 @@ BASE = 15_000_000          # premium_3m at its default price
 BUYER = Buyer(1001, "en")
 
 
-class ScriptedRandom(random.Random):
-    """The random probes land where the test says; shuffles keep the order (so the fallback is predictable)."""
-
-    def __init__(self, probes: list[int]) -> None:
-        super().__init__(0)
-        self._probes = list(probes)
-
-    def choice(self, seq):  # type: ignore[override]
-        return seq[0]
-
-    def randint(self, a: int, b: int) -> int:
-        return self._probes.pop(0) if self._probes else a
-
-    def shuffle(self, x, random=None) -> None:  # type: ignore[override]
-        return None
-
-
 class Shop:
-    def __init__(self, *, suffix_decimals: int = 3, max_pending: int = 3, probes: list[int] | None = None) -> None:
+    def __init__(self, *, cap_micros: int = 100_000, max_pending: int = 3,
+                 addresses: tuple[str, ...] = (ADDRESS,)) -> None:
         self.clock = FixedClock(NOW)
         self.slots = InMemoryPaymentSlotStore()
         self.orders = InMemoryOrderStore(self.slots)
         self.counted = Counted()
-        self.policy = UniqueAmountPolicy(addresses=(ADDRESS,), suffix_decimals=suffix_decimals,
+        self.policy = UniqueAmountPolicy(addresses=addresses, suffix_decimals=3, surcharge_cap_micros=cap_micros,
                                          expiry=timedelta(minutes=30), monitoring_window=timedelta(minutes=60),
                                          max_pending=max_pending)
-        rng = ScriptedRandom(probes) if probes is not None else random.Random(7)
-        method = Trc20UniqueAmount(self.orders, self.slots, self.policy, self.counted.append, rng=rng)
+        self.method = method = Trc20UniqueAmount(self.orders, self.slots, self.policy, self.counted.append)
         products = ProductRegistry((PremiumGift(LiveSettings(InMemorySettingsStore(), self.clock)),))
         self.ordering = OrderingService(self.orders, products, PaymentMethodRegistry((method,)), self.clock,
                                         SequentialIds(), self.counted.append)
@@ -77,10 +59,12 @@ class Shop:
               payment_method: str = "trc20"):
         return self.ordering.place(buyer, product_id, choice or {}, payment_method)
 
-    def hold(self, amount_micros: int, order_id: str = "someone-else") -> None:
-        self.slots.hold(PaymentSlot(address=ADDRESS, amount_micros=amount_micros, base_micros=BASE,
-                                    suffix_micros=amount_micros - BASE, order_id=order_id,
-                                    held_until=NOW + timedelta(minutes=90), owner_id="user:7", kind="PREMIUM_GIFT"))
+    def hold(self, amount_micros: int, order_id: str = "someone-else", *, address: str = ADDRESS,
+             held_until: datetime = NOW + timedelta(minutes=90)) -> None:
+        self.slots.hold(PaymentSlot(address=address, fraction_micros=amount_micros % 1_000_000,
+                                    amount_micros=amount_micros, order_id=order_id,
+                                    held_from=held_until - timedelta(minutes=90), held_until=held_until,
+                                    owner_id="user:7", kind="PREMIUM_GIFT"))
 
 
 def http_status(error: DomainError) -> int:
@@ -99,11 +83,12 @@ def test_an_order_is_pending_with_a_unique_amount_its_slot_and_an_open_order_pla
     assert order.status == OrderStatus.PENDING and shop.orders.get(order.order_id) == order
     assert (order.kind, order.owner_id, order.product_id) == ("PREMIUM_GIFT", "user:1001", "premium_3m")
     assert (order.buyer_user_id, order.recipient_user_id, order.month_count, order.star_count) == (1001, 2002, 3, 1000)
-    assert BASE < order.amount_micros < BASE + 1_000_000 and order.amount_micros % 1_000 == 0
+    assert (order.amount_micros, order.surcharge_micros) == (BASE + 1_000, 1_000)
     assert order.pay_to == ADDRESS and order.expires_at == NOW + timedelta(minutes=30)
     assert order.payable_until == NOW + timedelta(minutes=90)
-    slot = shop.slots.find_exact(ADDRESS, order.amount_micros)
-    assert slot.order_id == order.order_id and slot.held_until == order.payable_until
+    slot = shop.slots.holder(ADDRESS, 1_000)
+    assert slot.order_id == order.order_id and slot.amount_micros == order.amount_micros
+    assert (slot.held_from, slot.held_until) == (NOW, order.payable_until)
     assert (slot.owner_id, slot.kind) == ("user:1001", "PREMIUM_GIFT")
     assert shop.orders.pending["user:1001"] == 1 and shop.counted.of("OrdersCreated") == 1
 
@@ -153,45 +138,77 @@ def test_an_unknown_payment_method_is_400_naming_payment_method(shop):
 
 
 # ---------------------------------------------------------------------------------------------- TRC20 unique amounts
-def test_a_taken_amount_is_skipped():
-    shop = Shop(probes=[347, 347, 512])
-    shop.hold(BASE + 347_000)
+def test_the_smallest_free_suffix_is_taken():
+    shop = Shop()
+    for suffix in (1, 2, 4):
+        shop.hold(BASE + suffix * 1_000, order_id=f"other-{suffix}")
+
+    assert shop.place().amount_micros == BASE + 3_000
+    assert shop.place(buyer=Buyer(2)).amount_micros == BASE + 5_000
+
+
+def test_a_fraction_another_price_holds_on_the_address_is_skipped():
+    shop = Shop()
+    shop.hold(22_001_000, order_id="six-months")   # 22.001: the fraction .001 is taken at this address
 
     order = shop.place()
 
-    assert order.amount_micros == BASE + 512_000
-    assert shop.slots.find_exact(ADDRESS, BASE + 347_000).order_id == "someone-else"
-    assert shop.slots.find_exact(ADDRESS, BASE + 512_000).order_id == order.order_id
+    assert order.amount_micros == BASE + 2_000
+    assert shop.slots.holder(ADDRESS, 1_000).order_id == "six-months"
+
+
+def test_each_address_has_its_own_fractions_and_the_smallest_suffix_wins():
+    second = "TGwce4B39QH7SywH6xi2B27r4GU8b5FyL2"
+    shop = Shop(addresses=(ADDRESS, second))
+    for suffix in (1, 2):
+        shop.hold(BASE + suffix * 1_000, order_id=f"other-{suffix}")
+
+    order = shop.place()
+
+    assert (order.pay_to, order.amount_micros) == (second, BASE + 1_000)
 
 
 def test_amounts_of_orders_placed_together_never_collide():
-    shop = Shop(suffix_decimals=1, max_pending=1)
+    shop = Shop(cap_micros=9_000, max_pending=1)
     orders = [shop.place(buyer=Buyer(2000 + n)) for n in range(9)]
-    assert sorted(order.amount_micros for order in orders) == [BASE + n * 100_000 for n in range(1, 10)]
+    assert [order.amount_micros for order in orders] == [BASE + n * 1_000 for n in range(1, 10)]
 
 
-def test_the_last_free_amount_is_found_after_the_random_probes_miss():
-    shop = Shop(suffix_decimals=1, probes=[1, 2, 3])
-    for suffix in range(1, 10):
-        if suffix != 8:
-            shop.hold(BASE + suffix * 100_000, order_id=f"other-{suffix}")
+def test_a_lost_race_takes_the_next_smallest_suffix():
+    shop = Shop()
+    create = shop.orders.create_pending
 
-    assert shop.place().amount_micros == BASE + 800_000
+    def someone_was_faster(order, max_pending, slot=None):
+        if slot is not None and slot.fraction_micros == 1_000:
+            shop.hold(BASE + 1_000, order_id="faster")
+        return create(order, max_pending, slot)
+
+    shop.orders.create_pending = someone_was_faster  # type: ignore[method-assign]
+    assert shop.place().amount_micros == BASE + 2_000
 
 
 def test_a_slot_whose_late_window_closed_is_free_again():
-    shop = Shop(suffix_decimals=1, probes=[4])
-    shop.slots.hold(PaymentSlot(address=ADDRESS, amount_micros=BASE + 400_000, base_micros=BASE,
-                                suffix_micros=400_000, order_id="long-gone", held_until=NOW - timedelta(seconds=1)))
+    shop = Shop()
+    shop.hold(BASE + 1_000, order_id="long-gone", held_until=NOW - timedelta(seconds=1))
     order = shop.place()
-    assert order.amount_micros == BASE + 400_000
-    assert shop.slots.find_exact(ADDRESS, BASE + 400_000).order_id == order.order_id
+    assert order.amount_micros == BASE + 1_000
+    assert shop.slots.holder(ADDRESS, 1_000).order_id == order.order_id
+
+
+def test_a_suffix_never_makes_a_whole_amount_and_may_pass_one():
+    policy = UniqueAmountPolicy(addresses=(ADDRESS,), suffix_decimals=3, surcharge_cap_micros=3_000,
+                                expiry=timedelta(minutes=30), monitoring_window=timedelta(minutes=60), max_pending=3)
+    assert policy.suffixes(15_999_000) == [2_000, 3_000]           # 16.000 is what strangers send
+    shop = Shop(cap_micros=3_000)
+    shop.hold(16_001_000, order_id="sixteen")
+    draft = OrderDraft(kind="PREMIUM_GIFT", owner_id="user:1", product_id="premium_3m", base_micros=15_999_000)
+    assert shop.method.open(draft, "odd-price", NOW).amount_micros == 16_002_000
 
 
 def test_a_full_pool_is_503_no_payment_slot_and_writes_nothing():
-    shop = Shop(suffix_decimals=1)
+    shop = Shop(cap_micros=9_000)
     for suffix in range(1, 10):
-        shop.hold(BASE + suffix * 100_000, order_id=f"other-{suffix}")
+        shop.hold(BASE + suffix * 1_000, order_id=f"other-{suffix}")
 
     with pytest.raises(Unavailable) as refused:
         shop.place()

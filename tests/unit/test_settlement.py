@@ -1,7 +1,6 @@
 """The one settle step: a payment pays its order at most once and hands it to its queue at most once."""
 from __future__ import annotations
 
-import random
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -29,6 +28,7 @@ from tests.fakes import (
     RecordingQueue,
     SequentialIds,
 )
+from tests.support import tx_id
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ADDRESS = "TVsSFc5FS3zR17vKwPx29AZaxkcZWBprGt"
@@ -48,10 +48,12 @@ class Shop:
         self.ids = SequentialIds()
         self.trc20 = Trc20UniqueAmount(
             self.orders, self.slots,
-            UniqueAmountPolicy(addresses=(ADDRESS,), suffix_decimals=3, expiry=timedelta(minutes=30),
-                               monitoring_window=timedelta(minutes=60), max_pending=3),
-            self.counted.append, rng=random.Random(11))
-        self.settlement = Settlement(self.payments, self.orders, self.queue, self.counted.append)
+            UniqueAmountPolicy(addresses=(ADDRESS,), suffix_decimals=3, surcharge_cap_micros=100_000,
+                               expiry=timedelta(minutes=30), monitoring_window=timedelta(minutes=60), max_pending=3),
+            self.counted.append)
+        self.reviewed: list[PaymentRecord] = []
+        self.settlement = Settlement(self.payments, self.orders, self.queue, self.counted.append,
+                                     review=self.reviewed.append)
         self.transfers = Trc20Transfers(self.settlement, self.slots, self.clock,
                                         PaymentRules(addresses=frozenset({ADDRESS}), usdt_contract=USDT,
                                                      suffix_decimals=3))
@@ -62,10 +64,12 @@ class Shop:
         return self.trc20.open(draft, self.ids.new_id(), self.clock.now())
 
     def pay(self, amount_micros: int, tx: str = "tx-1", *, to: str = ADDRESS, token: str = USDT,
-            confirmed: bool = True):
-        raw = {"transaction_id": tx, "token_info": {"symbol": "USDT", "address": token, "decimals": 6},
-               "block_timestamp": 1_764_000_000_000, "from": STRANGER, "to": to, "type": "Transfer",
-               "value": str(amount_micros), "confirmed": confirmed}
+            confirmed: bool = True, mined_at: datetime | None = None, decimals: int = 6, value: str | None = None):
+        """`tx` names the transaction (its id is derived); mined now unless `mined_at` says otherwise."""
+        mined = mined_at or self.clock.now()
+        raw = {"transaction_id": tx_id(tx), "token_info": {"symbol": "USDT", "address": token, "decimals": decimals},
+               "block_timestamp": int(mined.timestamp() * 1000), "from": STRANGER, "to": to, "type": "Transfer",
+               "value": value or str(amount_micros), "confirmed": confirmed}
         return self.transfers.handle(Transfer.model_validate(raw), raw)
 
     def status(self, order: Order) -> OrderStatus:
@@ -85,10 +89,10 @@ def test_an_exact_amount_pays_the_order_once_and_queues_it_once_with_its_kind(sh
 
     assert (result.outcome, result.order_id, result.replayed) == (PaymentOutcome.MATCHED, order.order_id, False)
     paid = shop.orders.get(order.order_id)
-    assert paid.status == OrderStatus.PAID and paid.payment_tx == "tx-1"
+    assert paid.status == OrderStatus.PAID and paid.payment_tx == tx_id("tx-1")
     assert (paid.paid_micros, paid.paid_at, paid.paid_late) == (order.amount_micros, NOW + timedelta(minutes=3), False)
     assert shop.queue.enqueued == [(order.order_id, "PREMIUM_GIFT")]
-    stored = shop.payments.get("tx-1")
+    stored = shop.payments.get(tx_id("tx-1"))
     assert (stored.outcome, stored.order_id, stored.amount_micros) == ("MATCHED", order.order_id, order.amount_micros)
     assert shop.orders.pending["user:1001"] == 0 and shop.counted.of("OrdersPaid") == 1
 
@@ -111,7 +115,7 @@ def test_a_replayed_transfer_writes_nothing_new_and_answers_replayed(shop):
     assert first.replayed is False and again.as_dict()["replayed"] is True
     assert shop.orders.get(order.order_id) == paid
     assert shop.queue.enqueued == [(order.order_id, "PREMIUM_GIFT")]
-    assert list(shop.payments.records) == ["tx-1"] and shop.counted.of("OrdersPaid") == 1
+    assert list(shop.payments.records) == [tx_id("tx-1")] and shop.counted.of("OrdersPaid") == 1
 
 
 def test_a_second_transfer_for_a_paid_order_is_a_duplicate_and_is_not_queued(shop):
@@ -122,8 +126,8 @@ def test_a_second_transfer_for_a_paid_order_is_a_duplicate_and_is_not_queued(sho
 
     assert (second.outcome, second.order_id, second.replayed) == (PaymentOutcome.DUPLICATE, order.order_id, False)
     assert "already paid" in second.reason
-    assert shop.orders.get(order.order_id).payment_tx == "tx-1"
-    assert shop.payments.get("tx-2").outcome == "DUPLICATE"
+    assert shop.orders.get(order.order_id).payment_tx == tx_id("tx-1")
+    assert shop.payments.get(tx_id("tx-2")).outcome == "DUPLICATE"
     assert shop.queue.enqueued == [(order.order_id, "PREMIUM_GIFT")]
 
 
@@ -138,7 +142,7 @@ def test_a_late_payment_inside_the_window_pays_an_expired_or_cancelled_order_lat
 
     assert (result.outcome, result.order_id) == (PaymentOutcome.LATE_MATCHED, order.order_id)
     late = shop.orders.get(order.order_id)
-    assert late.status == OrderStatus.PAID_LATE and late.paid_late is True and late.payment_tx == "tx-1"
+    assert late.status == OrderStatus.PAID_LATE and late.paid_late is True and late.payment_tx == tx_id("tx-1")
     assert shop.queue.enqueued == [(order.order_id, "PREMIUM_GIFT")]
     assert shop.orders.pending["user:1001"] == 0  # freed once, when it expired
 
@@ -179,17 +183,27 @@ def test_an_amount_no_order_holds_is_unmatched_no_order(shop):
 @pytest.mark.parametrize("delta,reason", [
     (-1_000_000, UnmatchedReason.UNDERPAID),   # the right suffix, a unit short
     (+1_000_000, UnmatchedReason.OVERPAID),    # the right suffix, a unit too many
-    (+500, UnmatchedReason.OVERPAID),          # more precision than the suffix: a little too much
+    (+7_000_000, UnmatchedReason.OVERPAID),    # another price, with this order's suffix
 ])
-def test_the_wrong_amount_for_a_live_order_is_underpaid_or_overpaid(shop, delta, reason):
+def test_the_wrong_amount_for_a_live_order_is_underpaid_or_overpaid_and_points_at_it(shop, delta, reason):
     order = shop.order()
 
     result = shop.pay(order.amount_micros + delta)
 
-    assert (result.outcome, result.reason) == (PaymentOutcome.UNMATCHED, reason)
-    assert shop.payments.get("tx-1").reason == reason
+    assert (result.outcome, result.reason, result.order_id) == (PaymentOutcome.UNMATCHED, reason, order.order_id)
+    assert shop.payments.get(tx_id("tx-1")).reason == reason
     assert shop.status(order) == OrderStatus.PENDING and shop.queue.enqueued == []
     assert shop.counted.of("PaymentsUnmatched") == 1 and shop.counted.of("OrdersPaid") == 0
+    assert [record.transaction_id for record in shop.reviewed] == [tx_id("tx-1")]
+
+
+@pytest.mark.parametrize("delta", [+500, -500])
+def test_an_amount_off_the_suffix_grid_names_no_order(shop, delta):
+    """15.0015 could be 15.001 and a bit, or 15.002 short of a fee: it is told to nobody but the operator."""
+    order = shop.order()
+    result = shop.pay(order.amount_micros + delta)
+    assert (result.outcome, result.reason, result.order_id) == (PaymentOutcome.UNMATCHED, UnmatchedReason.NO_ORDER,
+                                                                None)
 
 
 @pytest.mark.parametrize("changes,outcome", [
@@ -202,7 +216,7 @@ def test_another_token_or_address_is_rejected_and_pays_nothing(shop, changes, ou
     result = shop.pay(order.amount_micros, **changes)
 
     assert result.outcome == outcome and result.reason
-    assert shop.payments.get("tx-1").outcome == outcome.value
+    assert shop.payments.get(tx_id("tx-1")).outcome == outcome.value
     assert shop.status(order) == OrderStatus.PENDING and shop.queue.enqueued == []
     assert shop.counted.of("PaymentsRejected") == 1
 
@@ -219,11 +233,11 @@ def test_an_unconfirmed_transfer_waits_then_its_confirmed_copy_pays(shop):
 
     assert (confirmed.outcome, confirmed.replayed) == (PaymentOutcome.MATCHED, False)
     assert shop.status(order) == OrderStatus.PAID
-    assert shop.payments.get("tx-1").outcome == "MATCHED" and shop.payments.get("tx-1").confirmed is True
+    assert shop.payments.get(tx_id("tx-1")).outcome == "MATCHED" and shop.payments.get(tx_id("tx-1")).confirmed is True
     assert shop.queue.enqueued == [(order.order_id, "PREMIUM_GIFT")]
     late_unconfirmed = shop.pay(order.amount_micros, confirmed=False)  # a stale copy arriving last
     assert (late_unconfirmed.outcome, late_unconfirmed.replayed) == (PaymentOutcome.MATCHED, True)
-    assert shop.payments.get("tx-1").outcome == "MATCHED" and len(shop.queue.enqueued) == 1
+    assert shop.payments.get(tx_id("tx-1")).outcome == "MATCHED" and len(shop.queue.enqueued) == 1
 
 
 def run_together(count: int, work) -> list:
@@ -253,7 +267,7 @@ def test_eight_threads_settling_the_same_transfer_queue_the_order_once(shop):
     assert shop.queue.enqueued == [(order.order_id, "PREMIUM_GIFT")]
     assert all(result.outcome == PaymentOutcome.MATCHED for result in results)
     assert sum(1 for result in results if not result.replayed) == 1
-    assert list(shop.payments.records) == ["tx-race"] and shop.orders.pending["user:1001"] == 0
+    assert list(shop.payments.records) == [tx_id("tx-race")] and shop.orders.pending["user:1001"] == 0
     assert shop.counted.of("OrdersPaid") == 1
 
 
@@ -285,3 +299,87 @@ def test_a_payment_racing_the_expiry_job_pays_late(shop):
 
     assert result.outcome == PaymentOutcome.LATE_MATCHED and shop.status(order) == OrderStatus.PAID_LATE
     assert shop.orders.pending["user:1001"] == 0 and len(shop.queue.enqueued) == 1
+
+
+# ---------------------------------------------------------------------------------------------- chain time
+def test_a_transfer_mined_before_the_order_existed_pays_nothing(shop):
+    shop.clock.advance(minutes=5)
+    order = shop.order()
+
+    result = shop.pay(order.amount_micros, mined_at=order.created_at - timedelta(seconds=1))
+
+    assert (result.outcome, result.reason) == (PaymentOutcome.UNMATCHED, UnmatchedReason.NO_ORDER)
+    assert shop.status(order) == OrderStatus.PENDING and shop.queue.enqueued == []
+
+
+def test_a_transfer_pays_the_holder_at_its_block_time_not_the_fractions_latest_holder(shop):
+    first = shop.order(1)
+    shop.clock.advance(minutes=31)
+    shop.orders.apply(first, EXPIRE, shop.clock.now())
+    shop.clock.advance(minutes=60)
+    second = shop.order(2)
+    assert second.amount_micros == first.amount_micros and second.pay_to == first.pay_to
+
+    result = shop.pay(first.amount_micros, "late", mined_at=first.created_at + timedelta(minutes=29))
+
+    assert (result.outcome, result.order_id) == (PaymentOutcome.LATE_MATCHED, first.order_id)
+    assert shop.status(first) == OrderStatus.PAID_LATE and shop.status(second) == OrderStatus.PENDING
+    assert shop.orders.pending["user:2"] == 1
+
+
+def test_a_transfer_between_two_holders_windows_pays_neither(shop):
+    first = shop.order(1)
+    shop.clock.advance(minutes=90, seconds=30)
+    mined = shop.clock.now()
+    shop.clock.advance(minutes=1)
+    second = shop.order(2)
+
+    result = shop.pay(second.amount_micros, mined_at=mined)
+
+    assert (result.outcome, result.reason) == (PaymentOutcome.UNMATCHED, UnmatchedReason.NO_ORDER)
+    assert shop.status(first) == shop.status(second) == OrderStatus.PENDING
+
+
+def test_a_transfer_without_a_block_time_waits(shop):
+    order = shop.order()
+    raw = {"transaction_id": tx_id("unmined"), "token_info": {"symbol": "USDT", "address": USDT, "decimals": 6},
+           "from": STRANGER, "to": ADDRESS, "type": "Transfer", "value": str(order.amount_micros), "confirmed": True}
+
+    result = shop.transfers.handle(Transfer.model_validate(raw), raw)
+
+    assert (result.outcome, result.reason) == (PaymentOutcome.PENDING_CONFIRMATION, "no block time yet")
+    assert shop.status(order) == OrderStatus.PENDING and shop.reviewed == []
+
+
+# ---------------------------------------------------------------------------------------------- canonical input
+def test_usdt_with_other_decimals_is_rejected_keeping_the_amount_usdt_really_moved(shop):
+    order = shop.order()
+
+    result = shop.pay(0, decimals=18, value=str(order.amount_micros * 10 ** 12))
+
+    assert result.outcome == PaymentOutcome.REJECTED_TOKEN and "decimals is 18" in result.reason
+    assert shop.payments.get(tx_id("tx-1")).amount_micros == order.amount_micros * 10 ** 12
+    assert shop.status(order) == OrderStatus.PENDING
+
+
+def test_a_foreign_tokens_amount_is_kept_by_its_own_decimals_cut_to_micro_units(shop):
+    result = shop.pay(0, token="TXLAQ63Xg1NAzckPwKHvzw7CSEmLMEqcdj", decimals=18, value="15001000999999999999")
+    assert result.outcome == PaymentOutcome.REJECTED_TOKEN
+    assert shop.payments.get(tx_id("tx-1")).amount_micros == 15_001_000
+
+
+def test_a_transaction_id_is_stored_in_lower_case():
+    raw = {"transaction_id": tx_id("x").upper(), "token_info": {"address": USDT, "decimals": 6},
+           "block_timestamp": 1_764_072_000_000, "from": STRANGER, "to": ADDRESS, "value": "1"}
+    assert Transfer.model_validate(raw).transaction_id == tx_id("x")
+
+
+# ---------------------------------------------------------------------------------------------- review
+def test_only_the_write_that_records_a_payment_for_review_hands_it_on(shop):
+    order = shop.order()
+    shop.pay(order.amount_micros, "paid")
+    shop.pay(order.amount_micros, "again")
+    shop.pay(order.amount_micros, "again")      # a replay
+    shop.pay(order.amount_micros, "waiting", confirmed=False)
+
+    assert [(record.outcome, record.order_id) for record in shop.reviewed] == [("DUPLICATE", order.order_id)]

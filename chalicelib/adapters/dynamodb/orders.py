@@ -1,25 +1,21 @@
-"""Orders and their payment slots in DynamoDB. Every status change is a conditional write."""
+"""Orders in DynamoDB, written with the payment slot they hold. Every status change is a conditional write."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb.models import AccountItem, OrderItem, PaymentSlotItem, connection
+from chalicelib.adapters.dynamodb.models import AccountItem, OrderItem, connection
+from chalicelib.adapters.dynamodb.slots import pay_slot, slot_free_condition, slot_item
 from chalicelib.domain.orders import OPEN_STATUSES, Order, OrderStatus, Transition
 from chalicelib.domain.ports.common import Page
 from chalicelib.domain.ports.orders import OpenOrderLimitReached, SlotTaken
 from chalicelib.domain.ports.payments import PaymentSlot
 from chalicelib.domain.shared import decode_cursor, encode_cursor
 
-SLOT_TTL_GRACE = timedelta(days=1)
 _ORDER_FIELDS = tuple(Order.model_fields)
-
-
-def _epoch(moment: datetime) -> int:
-    return int(moment.timestamp())
 
 
 def order_from_item(item: OrderItem) -> Order:
@@ -34,13 +30,6 @@ def _open_index_values(status: OrderStatus, expires_at: datetime | None, now: da
     if status not in OPEN_STATUSES:
         return None, None
     return status.value, (expires_at if status == OrderStatus.PENDING else now)
-
-
-def _slot_from_item(address: str, item: PaymentSlotItem) -> PaymentSlot:
-    return PaymentSlot(address=address, amount_micros=int(item.amount_micros), base_micros=int(item.base_micros),
-                       suffix_micros=int(item.amount_micros - item.base_micros), order_id=item.order_id,
-                       held_until=datetime.fromtimestamp(item.held_until, tz=timezone.utc),
-                       owner_id=item.owner_id, kind=item.kind)
 
 
 def transition_update(transition: Transition, now: datetime, changes: dict[str, Any]) -> tuple[list, Any]:
@@ -61,10 +50,6 @@ def cancellation_reasons(error: TransactWriteError) -> list[str | None]:
     return [reason.code if reason else None for reason in error.cancellation_reasons]
 
 
-def slot_id(address: str, amount_micros: int) -> str:
-    return f"{address}#{amount_micros}"
-
-
 class DynamoOrderStore:
     def get(self, order_id: str) -> Order | None:
         try:
@@ -72,12 +57,13 @@ class DynamoOrderStore:
         except DoesNotExist:
             return None
 
-    def _item_for(self, order: Order) -> OrderItem:
+    def _item_for(self, order: Order, slot: PaymentSlot | None = None) -> OrderItem:
         open_status, due_at = _open_index_values(order.status, order.expires_at, order.status_changed_at)
         values = order.model_dump()
         values["status"] = order.status.value
         values["details"] = order.details or None
-        return OrderItem(**values, open_status=open_status, due_at=due_at)
+        held = pay_slot(slot.address, slot.fraction_micros) if slot is not None else None
+        return OrderItem(**values, open_status=open_status, due_at=due_at, pay_slot=held)
 
     def create(self, order: Order) -> None:
         self._item_for(order).save(condition=OrderItem.order_id.does_not_exist())
@@ -87,9 +73,8 @@ class DynamoOrderStore:
         try:
             with TransactWrite(connection=connection()) as transaction:
                 if slot is not None:
-                    transaction.save(_slot_item(slot), condition=PaymentSlotItem.slot_id.does_not_exist()
-                                     | (PaymentSlotItem.held_until < _epoch(now)))
-                transaction.save(self._item_for(order), condition=OrderItem.order_id.does_not_exist())
+                    transaction.save(slot_item(slot), condition=slot_free_condition(now))
+                transaction.save(self._item_for(order, slot), condition=OrderItem.order_id.does_not_exist())
                 transaction.update(AccountItem(order.owner_id), actions=[AccountItem.pending_orders.add(1)],
                                    condition=AccountItem.pending_orders.does_not_exist()
                                    | (AccountItem.pending_orders < max_pending))
@@ -159,29 +144,3 @@ class DynamoOrderStore:
                                              last_evaluated_key=decode_cursor(cursor))
         items = [order_from_item(item) for item in result]
         return Page(items, encode_cursor(result.last_evaluated_key))
-
-
-def _slot_item(slot: PaymentSlot) -> PaymentSlotItem:
-    return PaymentSlotItem(
-        slot_id=slot_id(slot.address, slot.amount_micros), slot_group=f"{slot.address}#{slot.base_micros}",
-        fraction_key=f"{slot.address}#{slot.amount_micros % 1_000_000}", amount_micros=slot.amount_micros,
-        base_micros=slot.base_micros, order_id=slot.order_id, owner_id=slot.owner_id, kind=slot.kind,
-        held_until=_epoch(slot.held_until), expires_at=_epoch(slot.held_until + SLOT_TTL_GRACE))
-
-
-class DynamoPaymentSlotStore:
-    def taken_amounts(self, address: str, base_micros: int, now: datetime) -> set[int]:
-        held_after = _epoch(now)
-        return {int(item.amount_micros) for item in PaymentSlotItem.by_group.query(f"{address}#{base_micros}")
-                if item.held_until >= held_after}
-
-    def find_exact(self, address: str, amount_micros: int) -> PaymentSlot | None:
-        try:
-            return _slot_from_item(address, PaymentSlotItem.get(slot_id(address, amount_micros),
-                                                                consistent_read=True))
-        except DoesNotExist:
-            return None
-
-    def find_by_fraction(self, address: str, fraction_micros: int) -> list[PaymentSlot]:
-        return [_slot_from_item(address, item)
-                for item in PaymentSlotItem.by_fraction.query(f"{address}#{fraction_micros}")]

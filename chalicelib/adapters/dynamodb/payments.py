@@ -5,18 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.models import AccountItem, OrderItem, PaymentItem, connection
 from chalicelib.adapters.dynamodb.orders import cancellation_reasons, transition_update
 from chalicelib.domain.orders import Transition
-from chalicelib.domain.ports.common import WriteResult
+from chalicelib.domain.ports.common import Page, WriteResult
 from chalicelib.domain.ports.payments import PaymentRecord
+from chalicelib.domain.settlement import REVIEW_OUTCOMES
+from chalicelib.domain.shared import decode_cursor, encode_cursor
 
-# Outcomes an operator has to look at; the review index holds only these.
-NEEDS_REVIEW = frozenset({"UNMATCHED", "DUPLICATE", "REJECTED_TOKEN", "REJECTED_ADDRESS"})
+# The review index holds what an operator has to look at (OPEN) and what waits for a confirmation
+# (WAITING), which the repair job moves to OPEN after a deadline.
 OPEN_REVIEW = "OPEN"
+WAITING = "WAITING"
 REPLACEABLE = "PENDING_CONFIRMATION"
 
 
@@ -38,7 +41,13 @@ def _item_for(record: PaymentRecord) -> PaymentItem:
                        amount_micros=record.amount_micros, block_timestamp_ms=record.block_timestamp_ms,
                        confirmed=record.confirmed, outcome=record.outcome, reason=record.reason,
                        order_id=record.order_id, raw=record.raw, method=record.method, currency=record.currency,
-                       review_state=OPEN_REVIEW if record.outcome in NEEDS_REVIEW else None)
+                       review_state=_review_state(record.outcome))
+
+
+def _review_state(outcome: str) -> str | None:
+    if outcome in REVIEW_OUTCOMES:
+        return OPEN_REVIEW
+    return WAITING if outcome == REPLACEABLE else None
 
 
 def _write_condition(record: PaymentRecord) -> Any:
@@ -82,3 +91,20 @@ class DynamoPaymentStore:
             return _record_from_item(PaymentItem.get(transaction_id, consistent_read=True))
         except DoesNotExist:
             return None
+
+    def waiting(self, received_before: datetime, limit: int, cursor: str | None = None) -> Page:
+        result = PaymentItem.by_review.query(WAITING, PaymentItem.received_at <= received_before, limit=limit,
+                                             last_evaluated_key=decode_cursor(cursor))
+        items = [_record_from_item(item) for item in result]
+        return Page(items, encode_cursor(result.last_evaluated_key))
+
+    def surface(self, transaction_id: str, reason: str) -> bool:
+        try:
+            PaymentItem(transaction_id).update(
+                actions=[PaymentItem.review_state.set(OPEN_REVIEW), PaymentItem.reason.set(reason)],
+                condition=(PaymentItem.outcome == REPLACEABLE) & (PaymentItem.review_state == WAITING))
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

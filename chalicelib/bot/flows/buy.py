@@ -27,11 +27,12 @@ USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 
 class BuyFlow:
     def __init__(self, shop: Shop, directory: UserStore, once: Callable[[str, int], bool], *,
-                 amount_places: int) -> None:
+                 amount_places: int, surcharge_cap_micros: int) -> None:
         self._shop = shop
         self._directory = directory
         self._once = once
         self._places = amount_places
+        self._cap = surcharge_cap_micros   # the most the identifying suffix adds to a price
 
     def choose_months(self, turn: Turn, _: str) -> None:
         turn.show(turn.t("buy.choose_months"), views.months_picker(self._shop.offers(), turn.lang))
@@ -127,7 +128,8 @@ class BuyFlow:
         label = turn.t("recipient.myself") if recipient_id == turn.user_id else \
             turn.state.data.get("names", {}).get(str(recipient_id)) or turn.t("recipient.user", user_id=recipient_id)
         body, markup = views.confirmation(_months(offer), recipient_id, label, offer.price_micros,
-                                          _stamp(turn.now, turn.incoming.update_id), turn.lang)
+                                          _stamp(turn.now, turn.incoming.update_id), turn.lang,
+                                          surcharge_cap_micros=self._cap, places=self._places)
         if notice:
             body = notice + "\n\n" + body
         (turn.send if send else turn.show)(body, markup)

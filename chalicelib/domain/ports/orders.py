@@ -10,7 +10,7 @@ from chalicelib.domain.ports.payments import PaymentSlot
 
 
 class SlotTaken(Exception):
-    """The (address, amount) slot belongs to a live order."""
+    """The (address, fraction) slot belongs to a live order."""
 
 
 class OpenOrderLimitReached(Exception):

@@ -2,25 +2,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from chalicelib.domain.orders import Transition
-from chalicelib.domain.ports.common import WriteResult
+from chalicelib.domain.ports.common import Page, WriteResult
 
 
 @dataclass(frozen=True)
 class PaymentSlot:
-    """An (address, amount) pair held for one order until `held_until`."""
+    """One order's hold on an amount's fraction (the part below one unit) at one address, from the order's
+    creation to the end of its late window. The fraction is the key, so a live fraction names one order
+    per address whatever its price; successive holders' windows never overlap."""
 
     address: str
+    fraction_micros: int
     amount_micros: int
-    base_micros: int
-    suffix_micros: int
     order_id: str
+    held_from: datetime
     held_until: datetime
     owner_id: str | None = None       # lets a payment free the owner's open-order place without a read
     kind: str | None = None           # lets a payment route the paid order without a read
+
+    def held_at(self, moment: datetime) -> bool:
+        return self.held_from <= moment <= self.held_until
 
 
 @dataclass
@@ -43,6 +48,13 @@ class PaymentRecord:
     method: str = "trc20"
     currency: str = "USDT"
 
+    @property
+    def mined_at(self) -> datetime | None:
+        """Chain time: when the transfer's block was made (None: not in a block as far as we were told)."""
+        if self.block_timestamp_ms is None:
+            return None
+        return datetime.fromtimestamp(self.block_timestamp_ms / 1000, tz=timezone.utc)
+
 
 class PaymentStore(Protocol):
     """A payment is written once with its outcome. The only outcome that may be replaced is
@@ -59,10 +71,21 @@ class PaymentStore(Protocol):
 
     def get(self, transaction_id: str) -> PaymentRecord | None: ...
 
+    def waiting(self, received_before: datetime, limit: int, cursor: str | None = None) -> Page:
+        """PENDING_CONFIRMATION payments received before the time and not surfaced for review yet."""
+
+    def surface(self, transaction_id: str, reason: str) -> bool:
+        """Put a payment that is still PENDING_CONFIRMATION (and not surfaced) on the review list, keeping
+        its outcome so that a late confirmation still replaces it; False when it is not waiting any more."""
+
 
 class PaymentSlotStore(Protocol):
-    def taken_amounts(self, address: str, base_micros: int, now: datetime) -> set[int]: ...
+    def taken_fractions(self, address: str, low: int, high: int, now: datetime) -> set[int]:
+        """Fractions from `low` to `high` (micros) that a live order holds at `address` (strongly consistent)."""
 
-    def find_exact(self, address: str, amount_micros: int) -> PaymentSlot | None: ...
+    def holder(self, address: str, fraction_micros: int) -> PaymentSlot | None:
+        """The latest order to take the fraction at the address, live or not (strongly consistent)."""
 
-    def find_by_fraction(self, address: str, fraction_micros: int) -> list[PaymentSlot]: ...
+    def holder_before(self, address: str, fraction_micros: int, moment: datetime) -> PaymentSlot | None:
+        """The last order that took the fraction at the address at or before `moment`: the holders' history.
+        May miss an order for about a second after it is created (an index); only older orders are asked for."""

@@ -13,20 +13,19 @@ from chalicelib.adapters.dynamodb.models.accounts import (AccountItem, Conversat
 from chalicelib.adapters.dynamodb.models.codes import (AuditItem, CodeItem, DistributorItem,
                                                        DistributorRedeemedIndex, DistributorStatItem,
                                                        RedemptionItem)
-from chalicelib.adapters.dynamodb.models.orders import (OpenDueIndex, OrderItem, OwnerCreatedIndex, PaymentItem,
-                                                        PaymentSlotItem, ReviewReceivedIndex, SlotFractionIndex,
-                                                        SlotGroupIndex)
+from chalicelib.adapters.dynamodb.models.orders import (AmountSlotItem, OpenDueIndex, OrderItem, OwnerCreatedIndex,
+                                                        PaySlotIndex, PaymentItem, ReviewReceivedIndex)
 
 __all__ = [
     "ALL_MODELS", "bind", "connection", "table_suffix",
-    "OrderItem", "OwnerCreatedIndex", "OpenDueIndex", "PaymentSlotItem", "SlotGroupIndex", "SlotFractionIndex",
+    "OrderItem", "OwnerCreatedIndex", "OpenDueIndex", "PaySlotIndex", "AmountSlotItem",
     "PaymentItem", "ReviewReceivedIndex",
     "SettingItem", "AccountItem", "UsernameIndex", "GuardItem", "ConversationItem",
     "DistributorItem", "CodeItem", "RedemptionItem", "DistributorRedeemedIndex", "DistributorStatItem", "AuditItem",
 ]
 
 ALL_MODELS: tuple[type[Model], ...] = (
-    OrderItem, PaymentSlotItem, PaymentItem, SettingItem, AccountItem, GuardItem, ConversationItem,
+    OrderItem, AmountSlotItem, PaymentItem, SettingItem, AccountItem, GuardItem, ConversationItem,
     DistributorItem, CodeItem, RedemptionItem, DistributorStatItem, AuditItem)
 _TABLE_SUFFIX = {model: model.Meta.table_name for model in ALL_MODELS}
 _connection: Connection | None = None

@@ -27,6 +27,18 @@ class OpenDueIndex(GlobalSecondaryIndex):
     due_at = UTCDateTimeAttribute(range_key=True)
 
 
+class PaySlotIndex(GlobalSecondaryIndex):
+    """Every order that held an amount's fraction at an address, by creation: the history that names the
+    order a late-posted transfer was mined for. The projected attributes never change after creation."""
+
+    class Meta:
+        index_name = "pay-slot"
+        projection = IncludeProjection(["amount_micros", "payable_until", "owner_id", "kind"])
+
+    pay_slot = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class OrderItem(Model):
     class Meta(_Meta):
         table_name = "orders"
@@ -37,6 +49,7 @@ class OrderItem(Model):
     status = UnicodeAttribute()
     product_id = UnicodeAttribute()
     amount_micros = NumberAttribute()
+    surcharge_micros = NumberAttribute(null=True)
     currency = UnicodeAttribute()
     payment_method = UnicodeAttribute(null=True)       # absent on orders written before methods: "trc20"
     network = UnicodeAttribute(null=True)
@@ -69,46 +82,29 @@ class OrderItem(Model):
     code_max_uses = NumberAttribute(null=True)
     code_valid_days = NumberAttribute(null=True)
     details = JSONAttribute(null=True)                 # a product's own facts (see Order.details)
+    pay_slot = UnicodeAttribute(null=True)             # "<address>#<fraction micros>": orders holding a slot
 
     by_owner = OwnerCreatedIndex()
     by_open_due = OpenDueIndex()
+    by_pay_slot = PaySlotIndex()
 
 
-class SlotGroupIndex(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "slot-group"
-        projection = IncludeProjection(["held_until"])
+class AmountSlotItem(Model):
+    """The latest holder of an amount's fraction at an address (PaymentSlot). Taken on condition that the
+    previous holder's late window has closed; the history is the orders' pay-slot index."""
 
-    slot_group = UnicodeAttribute(hash_key=True)
-    amount_micros = NumberAttribute(range_key=True)
-
-
-class SlotFractionIndex(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "slot-fraction"
-        projection = IncludeProjection(["held_until", "order_id", "base_micros"])
-
-    fraction_key = UnicodeAttribute(hash_key=True)
-    amount_micros = NumberAttribute(range_key=True)
-
-
-class PaymentSlotItem(Model):
     class Meta(_Meta):
-        table_name = "payment-slots"
+        table_name = "amount-slots"
 
-    slot_id = UnicodeAttribute(hash_key=True)          # "<address>#<amount micros>"
-    slot_group = UnicodeAttribute()                    # "<address>#<base price micros>"
-    fraction_key = UnicodeAttribute()                  # "<address>#<amount below one unit, micros>"
+    address = UnicodeAttribute(hash_key=True)
+    fraction_micros = NumberAttribute(range_key=True)  # the amount below one unit, in micros
     amount_micros = NumberAttribute()
-    base_micros = NumberAttribute()
     order_id = UnicodeAttribute()
     owner_id = UnicodeAttribute(null=True)
     kind = UnicodeAttribute(null=True)
-    held_until = NumberAttribute()                     # epoch seconds
-    expires_at = NumberAttribute()                     # TTL, a day after held_until
-
-    by_group = SlotGroupIndex()
-    by_fraction = SlotFractionIndex()
+    held_from = NumberAttribute()                      # epoch milliseconds: the order's creation
+    held_until = NumberAttribute()                     # epoch milliseconds: the end of its late window
+    expires_at = NumberAttribute()                     # TTL (epoch seconds), a day after held_until
 
 
 class ReviewReceivedIndex(GlobalSecondaryIndex):
