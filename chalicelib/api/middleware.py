@@ -1,5 +1,5 @@
-"""Chalice middleware: logging context, correlation ids, metrics flushing and body limits for every
-kind of invocation (HTTP, SQS, schedules)."""
+"""Chalice middleware: logging context, correlation ids and metrics flushing for every kind of invocation
+(HTTP, SQS, schedules); for HTTP also the body limit and the route's content types, answered in our envelope."""
 from __future__ import annotations
 
 import uuid
