@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.bot.flows.buy import _stamp
-from tests.telegram_updates import ChatDriver, callback_update, user_json
+from tests.telegram_updates import ChatDriver, callback_update, user_json, users_shared_update
 
 
 @pytest.fixture
@@ -80,3 +80,11 @@ def test_a_confirm_stamped_within_the_hour_or_a_few_seconds_ahead_still_orders(a
     tap(ann, f"ok:3:2002:{_stamp(clock.now() - timedelta(minutes=59), 1)}")
     tap(ann, f"ok:6:2002:{_stamp(clock.now() + timedelta(seconds=20), 2)}")
     assert len(orders(aws)) == 2 and len(confirm_claims(aws)) == 2
+
+
+def test_a_shared_user_the_api_would_refuse_as_recipient_gets_no_confirmation(ann, aws):
+    for user_id in (-5, 0, 2**53):
+        ann.post(users_shared_update(ann.user, 3, [{"user_id": user_id, "first_name": "Eve"}]))
+        assert ann.last_text() == STALE
+        assert "Confirm" not in " ".join(ann.buttons())
+    assert orders(aws) == []

@@ -74,7 +74,8 @@ class BuyFlow:
         """The answer of the reply keyboard's user picker; its `request_id` is the months."""
         incoming = turn.incoming
         months = incoming.request_id or 0
-        if months not in {_months(offer) for offer in self._shop.offers()} or not incoming.shared:
+        if months not in {_months(offer) for offer in self._shop.offers()} or not incoming.shared \
+                or not _is_recipient(incoming.shared[0].user_id):
             turn.send(turn.t("callback.stale"), {"remove_keyboard": True})
             return
         shared = incoming.shared[0]
@@ -86,7 +87,9 @@ class BuyFlow:
         recipient through the product's own choice model) before anything is claimed or written: a button
         can be forged. A ValueError or NotFound is answered as a stale button."""
         months_text, recipient_text, stamp = rest.split(SEPARATOR)
-        months, recipient_id = integer(months_text), _recipient(integer(recipient_text))
+        months, recipient_id = integer(months_text), integer(recipient_text)
+        if not _is_recipient(recipient_id):
+            raise ValueError(f"not a recipient: {recipient_id}")
         offer = self._offer(months)
         age = int(turn.now.timestamp()) - _stamp_seconds(stamp)
         if not -CLOCK_SKEW_SECONDS <= age <= CONFIRM_TTL_SECONDS:
@@ -161,14 +164,14 @@ def _stamp_seconds(stamp: str) -> int:
     return int(match.group(1), 36)
 
 
-def _recipient(user_id: int) -> int:
-    """The recipient as the HTTP API would take it: the product's own choice model decides (a Telegram user
-    id, positive and below 2^53)."""
+def _is_recipient(user_id: int) -> bool:
+    """Would the HTTP API take this recipient? The product's own choice model decides (a Telegram user id,
+    positive and below 2^53)."""
     try:
         PremiumChoice.model_validate({"recipient_user_id": user_id})
     except ValidationError:
-        raise ValueError(f"not a recipient: {user_id}") from None
-    return user_id
+        return False
+    return True
 
 
 def _base36(number: int) -> str:
