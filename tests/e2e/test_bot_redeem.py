@@ -37,8 +37,8 @@ def spaced_lower(code: str) -> str:
     return code.lower().replace("-", " ") + " "
 
 
-def test_a_code_typed_with_spaces_or_in_lower_case_works_in_the_bot_as_in_the_api(codes, bob, client, sandbox,
-                                                                                 clock, calls):  # noqa: F811
+def test_a_code_typed_with_spaces_or_in_lower_case_works_in_the_bot_as_in_the_api(
+        codes, bob, client, sandbox, clock, calls):  # noqa: F811
     _, token = codes.create_distributor()
     first, second, third = codes.codes_of(token, codes.buy(token)["order_id"])[:3]
     assert codes.redeem(3003, spaced_lower(first)).status_code == 200  # the API has always taken it

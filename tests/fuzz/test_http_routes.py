@@ -147,8 +147,9 @@ def _path(route: Route, world: dict, draw, hostile: bool) -> str:
 
 
 def _path_segment(value: str) -> str:
-    """One path segment as API Gateway hands it over (the local gateway would split on these characters)."""
-    value = re.sub(r"[/?#;]", "", value)
+    """One path segment as API Gateway hands it over (the local gateway would split on these characters, and
+    urllib drops tabs)."""
+    value = re.sub(r"[/?#;\t]", "", value)
     return "x" + value if value in ("", ".", "..") else value
 
 

@@ -17,7 +17,8 @@ from chalicelib.bot import verbs
 from chalicelib.bot.flows.buy import _stamp
 from chalicelib.i18n import LANGUAGES, text as translated
 from tests.fuzz.strategies import NASTY, fuzz, json_values, text
-from tests.telegram_updates import WEBHOOK_SECRET, callback_update, member_update, message_update, user_json
+from tests.telegram_updates import (WEBHOOK_SECRET, callback_update, member_update, message_update, user_json,
+                                    users_shared_update)
 
 PREFIX = "tgshop-test"
 REFUSALS = {translated(language, key) for language in LANGUAGES
@@ -143,6 +144,10 @@ def test_no_update_of_any_shape_fails(chat, client, clock, writes, data):
         st.integers(min_value=1, max_value=2**40), text)), label="user")
     update = data.draw(st.one_of(
         st.builds(lambda body: message_update(user, body, update_id=next(_update_ids)), MESSAGES),
+        st.builds(lambda months, shared: users_shared_update(user, months, shared),
+                  st.one_of(st.sampled_from([3, 6, 12]), st.integers()),
+                  st.lists(st.fixed_dictionaries({"user_id": st.integers()}, optional={"first_name": json_values}),
+                           max_size=2)),
         st.builds(lambda status: member_update(user, "member", status), st.one_of(
             st.sampled_from(["kicked", "member", "left", "administrator"]), text)),
         st.builds(lambda callback: callback_update(user, callback, message_id=1, update_id=next(_update_ids)),
