@@ -111,3 +111,17 @@ def test_json_routes_still_take_json(api, content_type):
         headers["Content-Type"] = content_type
     response = api.client.http.post("/orders", body=json.dumps({"product_id": "premium_3m"}), headers=headers)
     assert response.status_code == 201, response.body
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"value": "²"}, "value"),                      # a digit to str.isdigit, not to int()
+    ({"value": "٣٣"}, "value"),
+    ({"block_timestamp": 10**40}, "block_timestamp"),  # more digits than a DynamoDB number holds
+])
+def test_a_transfer_with_a_malformed_number_is_a_400_and_not_recorded(api, aws, change, field):
+    from tests.support import ADDRESSES, build_transfer
+
+    before = items(aws)
+    response = api.pay(body={**build_transfer("15.123", ADDRESSES[0], "odd-tx"), **change})
+    assert error_of(response, 400)["field"] == field
+    assert items(aws) == before

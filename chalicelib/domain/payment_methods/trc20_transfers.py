@@ -27,7 +27,7 @@ class Transfer(BaseModel):
     model_config = ConfigDict(extra="allow")
     transaction_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
     token_info: TokenInfo
-    block_timestamp: int | None = Field(default=None, ge=0)
+    block_timestamp: int | None = Field(default=None, ge=0, lt=2**53)  # milliseconds; a DynamoDB number
     from_: str = Field(alias="from", min_length=1, max_length=64)
     to: str = Field(min_length=1, max_length=64)
     type: str = "Transfer"
@@ -37,7 +37,7 @@ class Transfer(BaseModel):
     @field_validator("value")
     @classmethod
     def _integer_string(cls, value: str) -> str:
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):  # isdigit alone takes "²" and "٣", which int() refuses
             raise ValueError("must be a non-negative integer string in base units")
         return value
 
