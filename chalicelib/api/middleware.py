@@ -1,5 +1,5 @@
-"""Chalice middleware: logging context, correlation ids, metrics flushing and body limits for every
-kind of invocation (HTTP, SQS, schedules)."""
+"""Chalice middleware: logging context, correlation ids and metrics flushing for every kind of invocation
+(HTTP, SQS, schedules); for HTTP also the body limit and the route's content types, answered in our envelope."""
 from __future__ import annotations
 
 import uuid
@@ -7,8 +7,8 @@ from typing import Any, Callable
 
 from chalice import Chalice
 
-from chalicelib.api.http import MAX_BODY_BYTES, choose_request_id, error_response
-from chalicelib.domain.errors import PayloadTooLarge
+from chalicelib.api.http import MAX_BODY_BYTES, check_content_type, choose_request_id, error_response
+from chalicelib.domain.errors import DomainError, PayloadTooLarge
 from chalicelib.observability import logger, metrics, take_cold_start, tracer
 
 
@@ -28,22 +28,35 @@ def _finish_invocation() -> None:
         metrics.flush_metrics()
 
 
-def http_middleware(request: Any, get_response: Callable[[Any], Any]) -> Any:
-    request_id = choose_request_id(request.headers, request.context)
-    _start_invocation("http", request_id)
-    logger.append_keys(method=request.method, path=request.context.get("resourcePath", request.path))
-    try:
-        with tracer().provider.in_subsegment(f"## {request.method} {request.path}"):
-            raw = request.raw_body or b""
-            if len(raw) > MAX_BODY_BYTES:
-                response = error_response(PayloadTooLarge(f"the body exceeds {MAX_BODY_BYTES} bytes"))
-            else:
-                response = get_response(request)
-    finally:
-        _finish_invocation()
-    response.headers["X-Request-Id"] = request_id
-    logger.info("request served", extra={"status": response.status_code})
-    return response
+def _refuse_early(app: Chalice, request: Any) -> None:
+    """What is refused before any handler runs: a body over the limit, a Content-Type the route does not take."""
+    if len(request.raw_body or b"") > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"the body exceeds {MAX_BODY_BYTES} bytes")
+    route = app.routes.get(request.context.get("resourcePath", ""), {}).get(request.method)
+    if route is not None:
+        check_content_type(request.headers.get("content-type"), route.content_types)
+
+
+def http_middleware(app: Chalice) -> Callable[[Any, Callable[[Any], Any]], Any]:
+    def middleware(request: Any, get_response: Callable[[Any], Any]) -> Any:
+        request_id = choose_request_id(request.headers, request.context)
+        _start_invocation("http", request_id)
+        logger.append_keys(method=request.method, path=request.context.get("resourcePath", request.path))
+        try:
+            with tracer().provider.in_subsegment(f"## {request.method} {request.path}"):
+                try:
+                    _refuse_early(app, request)
+                except DomainError as refusal:
+                    response = error_response(refusal)
+                else:
+                    response = get_response(request)
+        finally:
+            _finish_invocation()
+        response.headers["X-Request-Id"] = request_id
+        logger.info("request served", extra={"status": response.status_code})
+        return response
+
+    return middleware
 
 
 def event_middleware(kind: str) -> Callable[[Any, Callable[[Any], Any]], Any]:
@@ -60,6 +73,6 @@ def event_middleware(kind: str) -> Callable[[Any, Callable[[Any], Any]], Any]:
 
 
 def install(app: Chalice) -> None:
-    app.register_middleware(http_middleware, "http")
+    app.register_middleware(http_middleware(app), "http")
     app.register_middleware(event_middleware("sqs"), "sqs")
     app.register_middleware(event_middleware("schedule"), "scheduled")

@@ -2,7 +2,10 @@
 `views.button`). The wire values never change: buttons already sent keep working."""
 from __future__ import annotations
 
+import re
+
 SEPARATOR = ":"
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]{0,19})")   # JSON's integer grammar: what the HTTP API reads
 
 MENU = "menu"                   # menu
 BUY = "buy"                     # buy
@@ -31,3 +34,11 @@ def split(callback_data: str) -> tuple[str, str]:
     """("od", "ABC:2") for "od:ABC:2": the verb, and the rest for its flow to read."""
     verb, _, rest = callback_data.partition(SEPARATOR)
     return verb, rest
+
+
+def integer(text: str) -> int:
+    """A number argument, read as strictly as a number in a JSON body: ASCII digits, an optional minus, no
+    plus, spaces, underscores or leading zeros (`int()` takes "+5", " 5", "5_0" and "٣"). ValueError else."""
+    if not _INTEGER.fullmatch(text):
+        raise ValueError(f"not a number: {text!r}")
+    return int(text)

@@ -34,6 +34,7 @@ READ_WINDOW = 100
 MAX_ROUNDS = 16
 CSV_ROWS_DEFAULT = 20_000    # one HTTP answer stays far below Lambda's 6 MB response limit
 CSV_ROWS_MAX = 50_000
+MAX_SEQ = 10_000_000         # no order holds more codes (the CSV export's cursor has the same bound)
 
 
 class DistributorDesk:
@@ -194,8 +195,12 @@ def _may_hold(order: Order, status: CodeStatus | None, now: datetime) -> bool:
 
 
 def _position(cursor: str | None) -> dict[str, Any]:
+    """Where a page of codes resumes: the orders page (`p`, an orders cursor, checked where it is used), the
+    order (`o`) and the sequence number in it (`s`)."""
     position = decode_cursor(cursor) or {}
-    if not isinstance(position.get("s", 0), int) or not isinstance(position.get("o"), (str, type(None))) \
+    seq = position.get("s", 0)
+    if set(position) - {"p", "o", "s"} or type(seq) is not int or not 0 <= seq <= MAX_SEQ \
+            or not isinstance(position.get("o"), (str, type(None))) \
             or not isinstance(position.get("p"), (str, type(None))):
         raise ValidationFailed("cursor is not one this API returned", code="INVALID_CURSOR", field="cursor")
     return position

@@ -46,6 +46,10 @@ class PayloadTooLarge(DomainError):
     code = "PAYLOAD_TOO_LARGE"
 
 
+class UnsupportedMediaType(DomainError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
 class Unprocessable(DomainError):
     code = "UNPROCESSABLE"
 

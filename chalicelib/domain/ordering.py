@@ -15,6 +15,7 @@ from chalicelib.domain.payment_methods import PaymentMethodRegistry
 from chalicelib.domain.ports.common import Clock, IdGenerator, Page
 from chalicelib.domain.ports.orders import OpenOrderLimitReached, OrderStore
 from chalicelib.domain.products import Buyer, OrderDraft, ProductRegistry
+from chalicelib.domain.shared import plausible_id
 
 DEFAULT_METHOD = "trc20"
 OPEN_ORDER_RETRY_SECONDS = 60
@@ -54,7 +55,7 @@ class OrderingService:
         return order
 
     def get_owned(self, order_id: str, owner_id: str) -> Order:
-        order = self._orders.get(order_id)
+        order = self._orders.get(order_id) if plausible_id(order_id) else None
         if order is None or order.owner_id != owner_id:
             raise NotFound(f"order {order_id} not found", code="ORDER_NOT_FOUND")
         return order

@@ -4,12 +4,20 @@ from __future__ import annotations
 import base64
 import json
 import random
+import re
 from datetime import datetime, timezone
 from typing import Any
 
 from chalicelib.domain.errors import ValidationFailed
 
 CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"   # base32 without I, L, O, U: read aloud safely
+_ISSUED_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def plausible_id(value: object) -> bool:
+    """Could this be an id we issued? Ours are short ASCII words; anything else is not looked up at all (an
+    empty key or one over 2 KB is a ValidationException from DynamoDB, a 500 to the caller)."""
+    return isinstance(value, str) and _ISSUED_ID.fullmatch(value) is not None
 
 
 def encode_cursor(position: dict[str, Any] | None) -> str | None:

@@ -302,9 +302,9 @@ class FakeRedemptions:
         from chalicelib.domain.errors import Conflict, RateLimited
 
         self.calls.append((user_id, code, ip))
-        if code == "USED-USED-USED-USED":
+        if code == "DEAD-DEAD-DEAD-DEAD":
             raise Conflict("used up", code="CODE_USED_UP")
-        if code == "SLOW-SLOW-SLOW-SLOW":
+        if code == "BEEF-BEEF-BEEF-BEEF":
             raise RateLimited("slow down", code="RATE_LIMITED", retry_after=42)
         return {"redemption_id": "r1", "status": "PENDING", "months": 6}
 
@@ -328,9 +328,9 @@ def test_redeem_by_command_menu_and_deep_link(ann, redemptions):
     assert "Code accepted" in ann.last_text()
     assert [code for _, code, _ in redemptions.calls] == ["ABCD-EFGH-JKMN-PQRS", "WXYZ-WXYZ-WXYZ-WXYZ",
                                                           "ABCD-2345-ABCD-2345"]
-    ann.say("/redeem USED-USED-USED-USED")
+    ann.say("/redeem DEAD-DEAD-DEAD-DEAD")
     assert ann.last_text() == "This code has already been used up."
-    ann.say("/redeem SLOW-SLOW-SLOW-SLOW")
+    ann.say("/redeem beef beef beef beef")
     assert "try again in 42 seconds" in ann.last_text()
     ann.say("/redeem <b>nope</b>")
     assert "not a valid code" in ann.last_text()

@@ -289,6 +289,19 @@ def test_someone_elses_order_cannot_be_read_or_cancelled(shop):
     assert shop.orders.get(order.order_id).status == OrderStatus.PENDING
 
 
+@pytest.mark.parametrize("order_id", ["", "x" * 3000, "é" * 30, "a/b", " "])
+def test_an_id_no_order_can_have_is_not_found_without_a_read(shop, order_id):
+    """DynamoDB refuses an empty key or one over 2 KB with a ValidationException (a 500 to the caller)."""
+    def no_read(order_id):
+        raise AssertionError(f"read {order_id!r}")
+
+    shop.orders.get = no_read  # type: ignore[method-assign]
+    for call in (shop.ordering.get_owned, shop.ordering.cancel):
+        with pytest.raises(NotFound) as refused:
+            call(order_id, "user:1001")
+        assert refused.value.code == "ORDER_NOT_FOUND"
+
+
 def test_a_buyer_lists_their_own_orders_newest_first(shop):
     first = shop.place()
     shop.clock.advance(minutes=1)

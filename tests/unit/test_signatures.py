@@ -58,3 +58,43 @@ def test_old_init_data_is_refused():
     with pytest.raises(Unauthenticated) as refused:
         validate_init_data(data, "1:TOKEN", NOW, 86400)
     assert refused.value.code == "INIT_DATA_EXPIRED"
+
+
+@pytest.mark.parametrize("header", [
+    "t=" + "9" * 5000 + ",v1=" + "a" * 64,         # more digits than int() converts
+    "t=²,v1=" + "a" * 64,                           # a digit to str.isdigit, not to int()
+    "t=١٢٣,v1=" + "a" * 64,                         # Arabic-Indic digits
+    f"t={int(NOW.timestamp())},v1=" + "é" * 64,     # compare_digest refuses non-ASCII text
+    f"t={int(NOW.timestamp())},v1=ñ",
+    f"t={int(NOW.timestamp())},v1=💥,v1=",
+])
+def test_odd_signature_headers_are_refused_not_crashed(header):
+    with pytest.raises(Unauthenticated) as refused:
+        verify_signature_header(header, BODY, ("secret",), NOW, 300)
+    assert refused.value.code == "SIGNATURE_INVALID"
+
+
+@pytest.mark.parametrize("init_data", [
+    "auth_date=1&hash=é",
+    "hash=" + "é" * 64,
+    "user=%7B%7D&hash=%F0%9F%92%A5",
+    build_init_data("1:TOKEN", {"id": 42}, 0, {"auth_date": "²"}),
+    build_init_data("1:TOKEN", {"id": 42}, 0, {"auth_date": "9" * 5000}),
+])
+def test_odd_init_data_is_refused_not_crashed(init_data):
+    with pytest.raises(Unauthenticated) as refused:
+        validate_init_data(init_data, "1:TOKEN", NOW, 86400)
+    assert refused.value.code == "INIT_DATA_INVALID"
+
+
+def test_init_data_fields_of_the_wrong_type_are_dropped():
+    data = build_init_data("1:TOKEN", {"id": 42, "first_name": 5, "username": ["x"], "language_code": {"a": 1}},
+                           int(NOW.timestamp()))
+    user = validate_init_data(data, "1:TOKEN", NOW, 86400)
+    assert (user.user_id, user.first_name, user.username, user.language_code) == (42, "", None, None)
+
+
+def test_a_user_id_beyond_telegrams_range_is_refused():
+    data = build_init_data("1:TOKEN", {"id": 2**53}, int(NOW.timestamp()))
+    with pytest.raises(Unauthenticated):
+        validate_init_data(data, "1:TOKEN", NOW, 86400)

@@ -7,8 +7,9 @@ from typing import Sequence
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.adapters.dynamodb.cursors import start_key
 from chalicelib.adapters.dynamodb.models import AuditItem, DistributorItem, GuardItem, connection
-from chalicelib.domain.shared import decode_cursor, encode_cursor
+from chalicelib.domain.shared import encode_cursor
 from chalicelib.domain.ports.codes import BucketState
 from chalicelib.domain.distributors import AuditEntry, Distributor, DistributorStatus
 from chalicelib.domain.ports.common import Page
@@ -70,7 +71,8 @@ class DynamoAuditStore:
         _audit_item(entry).save(condition=AuditItem.entry_id.does_not_exist())
 
     def list_day(self, day: str, limit: int, cursor: str | None) -> Page:
-        result = AuditItem.query(day, limit=limit, last_evaluated_key=decode_cursor(cursor))
+        result = AuditItem.query(day, limit=limit,
+                                 last_evaluated_key=start_key(cursor, {"day": "S", "entry_id": "S"}, {"day": day}))
         items = [_entry_from(item) for item in result]
         return Page(items, encode_cursor(result.last_evaluated_key))
 

@@ -7,15 +7,18 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.adapters.dynamodb.cursors import start_key
 from chalicelib.adapters.dynamodb.models import AccountItem, OrderItem, connection
 from chalicelib.adapters.dynamodb.slots import pay_slot, slot_free_condition, slot_item
 from chalicelib.domain.orders import OPEN_STATUSES, Order, OrderStatus, Transition
 from chalicelib.domain.ports.common import Page
 from chalicelib.domain.ports.orders import OpenOrderLimitReached, SlotTaken
 from chalicelib.domain.ports.payments import PaymentSlot
-from chalicelib.domain.shared import decode_cursor, encode_cursor
+from chalicelib.domain.shared import encode_cursor
 
 _ORDER_FIELDS = tuple(Order.model_fields)
+_BY_OWNER_KEY = {"order_id": "S", "owner_id": "S", "created_at": "S"}
+_BY_OPEN_DUE_KEY = {"order_id": "S", "open_status": "S", "due_at": "S"}
 
 
 def order_from_item(item: OrderItem) -> Order:
@@ -134,13 +137,15 @@ class DynamoOrderStore:
 
     def list_by_owner(self, owner_id: str, limit: int, cursor: str | None) -> Page:
         result = OrderItem.by_owner.query(owner_id, scan_index_forward=False, limit=limit,
-                                          last_evaluated_key=decode_cursor(cursor))
+                                          last_evaluated_key=start_key(cursor, _BY_OWNER_KEY,
+                                                                       {"owner_id": owner_id}))
         items = [order_from_item(item) for item in result]
         return Page(items, encode_cursor(result.last_evaluated_key))
 
     def list_due(self, status: OrderStatus, due_before: datetime, limit: int,
                  cursor: str | None = None) -> Page:
         result = OrderItem.by_open_due.query(status.value, OrderItem.due_at <= due_before, limit=limit,
-                                             last_evaluated_key=decode_cursor(cursor))
+                                             last_evaluated_key=start_key(cursor, _BY_OPEN_DUE_KEY,
+                                                                          {"open_status": status.value}))
         items = [order_from_item(item) for item in result]
         return Page(items, encode_cursor(result.last_evaluated_key))

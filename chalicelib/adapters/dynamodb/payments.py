@@ -8,13 +8,14 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.adapters.dynamodb.cursors import start_key
 from chalicelib.adapters.dynamodb.models import AccountItem, OrderItem, PaymentItem, connection
 from chalicelib.adapters.dynamodb.orders import cancellation_reasons, transition_update
 from chalicelib.domain.orders import Transition
 from chalicelib.domain.ports.common import Page, WriteResult
 from chalicelib.domain.ports.payments import PaymentRecord
 from chalicelib.domain.settlement import REVIEW_OUTCOMES
-from chalicelib.domain.shared import decode_cursor, encode_cursor
+from chalicelib.domain.shared import encode_cursor
 
 # The review index holds what an operator has to look at (OPEN) and what waits for a confirmation
 # (WAITING), which the repair job moves to OPEN after a deadline.
@@ -22,6 +23,7 @@ OPEN_REVIEW = "OPEN"
 WAITING = "WAITING"
 REPLACEABLE = "PENDING_CONFIRMATION"
 
+_BY_REVIEW_KEY = {"transaction_id": "S", "review_state": "S", "received_at": "S"}
 
 def _record_from_item(item: PaymentItem) -> PaymentRecord:
     return PaymentRecord(transaction_id=item.transaction_id, received_at=item.received_at,
@@ -94,7 +96,8 @@ class DynamoPaymentStore:
 
     def waiting(self, received_before: datetime, limit: int, cursor: str | None = None) -> Page:
         result = PaymentItem.by_review.query(WAITING, PaymentItem.received_at <= received_before, limit=limit,
-                                             last_evaluated_key=decode_cursor(cursor))
+                                             last_evaluated_key=start_key(cursor, _BY_REVIEW_KEY,
+                                                                          {"review_state": WAITING}))
         items = [_record_from_item(item) for item in result]
         return Page(items, encode_cursor(result.last_evaluated_key))
 

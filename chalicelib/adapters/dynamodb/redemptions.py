@@ -6,10 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.dynamodb import models
+from chalicelib.adapters.dynamodb.cursors import start_key
 from chalicelib.adapters.dynamodb.lowlevel import _LowLevel, _n, _s
 from chalicelib.domain.codes import Redemption, RedemptionStatus
 from chalicelib.domain.ports.common import Page
-from chalicelib.domain.shared import decode_cursor, encode_cursor
+from chalicelib.domain.shared import encode_cursor
+
+_BY_DISTRIBUTOR_KEY = {"redemption_id": "S", "distributor_id": "S", "redeemed_at": "S"}
 
 
 def redemption_time(moment: datetime) -> str:
@@ -68,7 +71,7 @@ class DynamoRedemptionStore(_LowLevel):
                                    "KeyConditionExpression": "#d = :d", "ExpressionAttributeNames": {"#d": "distributor_id"},
                                    "ExpressionAttributeValues": {":d": _s(distributor_id)},
                                    "ScanIndexForward": False, "Limit": limit}
-        start = decode_cursor(cursor)
+        start = start_key(cursor, _BY_DISTRIBUTOR_KEY, {"distributor_id": distributor_id})
         if start:
             request["ExclusiveStartKey"] = start
         response = self.client.query(**request)

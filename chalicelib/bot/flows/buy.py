@@ -11,16 +11,21 @@ import re
 from datetime import datetime
 from typing import Any, Callable
 
+from pydantic import ValidationError
+
 from chalicelib.bot import views
 from chalicelib.bot.ports import Shop
 from chalicelib.bot.turn import AWAIT_RECIPIENT, Turn
-from chalicelib.bot.verbs import FOR_ME, FOR_OTHER, SEPARATOR
+from chalicelib.bot.verbs import FOR_ME, FOR_OTHER, SEPARATOR, integer
 from chalicelib.domain.errors import DomainError, NotFound, RateLimited
 from chalicelib.domain.ports.people import UserStore
 from chalicelib.domain.products import Offer
+from chalicelib.domain.products.premium import PremiumChoice
 from chalicelib.i18n import escape
 
 CONFIRM_TTL_SECONDS = 3600
+CLOCK_SKEW_SECONDS = 30     # a stamp this far ahead of our clock still counts (another container rendered it)
+_STAMP = re.compile(r"([0-9a-z]{1,8})\.([0-9a-z]{1,4})")  # what `_stamp` writes, and nothing else
 REMEMBERED_NAMES = 5
 USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 
@@ -38,12 +43,12 @@ class BuyFlow:
         turn.show(turn.t("buy.choose_months"), views.months_picker(self._shop.offers(), turn.lang))
 
     def months_chosen(self, turn: Turn, months_text: str) -> None:
-        months = _months(self._offer(int(months_text)))
+        months = _months(self._offer(integer(months_text)))
         turn.show(turn.t("buy.choose_recipient", months=months), views.recipient_picker(months, turn.lang))
 
     def recipient_chosen(self, turn: Turn, rest: str) -> None:
         months_text, _, who = rest.partition(SEPARATOR)
-        offer = self._offer(int(months_text))
+        offer = self._offer(integer(months_text))
         if who == FOR_ME:
             self._confirmation(turn, offer, turn.user_id, send=False)
         elif who == FOR_OTHER:
@@ -70,7 +75,8 @@ class BuyFlow:
         """The answer of the reply keyboard's user picker; its `request_id` is the months."""
         incoming = turn.incoming
         months = incoming.request_id or 0
-        if months not in {_months(offer) for offer in self._shop.offers()} or not incoming.shared:
+        if months not in {_months(offer) for offer in self._shop.offers()} or not incoming.shared \
+                or not _is_recipient(incoming.shared[0].user_id):
             turn.send(turn.t("callback.stale"), {"remove_keyboard": True})
             return
         shared = incoming.shared[0]
@@ -78,10 +84,16 @@ class BuyFlow:
         self._recipient_named(turn, months, shared.user_id, shared.display_name)
 
     def confirm(self, turn: Turn, rest: str) -> None:
+        """`ok:<months>:<recipient>:<stamp>`, checked as strictly as `POST /orders` checks the same order (the
+        recipient through the product's own choice model) before anything is claimed or written: a button
+        can be forged. A ValueError or NotFound is answered as a stale button."""
         months_text, recipient_text, stamp = rest.split(SEPARATOR)
-        months, recipient_id = int(months_text), int(recipient_text)
+        months, recipient_id = integer(months_text), integer(recipient_text)
+        if not _is_recipient(recipient_id):
+            raise ValueError(f"not a recipient: {recipient_id}")
         offer = self._offer(months)
-        if int(turn.now.timestamp()) - int(stamp.split(".")[0], 36) > CONFIRM_TTL_SECONDS:
+        age = int(turn.now.timestamp()) - _stamp_seconds(stamp)
+        if not -CLOCK_SKEW_SECONDS <= age <= CONFIRM_TTL_SECONDS:
             turn.answer(turn.t("buy.confirm_expired"))
             turn.show(turn.t("buy.confirm_expired"), views.main_menu(turn.lang))
             return
@@ -143,6 +155,25 @@ def _stamp(now: datetime, update_id: int) -> str:
     """When and by which update a confirmation was rendered: "<seconds>.<update>" in base 36. Each
     rendering gets its own stamp; both taps of a double tap carry the same one."""
     return f"{_base36(int(now.timestamp()))}.{_base36(update_id % 36 ** 4)}"
+
+
+def _stamp_seconds(stamp: str) -> int:
+    """When a confirmation was rendered, read back from its stamp; ValueError for anything `_stamp` does not
+    write (`int(..., 36)` alone would take "+Z", " z" or "z_z")."""
+    match = _STAMP.fullmatch(stamp)
+    if match is None:
+        raise ValueError(f"not a stamp: {stamp!r}")
+    return int(match.group(1), 36)
+
+
+def _is_recipient(user_id: int) -> bool:
+    """Would the HTTP API take this recipient? The product's own choice model decides (a Telegram user id,
+    positive and below 2^53)."""
+    try:
+        PremiumChoice.model_validate({"recipient_user_id": user_id})
+    except ValidationError:
+        return False
+    return True
 
 
 def _base36(number: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalicelib.bot import views
 from chalicelib.bot.ports import Shop
 from chalicelib.bot.turn import Turn
-from chalicelib.bot.verbs import SEPARATOR
+from chalicelib.bot.verbs import SEPARATOR, integer
 from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.orders import Order, OrderStatus
 
@@ -21,13 +21,13 @@ class OrdersFlow:
         self._page(turn, 0)
 
     def page(self, turn: Turn, page: str) -> None:
-        self._page(turn, int(page or 0))
+        self._page(turn, integer(page or "0"))
 
     def details(self, turn: Turn, rest: str) -> None:
         order_id, _, page = rest.partition(SEPARATOR)
         order = self._owned(turn, order_id)
         if order is not None:
-            turn.show(*views.order_details(order, turn.lang, self._places, int(page or 0), turn.now))
+            turn.show(*views.order_details(order, turn.lang, self._places, integer(page or "0"), turn.now))
 
     def check(self, turn: Turn, order_id: str) -> None:
         order = self._owned(turn, order_id)

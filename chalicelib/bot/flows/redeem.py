@@ -2,15 +2,14 @@
 deep link (t.me/<bot>?start=redeem-<code>)."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from chalicelib.bot import verbs, views
 from chalicelib.bot.ports import Redeemer
 from chalicelib.bot.turn import AWAIT_CODE, Turn
+from chalicelib.domain.codes import format_code, normalize_code
 from chalicelib.domain.errors import DomainError, RateLimited
 
-CODE = re.compile(r"^[A-Za-z0-9-]{4,40}$")
 LINK_PREFIX = "redeem-"
 ERRORS = {"CODE_NOT_FOUND": "redeem.not_found", "CODE_USED_UP": "redeem.used_up",
           "CODE_INACTIVE": "redeem.inactive", "ALREADY_REDEEMED": "redeem.already",
@@ -35,17 +34,19 @@ class RedeemFlow:
         turn.show(turn.t("redeem.ask"), views.inline([views.button(turn.t("button.cancel"), verbs.MENU)]))
 
     def code_given(self, turn: Turn, raw_code: str) -> None:
+        """What `POST /redeem` accepts is accepted here: the one spelling rule (`normalize_code`: case, spaces,
+        hyphens and O/I/L do not matter) decides, and the redeemer gets the code in its printed form."""
         turn.set_step(None)
-        code = raw_code.strip().upper()
+        code = normalize_code(raw_code)
         redeemer = self._redeemer
         if redeemer is None:
             turn.send(turn.t("redeem.unavailable"), views.menu_only(turn.lang))
             return
-        if not CODE.match(code):
+        if code is None:
             turn.send(turn.t("redeem.invalid"))
             return
         try:
-            result = redeemer.redeem(turn.user_id, code, None)  # Telegram tells us no IP: the user limit applies
+            result = redeemer.redeem(turn.user_id, format_code(code), None)  # Telegram tells us no IP: the user limit applies
         except RateLimited as error:
             turn.send(turn.t("redeem.rate_limited", seconds=error.retry_after or 60))
             return
