@@ -1,6 +1,7 @@
 """Values and builders shared by the test suites."""
 from __future__ import annotations
 
+import json
 import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
@@ -63,3 +64,19 @@ def build_transfer(amount: str, to: str, tx: str, *, confirmed: bool = True, tok
 
 def sign(secret: str, timestamp: int, raw: bytes) -> str:
     return sign_payload(secret, timestamp, raw)
+
+
+def outcome(response) -> dict:
+    """The first transfer's result of a payment webhook answer (which must be a 200)."""
+    assert response.status_code == 200, response.body
+    return json.loads(response.body)["results"][0]
+
+
+def new_order(api, user_id=1001, product_id="premium_3m") -> dict:
+    response = api.create_order(user_id=user_id, product_id=product_id)
+    assert response.status_code == 201, response.body
+    return json.loads(response.body)
+
+
+def status_of(container, order) -> str:
+    return container.orders.get(order["order_id"]).status.value

@@ -2,25 +2,9 @@
 held its amount at that moment, whenever the chain watcher gets round to posting it."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
-from tests.support import build_transfer, tx_id
-
-
-def outcome(response) -> dict:
-    assert response.status_code == 200, response.body
-    return json.loads(response.body)["results"][0]
-
-
-def new_order(api, user_id=1001, product_id="premium_3m") -> dict:
-    response = api.create_order(user_id=user_id, product_id=product_id)
-    assert response.status_code == 201, response.body
-    return json.loads(response.body)
-
-
-def status_of(container, order) -> str:
-    return container.orders.get(order["order_id"]).status.value
+from tests.support import build_transfer, new_order, outcome, status_of, tx_id
 
 
 def expire_and_outlive_the_late_window(api, clock):

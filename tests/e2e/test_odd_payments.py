@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import json
 
-from tests.support import tx_id
+from tests.support import outcome, tx_id
 
 ADMIN_CHAT = 999
 BUYER = 1001
-
-
-def outcome(response) -> dict:
-    assert response.status_code == 200, response.body
-    return json.loads(response.body)["results"][0]
 
 
 def new_order(api, user_id=BUYER, product_id="premium_3m") -> dict:

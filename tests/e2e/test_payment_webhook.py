@@ -7,18 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.support import ADDRESSES, STRANGER_ADDRESS, build_transfer, tx_id
-
-
-def outcome(response) -> dict:
-    assert response.status_code == 200, response.body
-    return json.loads(response.body)["results"][0]
-
-
-def new_order(api, user_id=1001, product_id="premium_3m") -> dict:
-    response = api.create_order(user_id=user_id, product_id=product_id)
-    assert response.status_code == 201, response.body
-    return json.loads(response.body)
+from tests.support import ADDRESSES, STRANGER_ADDRESS, build_transfer, new_order, outcome, tx_id
 
 
 def order_status(api, order, user_id=1001) -> str:

@@ -6,18 +6,7 @@ import json
 
 import pytest
 
-from tests.support import ADDRESSES, STRANGER_ADDRESS, build_transfer, sign, tx_id
-
-
-def outcome(response) -> dict:
-    assert response.status_code == 200, response.body
-    return json.loads(response.body)["results"][0]
-
-
-def new_order(api, user_id=1001, product_id="premium_3m") -> dict:
-    response = api.create_order(user_id=user_id, product_id=product_id)
-    assert response.status_code == 201, response.body
-    return json.loads(response.body)
+from tests.support import ADDRESSES, STRANGER_ADDRESS, build_transfer, new_order, outcome, sign, tx_id
 
 
 def payment_count(aws) -> int:

@@ -7,22 +7,7 @@ import json
 import pytest
 
 from chalicelib.config import load_settings
-from tests.support import TEST_ENV
-
-
-def outcome(response) -> dict:
-    assert response.status_code == 200, response.body
-    return json.loads(response.body)["results"][0]
-
-
-def new_order(api, user_id=1001, product_id="premium_3m") -> dict:
-    response = api.create_order(user_id=user_id, product_id=product_id)
-    assert response.status_code == 201, response.body
-    return json.loads(response.body)
-
-
-def status_of(container, order) -> str:
-    return container.orders.get(order["order_id"]).status.value
+from tests.support import TEST_ENV, new_order, outcome, status_of
 
 
 @pytest.fixture

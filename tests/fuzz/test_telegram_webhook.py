@@ -163,5 +163,5 @@ def test_no_update_of_any_shape_fails(chat, client, clock, writes, data):
     event(result)
     assert result != "failed"
     left = writes.take()
-    assert not [write for write in left if write.table in (f"{PREFIX}-orders", f"{PREFIX}-payment-slots")], \
+    assert not [write for write in left if write.table in (f"{PREFIX}-orders", f"{PREFIX}-amount-slots")], \
         [str(write) for write in left]  # orders come from a Confirm tap, and none of these is one
