@@ -1,8 +1,8 @@
 """Values and builders shared by the test suites."""
 from __future__ import annotations
 
-import json
 import hashlib
+import json
 import secrets
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
