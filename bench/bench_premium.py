@@ -89,14 +89,16 @@ MINIMUMS = {
     "payment": (2, 3, "1 GetItem of the (address, fraction) slot to learn the order, then 1 TransactWriteItems of "
                       "3 items: the payment record put-if-absent (exactly once per transaction id), the order "
                       "PENDING -> PAID and the owner's open-order counter -1"),
-    "delivery": (6, 4, "2 conditional UpdateItems: claim PAID -> DELIVERING before the gift (its old image is the "
+    "delivery": (8, 6, "2 conditional UpdateItems: claim PAID -> DELIVERING before the gift (its old image is the "
                        "order, so no read is needed) and DELIVERING -> DELIVERED after it; at-most-once needs both. "
-                       "Plus, for each of the 2 messages (paid, delivered), the 2 calls the bot issue requires: "
-                       "the recipient's blocked flag (never message a user who blocked the bot) and a token from "
-                       "the shared send bucket (about 25 messages per second across all Lambdas)"),
-    "expiry": (4, 3, "1 Query page of the sparse open-due index (shared by up to 100 due orders) and 1 "
+                       "Plus, for each of the 2 messages (paid, delivered), the 3 calls that make it once and "
+                       "polite: the notice's claim (a conditional put: each notice at most once per order, "
+                       "whatever the retries), the recipient's blocked flag (never message a user who blocked "
+                       "the bot) and a token from the shared send bucket (about 25 messages a second across all "
+                       "Lambdas)"),
+    "expiry": (5, 4, "1 Query page of the sparse open-due index (shared by up to 100 due orders) and 1 "
                      "TransactWriteItems of 2 items: the order PENDING -> EXPIRED and the owner's counter -1; "
-                     "plus the buyer's notification: the blocked flag and a send-bucket token"),
+                     "plus the buyer's notification: its claim, the blocked flag and a send-bucket token"),
 }
 
 # Calls that only serve a Telegram notification: the buyer's profile (blocked? language), the shared
@@ -161,8 +163,8 @@ def _savings(measured: dict[str, tuple[DynamoCounter, list[tuple[str, str]]]]) -
     extra = [step for step in delivery if _is_notification(*step)]
     if extra:
         delivery_notes.append(f"{len(extra)} calls ({', '.join(f'{o} {t}' for o, t in extra)}) serve the "
-                              "notifications: per message a profile read (is the user blocked?) and a token from "
-                              "the shared send bucket, both required by the bot issue; a per-invocation profile "
+                              "notifications: per message its at-most-once claim, a profile read (is the user "
+                              "blocked?) and a token from the shared send bucket; a per-invocation profile "
                               "cache would save one read when both messages go to the same user")
     if delivery_notes:
         notes.append("- **delivery** (`chalicelib/domain/gifting.py`, `chalicelib/domain/notices.py`): "
@@ -171,8 +173,9 @@ def _savings(measured: dict[str, tuple[DynamoCounter, list[tuple[str, str]]]]) -
     extra = [step for step in expiry if _is_notification(*step)]
     if extra:
         notes.append(f"- **expiry**: the state change is at its minimum; {len(extra)} calls per expired order "
-                     f"({', '.join(f'{o} {t}' for o, t in extra)}) are the buyer's notification (profile read, "
-                     "send-bucket token), counted in the minimum: for a bulk job the bucket is the point.")
+                     f"({', '.join(f'{o} {t}' for o, t in extra)}) are the buyer's notification (its claim, "
+                     "profile read, send-bucket token), counted in the minimum: for a bulk job the bucket is the "
+                     "point.")
     create = measured["create"][0]
     if create.total_calls <= MINIMUMS["create"][0] and not notes:
         notes.append("- every operation is at its minimum.")
