@@ -156,7 +156,7 @@ def _savings(measured: dict[str, tuple[DynamoCounter, list[tuple[str, str]]]]) -
     delivery_notes = []
     first_update = next((index for index, step in enumerate(delivery) if step == ("UpdateItem", "orders")), None)
     if first_update is not None and ("GetItem", "orders") in delivery[:first_update]:
-        delivery_notes.append("`DeliveryService.deliver` reads the order (`GetItem`) before claiming it; the "
+        delivery_notes.append("`GiftDelivery.deliver` reads the order (`GetItem`) before claiming it; the "
                               "claim is a conditional `UpdateItem` that already returns the whole order (ALL_NEW), "
                               "so claiming first and checking the Star balance after the claim "
                               "(DELIVERING -> WAITING_STARS is already a legal transition) drops the read")
