@@ -16,7 +16,6 @@ class Container:
     def __init__(self, settings: Settings, *, telegram_transport: Any = None, clock: Any = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         from chalicelib.adapters.dynamodb import models
-
         self.settings = settings
         self._telegram_transport = telegram_transport
         self._clock = clock
@@ -27,18 +26,15 @@ class Container:
     @cached_property
     def clock(self):
         from chalicelib.adapters.system import SystemClock
-
         return self._clock or SystemClock()
 
     @cached_property
     def ids(self):
         from chalicelib.adapters.system import SortableIds
-
         return SortableIds()
 
     def boto3_client(self, service: str) -> Any:
         import boto3
-
         return boto3.client(service, region_name=self.settings.aws_region,
                             endpoint_url=self.settings.aws_endpoint_url)
 
@@ -129,7 +125,6 @@ class Container:
     def messenger(self):
         from chalicelib.adapters.notifier import TelegramMessenger
         from chalicelib.bot.views import clip, render_notice
-
         places, dry_run = self.settings.amount_suffix_decimals, self.settings.gifts_dry_run
         return TelegramMessenger(self.telegram, self.users, self.clock, lambda n: render_notice(n, places, dry_run),
                                  clip, bucket=self.send_bucket)
@@ -217,7 +212,6 @@ class Container:
     @cached_property
     def upkeep(self):
         from chalicelib.domain.upkeep import RepairPolicy, UpkeepService
-
         policy = RepairPolicy(paid_stuck_after=timedelta(minutes=self.settings.paid_stuck_minutes),
                               delivering_stuck_after=timedelta(minutes=self.settings.delivering_stuck_minutes))
         return UpkeepService(self.orders, self.products, self.queue, self.notices, self.clock, policy, count,
@@ -229,7 +223,6 @@ class Container:
         from chalicelib.bot.limits import FloodPolicy
         from chalicelib.bot.service import BotService
         from chalicelib.bot.shop import ShopFacade
-
         settings = self.settings
         conversation = Conversation(ShopFacade(self.premium, self.ordering, self.orders), self.users,
                                     self.redemptions, lambda key, ttl: self.guards.claim(key, ttl, self.clock.now()),
@@ -268,7 +261,6 @@ class Container:
         from chalicelib.adapters.dynamodb.distributors import DynamoBucketStore
         from chalicelib.domain.attempt_limits import AttemptLimiter, BucketPolicy
         from chalicelib.domain.redemptions import LIMITER_NAMESPACE, RedemptionService
-
         settings = self.settings
         limiter = AttemptLimiter(DynamoBucketStore(), {
             "user": BucketPolicy(settings.redeem_user_burst, settings.redeem_user_refill_seconds),
@@ -284,7 +276,6 @@ class Container:
     def dead_letter_watch(self):
         from chalicelib.adapters.dead_letters import SqsDeadLetters
         from chalicelib.domain.alerts import DeadLetterWatch
-
         queues = SqsDeadLetters(self.sqs, tuple(f"{queue}-dlq" for queue in sorted(self.products.queues())))
         return DeadLetterWatch(queues.depths, self.notices)
 
@@ -296,7 +287,6 @@ def get_container() -> Container:
     global _container
     if _container is None:
         from chalicelib.config import get_settings
-
         settings = get_settings()
         configure(settings.metrics_namespace, settings.secret_values())
         _container = Container(settings)

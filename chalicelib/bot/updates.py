@@ -23,21 +23,6 @@ _COMMAND = re.compile(r"[a-z0-9_]{1,32}")  # Telegram's rule for bot commands
 
 
 @dataclass(frozen=True)
-class SharedUser:
-    user_id: int
-    first_name: str = ""
-    last_name: str = ""
-    username: str | None = None
-
-    @property
-    def display_name(self) -> str:
-        name = " ".join(part for part in (self.first_name, self.last_name) if part)
-        if name:
-            return name
-        return f"@{self.username}" if self.username else str(self.user_id)
-
-
-@dataclass(frozen=True)
 class Incoming:
     update_id: int
     kind: str
@@ -50,7 +35,7 @@ class Incoming:
     data: str = ""                  # callback data
     message_id: int | None = None   # the message a callback's button sits on
     request_id: int | None = None   # users_shared
-    shared: tuple[SharedUser, ...] = field(default_factory=tuple)
+    shared: tuple[TelegramUser, ...] = field(default_factory=tuple)   # users_shared, named like senders
     member_status: str | None = None  # my_chat_member: the bot's new status in the chat
 
 
@@ -111,7 +96,7 @@ def _parse_message(update_id: int, message: dict) -> Incoming | None:
         return None
     shared = message.get("users_shared")
     if isinstance(shared, dict):
-        users = tuple(SharedUser(user_id=item["user_id"], first_name=_str(item.get("first_name")),
+        users = tuple(TelegramUser(user_id=item["user_id"], first_name=_str(item.get("first_name")),
                                  last_name=_str(item.get("last_name")),
                                  username=_str(item.get("username")) or None)
                       for item in shared.get("users") or [] if isinstance(item, dict)
