@@ -35,8 +35,7 @@ class Container:
 
     def boto3_client(self, service: str) -> Any:
         import boto3
-        return boto3.client(service, region_name=self.settings.aws_region,
-                            endpoint_url=self.settings.aws_endpoint_url)
+        return boto3.client(service, region_name=self.settings.aws_region, endpoint_url=self.settings.aws_endpoint_url)
 
     @cached_property
     def telegram(self):
