@@ -62,10 +62,8 @@ class Notices:
 
     def decide(self, order: Order, event: str, rules: NoticeRules, reason: str = "") -> list[Notice]:
         notices: list[Notice] = []
-        chat_id = order.notify_chat_id or order.buyer_user_id
-        profile = self._users.profile(chat_id) if chat_id is not None else None
-        language = order.language or (profile.preferred_language if profile else None)
-        if chat_id is not None and not (profile and profile.blocked):
+        chat_id, language, blocked = self._buyer(order)
+        if chat_id is not None and not blocked:
             if rules.edits_payment_message and order.notify_message_id:
                 notices.append(Notice(chat_id, order, "status", language, reason, order.notify_message_id,
                                       rules.texts))
@@ -86,17 +84,20 @@ class Notices:
         """Money that paid nothing (underpaid, overpaid, duplicate): whoever ordered hears it in a new
         message, whatever the product announces otherwise; it is their money. Never raises."""
         try:
-            chat_id = order.notify_chat_id or order.buyer_user_id
-            if chat_id is None:
+            chat_id, language, blocked = self._buyer(order)
+            if chat_id is None or blocked:
                 return
-            profile = self._users.profile(chat_id)
-            if profile is not None and profile.blocked:
-                return
-            language = order.language or (profile.preferred_language if profile else None)
             self._messenger.send(Notice(chat_id, order, event, language, texts=rules.texts, paid_micros=paid_micros))
         except Exception:  # noqa: BLE001 - logged; the payment is recorded already
             self._log.warning("payment notice failed", extra={"order_id": order.order_id, "event": event},
                               exc_info=True)
+
+    def _buyer(self, order: Order) -> tuple[int | None, str | None, bool]:
+        """The chat that ordered, the language its reader reads, and whether they blocked the bot."""
+        chat_id = order.notify_chat_id or order.buyer_user_id
+        profile = self._users.profile(chat_id) if chat_id is not None else None
+        language = order.language or (profile.preferred_language if profile else None)
+        return chat_id, language, bool(profile and profile.blocked)
 
     # ------------------------------------------------------------------ operators
     def alert(self, key: str, text: str) -> None:
