@@ -40,13 +40,6 @@ PREMIUM_TERMS: dict[str, PremiumTerm] = {
 }
 
 
-def term_for_months(month_count: int) -> PremiumTerm:
-    for term in PREMIUM_TERMS.values():
-        if term.month_count == month_count:
-            return term
-    raise NotFound(f"no Premium product lasts {month_count} months", code="PRODUCT_NOT_FOUND")
-
-
 def default_price_setting() -> dict[str, str]:
     return {product_id: str(term.default_price) for product_id, term in PREMIUM_TERMS.items()}
 
