@@ -6,13 +6,14 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable
 
+from chalicelib.container_money import MoneyParts
 from chalicelib.observability import configure, count, logger
 
 if TYPE_CHECKING:
     from chalicelib.config import Settings
 
 
-class Container:
+class Container(MoneyParts):
     def __init__(self, settings: Settings, *, telegram_transport: Any = None, clock: Any = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         from chalicelib.adapters.dynamodb import models
@@ -149,7 +150,7 @@ class Container:
         """Every product the shop sells, one entry each."""
         from chalicelib.domain.products import ProductRegistry
         from chalicelib.domain.products.redemption_gift import RedemptionGift
-        return ProductRegistry((self.premium, self.code_pack, RedemptionGift()))
+        return ProductRegistry((self.premium, self.code_pack, RedemptionGift(), self.top_up))
 
     @cached_property
     def fulfilment(self):
@@ -159,7 +160,8 @@ class Container:
         from chalicelib.domain.products.redemption_gift import RedemptionGift, RedemptionGiftFulfiller
         return FulfilmentRouter({self.premium.kind: PremiumGiftFulfiller(self.gifts),
                                  self.code_pack.kind: self.fulfillment,
-                                 RedemptionGift.kind: RedemptionGiftFulfiller(self.gifts, self.redemptions)})
+                                 RedemptionGift.kind: RedemptionGiftFulfiller(self.gifts, self.redemptions),
+                                 self.top_up.kind: self.top_up_fulfiller})
 
     @cached_property
     def payment_methods(self):
@@ -170,7 +172,7 @@ class Container:
         policy = UniqueAmountPolicy(s.payment_addresses, s.amount_suffix_decimals, s.surcharge_cap_micros,
                                     timedelta(minutes=s.order_expiry_minutes),
                                     timedelta(minutes=s.monitoring_window_minutes), s.max_pending_orders)
-        return PaymentMethodRegistry((Trc20UniqueAmount(self.orders, self.slots, policy, count),))
+        return PaymentMethodRegistry((Trc20UniqueAmount(self.orders, self.slots, policy, count), self.balance_method))
 
     # ------------------------------------------------------------------ services
     @cached_property
@@ -187,7 +189,8 @@ class Container:
     @cached_property
     def settlement(self):
         from chalicelib.domain.settlement import Settlement
-        return Settlement(self.payments, self.orders, self.queue, count, review=self.payment_review.heard)
+        return Settlement(self.payments, self.orders, self.queue, self.products.settles_to, count,
+                          heard=self.payment_review.heard)
 
     @cached_property
     def payment_review(self):

@@ -13,9 +13,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.domain.ledger import HistoryLine, InsufficientFunds, JournalEntry, is_wallet
 from chalicelib.domain.orders import OPEN_STATUSES, Order, OrderStatus, Transition
 from chalicelib.domain.ports.codes import BucketState
 from chalicelib.domain.ports.common import Page, WriteResult
+from chalicelib.domain.ports.ledger import AccountSnapshot
 from chalicelib.domain.ports.orders import OpenOrderLimitReached, SlotTaken
 from chalicelib.domain.ports.payments import PaymentRecord, PaymentSlot
 from chalicelib.domain.users import TelegramUser, UserProfile
@@ -84,11 +86,65 @@ def _due_at(order: Order) -> datetime | None:
     return order.expires_at if order.status == OrderStatus.PENDING else order.status_changed_at
 
 
+class InMemoryLedger:
+    """Entries once per id, balances per account, wallets never below zero: the adapter's conditions.
+    `check` and `write` let another fake's transaction write an entry all or nothing."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.entries: dict[str, JournalEntry] = {}
+        self.balances: dict[str, int] = defaultdict(int)
+        self.versions: dict[str, int] = defaultdict(int)
+
+    def check(self, entry: JournalEntry) -> WriteResult:
+        """DUPLICATE when written already; raises InsufficientFunds; APPLIED when `write` may go ahead."""
+        if entry.entry_id in self.entries:
+            return WriteResult.DUPLICATE
+        for line in entry.debited_wallets:
+            if self.balances[line.account] < -line.amount_micros:
+                raise InsufficientFunds(line.account, -line.amount_micros)
+        return WriteResult.APPLIED
+
+    def write(self, entry: JournalEntry) -> None:
+        self.entries[entry.entry_id] = entry
+        for line in entry.lines:
+            self.balances[line.account] += line.amount_micros
+            self.versions[line.account] += 1
+
+    def post(self, entry: JournalEntry) -> WriteResult:
+        with self.lock:
+            result = self.check(entry)
+            if result == WriteResult.APPLIED:
+                self.write(entry)
+            return result
+
+    def entry(self, entry_id: str) -> JournalEntry | None:
+        with self.lock:
+            return self.entries.get(entry_id)
+
+    def balance(self, account: str) -> int:
+        with self.lock:
+            return self.balances[account]
+
+    def snapshot(self, account: str) -> AccountSnapshot:
+        with self.lock:
+            return AccountSnapshot(account, self.balances[account], self.versions[account])
+
+    def history(self, account: str, limit: int, cursor: str | None = None) -> Page:
+        with self.lock:
+            lines = [HistoryLine(entry.entry_id, entry.purpose, line.amount_micros, entry.currency, entry.posted_at,
+                                 entry.order_id, entry.transaction_id, entry.memo)
+                     for entry in self.entries.values() for line in entry.lines if line.account == account]
+        lines.sort(key=lambda line: (line.posted_at, line.entry_id), reverse=True)
+        return _page(lines, limit, cursor)
+
+
 class InMemoryOrderStore:
     """Orders, each owner's count of PENDING orders (the adapter's account item), and the slots they hold."""
 
-    def __init__(self, slots: InMemoryPaymentSlotStore | None = None) -> None:
-        self.lock = threading.RLock()
+    def __init__(self, slots: InMemoryPaymentSlotStore | None = None, ledger: InMemoryLedger | None = None) -> None:
+        self.ledger = ledger if ledger is not None else InMemoryLedger()
+        self.lock = self.ledger.lock     # one lock: a transaction spans orders and entries
         self.orders: dict[str, Order] = {}
         self.pending: dict[str, int] = defaultdict(int)
         self.slots = slots if slots is not None else InMemoryPaymentSlotStore()
@@ -134,13 +190,25 @@ class InMemoryOrderStore:
             self.orders[order.order_id] = order
             self.pending[order.owner_id] += 1
 
-    def apply(self, order: Order, transition: Transition, now: datetime, **changes: Any) -> Order | None:
+    def create_paid(self, order: Order, entry: JournalEntry) -> None:
+        with self.lock:
+            if order.order_id in self.orders or self.ledger.check(entry) != WriteResult.APPLIED:
+                raise TransactionCancelled(f"order {order.order_id} or its entry exists")
+            self.orders[order.order_id] = order
+            self.ledger.write(entry)
+
+    def apply(self, order: Order, transition: Transition, now: datetime, entry: JournalEntry | None = None,
+              **changes: Any) -> Order | None:
         with self.lock:
             current = self.orders.get(order.order_id)
             if current is None or current.status not in transition.sources:
                 return None
+            if entry is not None and self.ledger.check(entry) != WriteResult.APPLIED:
+                raise TransactionCancelled(f"entry {entry.entry_id} exists")
             if transition.leaves_pending:
                 self.free_place(current.owner_id)
+            if entry is not None:
+                self.ledger.write(entry)
             return self.move(current, transition, now, changes)
 
     def claim(self, order_id: str, transition: Transition, now: datetime) -> tuple[Order, Order] | None:
@@ -205,25 +273,30 @@ class InMemoryPaymentStore:
             return True
         return record.outcome != REPLACEABLE_OUTCOME and stored.outcome == REPLACEABLE_OUTCOME
 
-    def record(self, record: PaymentRecord) -> bool:
-        with self._lock:
+    def record(self, record: PaymentRecord, entry: JournalEntry | None = None) -> bool:
+        with self._lock, self._orders.lock:
             if not self._writable(record):
                 return False
+            if entry is not None:
+                if self._orders.ledger.check(entry) != WriteResult.APPLIED:
+                    return False
+                self._orders.ledger.write(entry)
             self.records[record.transaction_id] = replace(record)
             self.surfaced.discard(record.transaction_id)
             return True
 
     def record_settling(self, record: PaymentRecord, order_id: str, owner_id: str | None, transition: Transition,
-                        now: datetime, **changes: Any) -> WriteResult:
-        """One atomic step: the payment, the order's transition and (with `owner_id`) its freed place."""
+                        now: datetime, entry: JournalEntry, **changes: Any) -> WriteResult:
+        """One atomic step: the payment, its entry, the order's transition and (with `owner_id`) its freed place."""
         with self._lock, self._orders.lock:
-            if not self._writable(record):
+            if not self._writable(record) or self._orders.ledger.check(entry) != WriteResult.APPLIED:
                 return WriteResult.DUPLICATE
             current = self._orders.orders.get(order_id)
             if current is None or current.status not in transition.sources:
                 return WriteResult.STALE
             if owner_id is not None:
                 self._orders.free_place(owner_id)
+            self._orders.ledger.write(entry)
             self._orders.move(current, transition, now, changes)
             self.records[record.transaction_id] = replace(record)
             self.surfaced.discard(record.transaction_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Callable, Protocol
 
 from chalicelib.domain.notices import Notices
+from chalicelib.domain.ledger import refund_entry
 from chalicelib.domain.orders import (FLAG_FOR_REVIEW, MARK_DELIVERED, MARK_FAILED, RETURN_TO_PAID, START_DELIVERY,
                                       WAIT_FOR_STARS, Order, OrderStatus, Transition)
 from chalicelib.domain.ports.common import Clock
@@ -110,9 +111,13 @@ class GiftDelivery:
 
     def _fail(self, gift: _Gift, reason: str) -> Order | None:
         order = gift.order
-        failed = self._orders.apply(order, MARK_FAILED, self._clock.now(), failure_reason=reason[:500])
+        now = self._clock.now()
+        refund = refund_entry(order, reason, now)
+        failed = self._orders.apply(order, MARK_FAILED, now, refund, failure_reason=reason[:500])
         if failed is not None:
             self._count("DeliveryFailed")
+            if refund is not None:
+                self._notices.payment_event(failed, "refunded", order.paid_micros, gift.rules)
             if gift.listener is not None:
                 gift.listener.failed(failed)
             self._notices.order_event(failed, "failed", gift.rules, reason=reason)

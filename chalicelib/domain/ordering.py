@@ -42,6 +42,7 @@ class OrderingService:
             field = ".".join(str(part) for part in first["loc"]) or "body"
             message = "is not a known field" if first["type"] == "extra_forbidden" else first["msg"]
             raise ValidationFailed(f"{field}: {message}", field=field) from None
+        product.check_method(payment_method)
         return self.create(product.draft(buyer, offer, chosen), payment_method)
 
     def create(self, draft: OrderDraft, payment_method: str = DEFAULT_METHOD) -> Order:

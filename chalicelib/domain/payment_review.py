@@ -1,7 +1,7 @@
-"""Payments a person has to look at. A transfer that paid nothing is heard when it is recorded: the buyer of
-the order it points at is told what happened to the money (it stays with the shop until an operator reviews
-it; nothing is refunded automatically), and the operator is alerted (once per cooldown per order, or per
-outcome for transfers that point at no order). A transfer that never confirms surfaces after a deadline."""
+"""Payments a person has to hear about. Money credited to a wallet (an overpayment's excess, an underpayment,
+a payment after the late window, a second payment of a paid order) is told to the buyer of the order it
+points at. A transfer in suspense or refused (a foreign token, an address that is not ours) alerts the
+operator (once per cooldown per outcome). A transfer that never confirms surfaces after a deadline."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,14 +13,13 @@ from chalicelib.domain.ports.common import Clock
 from chalicelib.domain.ports.orders import OrderStore
 from chalicelib.domain.ports.payments import PaymentRecord, PaymentStore
 from chalicelib.domain.products import ProductRegistry
-from chalicelib.domain.settlement import PaymentOutcome, UnmatchedReason
+from chalicelib.domain.settlement import REVIEW_OUTCOMES, PaymentOutcome, UnmatchedReason
 
 PAGE_SIZE = 100
 LISTED_IN_ALERT = 5
-# What the buyer of the order a transfer points at is told, by outcome and reason.
-BUYER_EVENTS = {(PaymentOutcome.UNMATCHED, UnmatchedReason.UNDERPAID): "underpaid",
-                (PaymentOutcome.UNMATCHED, UnmatchedReason.OVERPAID): "overpaid",
-                (PaymentOutcome.DUPLICATE, None): "duplicate"}
+# What the buyer of the order a transfer points at is told when money is credited to their wallet.
+BUYER_EVENTS = {UnmatchedReason.UNDERPAID: "underpaid", UnmatchedReason.OVERPAID: "overpaid",
+                UnmatchedReason.TOO_LATE: "too_late"}
 
 
 class PaymentReview:
@@ -38,18 +37,18 @@ class PaymentReview:
         self._log = log
 
     def heard(self, record: PaymentRecord) -> None:
-        """Called once, by the write that recorded the transfer for review. Never raises."""
+        """Called once, by the write that recorded the transfer. Never raises."""
         try:
-            order = self._orders.get(record.order_id) if record.order_id else None
-            event = BUYER_EVENTS.get((PaymentOutcome(record.outcome),
-                                      None if record.outcome == PaymentOutcome.DUPLICATE else record.reason))
-            if order is not None and event is not None:
-                rules = self._products.by_kind(order.kind).notices
-                self._notices.payment_event(order, event, record.amount_micros, rules)
-            key = f"payment:{record.order_id}" if record.order_id else f"payment:{record.outcome}"
-            self._notices.alert(key, self._describe(record))
-        except Exception:  # noqa: BLE001 - the transfer is recorded and listed for review whatever happens here
-            self._log.warning("payment review notice failed", extra={"transaction_id": record.transaction_id},
+            if record.credited_micros:
+                order = self._orders.get(record.order_id) if record.order_id else None
+                event = "duplicate" if record.outcome == PaymentOutcome.DUPLICATE else BUYER_EVENTS.get(record.reason)
+                if order is not None and event is not None:
+                    rules = self._products.by_kind(order.kind).notices
+                    self._notices.payment_event(order, event, record.credited_micros, rules)
+            if record.outcome in REVIEW_OUTCOMES:
+                self._notices.alert(f"payment:{record.outcome}", self._describe(record))
+        except Exception:  # noqa: BLE001 - the transfer is recorded (and booked) whatever happens here
+            self._log.warning("payment notice failed", extra={"transaction_id": record.transaction_id},
                               exc_info=True)
 
     def surface_unconfirmed(self) -> list[str]:
@@ -79,5 +78,6 @@ class PaymentReview:
             f"{format_amount(record.amount_micros, self._places)} {record.currency}"
         why = f"{record.outcome} ({record.reason})" if record.reason else record.outcome
         target = f" for order {record.order_id}" if record.order_id else ""
+        where = "It is in suspense" if record.outcome == PaymentOutcome.UNMATCHED else "It is not in the books"
         return (f"Transfer {record.transaction_id} of {amount} to {record.to_address} paid nothing: {why}{target}. "
-                "The money stays with the shop until you review it (payments, review_state OPEN).")
+                f"{where} until you review it (payments, review_state OPEN).")

@@ -8,8 +8,11 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.cursors import start_key
+from chalicelib.adapters.dynamodb.ledger import add_entry, raise_if_short
 from chalicelib.adapters.dynamodb.models import AccountItem, OrderItem, connection
 from chalicelib.adapters.dynamodb.slots import pay_slot, slot_free_condition, slot_item
+from chalicelib.adapters.dynamodb.transactions import NamedTransaction
+from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.orders import OPEN_STATUSES, Order, OrderStatus, Transition
 from chalicelib.domain.ports.common import Page
 from chalicelib.domain.ports.orders import OpenOrderLimitReached, SlotTaken
@@ -102,11 +105,21 @@ class DynamoOrderStore:
         before = order_from_item(OrderItem.from_raw_data(response["Attributes"]))
         return before, before.model_copy(update={"status": transition.target, "status_changed_at": now})
 
-    def apply(self, order: Order, transition: Transition, now: datetime, **changes: Any) -> Order | None:
+    def create_paid(self, order: Order, entry: JournalEntry) -> None:
+        transaction = NamedTransaction()
+        transaction.put("order", self._item_for(order), OrderItem.order_id.does_not_exist())
+        add_entry(transaction, entry)
+        failed = transaction.commit()
+        raise_if_short(failed, entry)
+        if failed:
+            raise RuntimeError(f"order {order.order_id} or its entry exists already: ids are never reused")
+
+    def apply(self, order: Order, transition: Transition, now: datetime, entry: JournalEntry | None = None,
+              **changes: Any) -> Order | None:
         actions, condition = transition_update(transition, now, changes)
         item = OrderItem(order.order_id)
-        if transition.leaves_pending:
-            return self._leave_pending(order, item, actions, condition, transition.target, now, changes)
+        if transition.leaves_pending or entry is not None:
+            return self._apply_in_transaction(order, item, actions, condition, transition, now, entry, changes)
         try:
             item.update(actions=actions, condition=condition & OrderItem.order_id.exists())
         except UpdateError as error:
@@ -115,20 +128,26 @@ class DynamoOrderStore:
             raise
         return order_from_item(item)
 
-    def _leave_pending(self, order: Order, item: OrderItem, actions: list, condition: Any,
-                       target: OrderStatus, now: datetime, changes: dict[str, Any]) -> Order | None:
-        """Leaving PENDING frees one of the owner's open-order places in the same transaction.
-        A transaction returns no item, so the result is the order with the changes applied."""
-        try:
-            with TransactWrite(connection=connection()) as transaction:
-                transaction.update(item, actions=actions, condition=condition)
-                transaction.update(AccountItem(order.owner_id), actions=[AccountItem.pending_orders.add(-1)],
-                                   condition=AccountItem.pending_orders > 0)
-        except TransactWriteError as error:
-            if cancellation_reasons(error)[:1] == ["ConditionalCheckFailed"]:
-                return None
-            raise
-        return order.model_copy(update={"status": target, "status_changed_at": now, **changes})
+    def _apply_in_transaction(self, order: Order, item: OrderItem, actions: list, condition: Any,
+                              transition: Transition, now: datetime, entry: JournalEntry | None,
+                              changes: dict[str, Any]) -> Order | None:
+        """Leaving PENDING frees one of the owner's open-order places, and a refund's entry is written, in the
+        same transaction. A transaction returns no item, so the result is the order with the changes applied."""
+        transaction = NamedTransaction()
+        transaction.update("order", item, actions, condition & OrderItem.order_id.exists())
+        if transition.leaves_pending:
+            transaction.update("open-orders", AccountItem(order.owner_id), [AccountItem.pending_orders.add(-1)],
+                               AccountItem.pending_orders > 0)
+        if entry is not None:
+            add_entry(transaction, entry)
+        failed = transaction.commit()
+        if "order" in failed:
+            return None
+        if entry is not None:
+            raise_if_short(failed, entry)
+        if failed:
+            raise RuntimeError(f"order {order.order_id}: {transition.name} failed on {sorted(failed)}")
+        return order.model_copy(update={"status": transition.target, "status_changed_at": now, **changes})
 
     def update_progress(self, order_id: str, **changes: Any) -> None:
         actions = [getattr(OrderItem, name).remove() if value is None else getattr(OrderItem, name).set(value)

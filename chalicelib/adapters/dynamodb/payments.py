@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.adapters.dynamodb.cursors import start_key
-from chalicelib.adapters.dynamodb.models import AccountItem, OrderItem, PaymentItem, connection
-from chalicelib.adapters.dynamodb.orders import cancellation_reasons, transition_update
+from chalicelib.adapters.dynamodb.ledger import ENTRY_WRITE, add_entry, day_shard
+from chalicelib.adapters.dynamodb.models import AccountItem, OrderItem, PaymentItem
+from chalicelib.adapters.dynamodb.orders import transition_update
+from chalicelib.adapters.dynamodb.transactions import NamedTransaction
+from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.orders import Transition
 from chalicelib.domain.ports.common import Page, WriteResult
 from chalicelib.domain.ports.payments import PaymentRecord
-from chalicelib.domain.settlement import REVIEW_OUTCOMES
+from chalicelib.domain.settlement import BOOKED_OUTCOMES, REVIEW_OUTCOMES
 from chalicelib.domain.shared import encode_cursor
 
 # The review index holds what an operator has to look at (OPEN) and what waits for a confirmation
@@ -33,7 +35,8 @@ def _record_from_item(item: PaymentItem) -> PaymentRecord:
                          block_timestamp_ms=None if item.block_timestamp_ms is None else int(item.block_timestamp_ms),
                          confirmed=item.confirmed, outcome=item.outcome, reason=item.reason,
                          order_id=item.order_id, raw=item.raw or {}, method=item.method or "trc20",
-                         currency=item.currency or "USDT")
+                         currency=item.currency or "USDT",
+                         credited_micros=None if item.credited_micros is None else int(item.credited_micros))
 
 
 def _item_for(record: PaymentRecord) -> PaymentItem:
@@ -43,7 +46,9 @@ def _item_for(record: PaymentRecord) -> PaymentItem:
                        amount_micros=record.amount_micros, block_timestamp_ms=record.block_timestamp_ms,
                        confirmed=record.confirmed, outcome=record.outcome, reason=record.reason,
                        order_id=record.order_id, raw=record.raw, method=record.method, currency=record.currency,
-                       review_state=_review_state(record.outcome))
+                       review_state=_review_state(record.outcome), credited_micros=record.credited_micros,
+                       day_shard=day_shard(record.received_at, record.transaction_id)
+                       if record.outcome in BOOKED_OUTCOMES else None)
 
 
 def _review_state(outcome: str) -> str | None:
@@ -60,32 +65,37 @@ def _write_condition(record: PaymentRecord) -> Any:
 
 
 class DynamoPaymentStore:
-    def record(self, record: PaymentRecord) -> bool:
-        try:
-            _item_for(record).save(condition=_write_condition(record))
-        except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+    def record(self, record: PaymentRecord, entry: JournalEntry | None = None) -> bool:
+        if entry is None:
+            try:
+                _item_for(record).save(condition=_write_condition(record))
+            except PutError as error:
+                if error.cause_response_code == "ConditionalCheckFailedException":
+                    return False
+                raise
+            return True
+        transaction = NamedTransaction()
+        transaction.put("payment", _item_for(record), _write_condition(record))
+        add_entry(transaction, entry)
+        return not ({"payment", ENTRY_WRITE} & transaction.commit())
 
     def record_settling(self, record: PaymentRecord, order_id: str, owner_id: str | None, transition: Transition,
-                        now: datetime, **changes: Any) -> WriteResult:
+                        now: datetime, entry: JournalEntry, **changes: Any) -> WriteResult:
         actions, condition = transition_update(transition, now, changes)
-        try:
-            with TransactWrite(connection=connection()) as transaction:
-                transaction.save(_item_for(record), condition=_write_condition(record))
-                transaction.update(OrderItem(order_id), actions=actions, condition=condition)
-                if owner_id is not None:
-                    transaction.update(AccountItem(owner_id), actions=[AccountItem.pending_orders.add(-1)],
-                                       condition=AccountItem.pending_orders > 0)
-        except TransactWriteError as error:
-            reasons = cancellation_reasons(error)
-            if reasons[:1] == ["ConditionalCheckFailed"]:
-                return WriteResult.DUPLICATE
-            if reasons[1:2] == ["ConditionalCheckFailed"]:
-                return WriteResult.STALE
-            raise
+        transaction = NamedTransaction()
+        transaction.put("payment", _item_for(record), _write_condition(record))
+        transaction.update("order", OrderItem(order_id), actions, condition)
+        if owner_id is not None:
+            transaction.update("open-orders", AccountItem(owner_id), [AccountItem.pending_orders.add(-1)],
+                               AccountItem.pending_orders > 0)
+        add_entry(transaction, entry)
+        failed = transaction.commit()
+        if {"payment", ENTRY_WRITE} & failed:
+            return WriteResult.DUPLICATE
+        if "order" in failed:
+            return WriteResult.STALE
+        if failed:
+            raise RuntimeError(f"settling {record.transaction_id} failed on {sorted(failed)}")
         return WriteResult.APPLIED
 
     def get(self, transaction_id: str) -> PaymentRecord | None:

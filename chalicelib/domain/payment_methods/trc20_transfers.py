@@ -3,7 +3,7 @@ amount's fraction at the address when the transfer was mined, if that order aske
 Nothing here knows what the order sells; a match ends in the one settle step."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
@@ -12,7 +12,7 @@ from chalicelib.domain.money import ASCII_DIGITS, MICROS_PER_UNIT, USDT_DECIMALS
 from chalicelib.domain.ports.common import Clock
 from chalicelib.domain.ports.payments import PaymentRecord, PaymentSlot, PaymentSlotStore
 from chalicelib.domain.settlement import PaymentOutcome as Outcome
-from chalicelib.domain.settlement import PaymentResult, Settlement, UnmatchedReason
+from chalicelib.domain.settlement import OrderRef, PaymentResult, Settlement, UnmatchedReason
 
 TRON_TRANSACTION_ID = r"^[0-9A-Fa-f]{64}$"
 # Block times are epoch milliseconds: anything before mid-2017 is a value in seconds, or no time at all.
@@ -91,30 +91,28 @@ class Trc20Transfers:
         if record.outcome != Outcome.RECEIVED:  # rejected, or not known to be mined and confirmed yet
             return self._settlement.store(record)
         holder, current = self._holder(record)
-        amount = record.amount_micros or 0
-        if holder is None:
-            return self._settlement.store(replace(record, outcome=Outcome.UNMATCHED, reason=UnmatchedReason.NO_ORDER))
-        if holder.amount_micros != amount:
-            reason = UnmatchedReason.UNDERPAID if amount < holder.amount_micros else UnmatchedReason.OVERPAID
-            return self._settlement.store(replace(record, outcome=Outcome.UNMATCHED, reason=reason,
-                                                  order_id=holder.order_id))
-        if not current:  # an earlier holder: it has surely left PENDING, so read it rather than guess
-            return self._settlement.settle(record, holder.order_id, now)
-        return self._settlement.settle(record, holder.order_id, now, owner_id=holder.owner_id, kind=holder.kind)
+        if holder is None or not record.amount_micros:
+            return self._settlement.suspend(record, UnmatchedReason.NO_ORDER, now)
+        # An earlier holder has surely left PENDING, and a slot without hints is read: never guess.
+        hint = OrderRef(holder.order_id, holder.owner_id, holder.kind, holder.amount_micros) \
+            if current and holder.owner_id and holder.kind else None
+        if not holder.held_at(record.mined_at):  # type: ignore[arg-type] - a holder means a block time
+            return self._settlement.credit_late(record, holder.order_id, now, hint=hint)
+        return self._settlement.settle(record, holder.order_id, now, hint=hint)
 
     def _holder(self, record: PaymentRecord) -> tuple[PaymentSlot | None, bool]:
-        """The order that held the transfer's fraction at the address when it was mined, and whether it is
-        the fraction's latest holder. Only an amount on the suffix grid names an order: 15.3469 could be
-        15.347 short of a fee as well as 15.346 over."""
+        """The order that last took the transfer's fraction at the address before it was mined (its window
+        may have closed by then: a payment after the late window), and whether it is the fraction's latest
+        holder. Only an amount on the suffix grid names an order: 15.3469 could be 15.347 short of a fee as
+        well as 15.346 over."""
         fraction = (record.amount_micros or 0) % MICROS_PER_UNIT
         mined = record.mined_at
         if mined is None or fraction == 0 or fraction % self._rules.suffix_step:
             return None, False
         latest = self._slots.holder(record.to_address, fraction)
         if latest is not None and latest.held_from <= mined:
-            return (latest if latest.held_at(mined) else None), True
-        earlier = self._slots.holder_before(record.to_address, fraction, mined)
-        return (earlier if earlier is not None and earlier.held_at(mined) else None), False
+            return latest, True
+        return self._slots.holder_before(record.to_address, fraction, mined), False
 
     def _record_for(self, transfer: Transfer, raw: dict, now) -> PaymentRecord:
         rules, token = self._rules, transfer.token_info

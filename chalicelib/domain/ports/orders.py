@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.orders import Order, OrderStatus, Transition
 from chalicelib.domain.ports.common import Page
 from chalicelib.domain.ports.payments import PaymentSlot
@@ -32,9 +33,15 @@ class OrderStore(Protocol):
         """Write a PENDING order and count it against its owner's open orders, with its payment slot when
         the method holds one, all or nothing. Raises SlotTaken or OpenOrderLimitReached."""
 
-    def apply(self, order: Order, transition: Transition, now: datetime, **changes: Any) -> Order | None:
+    def create_paid(self, order: Order, entry: JournalEntry) -> None:
+        """Write an order paid already, with the journal entry that paid it, all or nothing. Raises
+        InsufficientFunds when the entry would take more from a wallet than it holds."""
+
+    def apply(self, order: Order, transition: Transition, now: datetime, entry: JournalEntry | None = None,
+              **changes: Any) -> Order | None:
         """Move the order along `transition` only if it is still in one of its sources; None when the
-        race is lost. Leaving PENDING frees one of the owner's open-order places in the same transaction."""
+        race is lost. Leaving PENDING frees one of the owner's open-order places, and `entry` (a refund) is
+        written, in the same transaction."""
 
     def claim(self, order_id: str, transition: Transition, now: datetime) -> tuple[Order, Order] | None:
         """`transition` without reading first (one conditional write); the order before and after, or

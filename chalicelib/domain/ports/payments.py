@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.orders import Transition
 from chalicelib.domain.ports.common import Page, WriteResult
 
@@ -47,6 +48,7 @@ class PaymentRecord:
     raw: dict = field(default_factory=dict)
     method: str = "trc20"
     currency: str = "USDT"
+    credited_micros: int | None = None    # what went to the wallet of the order's buyer
 
     @property
     def mined_at(self) -> datetime | None:
@@ -60,14 +62,15 @@ class PaymentStore(Protocol):
     """A payment is written once with its outcome. The only outcome that may be replaced is
     PENDING_CONFIRMATION, by the confirmed delivery of the same transaction."""
 
-    def record(self, record: PaymentRecord) -> bool:
-        """False if the transaction id already has an outcome that may not be replaced."""
+    def record(self, record: PaymentRecord, entry: JournalEntry | None = None) -> bool:
+        """Record the payment with its journal entry (one transaction); False if the transaction id already
+        has an outcome that may not be replaced."""
 
     def record_settling(self, record: PaymentRecord, order_id: str, owner_id: str | None, transition: Transition,
-                        now: datetime, **changes: Any) -> WriteResult:
-        """In one transaction: record the payment, move the order along `transition` and, with an
-        `owner_id`, free one of the owner's open-order places. DUPLICATE: the payment is recorded already;
-        STALE: the order is in none of the transition's sources."""
+                        now: datetime, entry: JournalEntry, **changes: Any) -> WriteResult:
+        """In one transaction: record the payment and its journal entry, move the order along `transition`
+        and, with an `owner_id`, free one of the owner's open-order places. DUPLICATE: the payment is
+        recorded already; STALE: the order is in none of the transition's sources."""
 
     def get(self, transaction_id: str) -> PaymentRecord | None: ...
 

@@ -10,7 +10,8 @@ from typing import Any, ClassVar, Mapping, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain import ledger
+from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.orders import Order
 from chalicelib.domain.queues import DELIVERY_QUEUE
 
@@ -77,6 +78,7 @@ class Product:
     resumable: ClassVar[bool] = False          # stuck DELIVERING: queue again (True) or flag for review
     notices: ClassVar[NoticeRules] = NoticeRules()
     choice: ClassVar[type[BaseModel]] = NoChoice
+    payment_methods: ClassVar[frozenset[str] | None] = None   # the methods that may pay it (None: every one)
 
     def offers(self) -> list[Offer]:
         return []
@@ -92,6 +94,16 @@ class Product:
     def facts(self, order: Order) -> dict[str, Any]:
         """What answers about an order of this kind show besides the common fields."""
         return {}
+
+    def settles_to(self, owner_id: str, currency: str) -> str:
+        """The ledger account an order's price goes to when it is paid: the product's revenue."""
+        return ledger.revenue(self.kind, currency)
+
+    def check_method(self, method: str) -> None:
+        if self.payment_methods is not None and method not in self.payment_methods:
+            offered = ", ".join(sorted(self.payment_methods))
+            raise ValidationFailed(f"payment_method must be one of: {offered} for this product",
+                                   code="PAYMENT_METHOD_NOT_ACCEPTED", field="payment_method")
 
 
 class Fulfiller(Protocol):
@@ -122,6 +134,9 @@ class ProductRegistry:
     def default_settings(self) -> dict[str, Any]:
         return {setting_id: value for product in self._by_kind.values()
                 for setting_id, value in product.default_settings().items()}
+
+    def settles_to(self, kind: str, owner_id: str, currency: str) -> str:
+        return self.by_kind(kind).settles_to(owner_id, currency)
 
     def queue_of(self, kind: str) -> str:
         return self.by_kind(kind).queue

@@ -28,6 +28,7 @@ from chalicelib.domain.ports.codes import CodeStore
 from chalicelib.domain.codes import (CODES_TOTAL, MAX_ATTEMPTS, CodeState, RedeemCode, Tally, day_of, derive_code,
                                      expiry_for, format_code, read_order_codes, stats_shard)
 from chalicelib.domain.notices import Notices
+from chalicelib.domain.ledger import refund_entry
 from chalicelib.domain.orders import MARK_DELIVERED, MARK_FAILED, START_FULFILMENT, Order, OrderStatus
 from chalicelib.domain.ports.common import Clock, GuardStore
 from chalicelib.domain.ports.orders import OrderQueue
@@ -232,10 +233,14 @@ class FulfillmentService:
                                  f"({type(error).__name__}); it stays downloadable over HTTP.")
 
     def _fail(self, order: Order, reason: str) -> Order | None:
-        failed = self._orders.apply(order, MARK_FAILED, self._clock.now(),
-                                         fulfillment_error=reason[:500], failure_reason=reason[:500])
+        now = self._clock.now()
+        refund = refund_entry(order, reason, now)
+        failed = self._orders.apply(order, MARK_FAILED, now, refund, fulfillment_error=reason[:500],
+                                    failure_reason=reason[:500])
         if failed is not None:
             self._count("CodePacksFailed")
+            if refund is not None:
+                self._notices.payment_event(failed, "refunded", order.paid_micros, CodePack.notices)
             self._notices.alert(f"code-pack-failed:{order.order_id}",
                                  f"Code order {order.order_id} could not be fulfilled: {reason}")
         return failed

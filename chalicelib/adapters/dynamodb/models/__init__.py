@@ -13,20 +13,22 @@ from chalicelib.adapters.dynamodb.models.accounts import (AccountItem, Conversat
 from chalicelib.adapters.dynamodb.models.codes import (AuditItem, CodeItem, DistributorItem,
                                                        DistributorRedeemedIndex, DistributorStatItem,
                                                        RedemptionItem)
+from chalicelib.adapters.dynamodb.models.ledger import EntryDayIndex, LedgerItem
 from chalicelib.adapters.dynamodb.models.orders import (AmountSlotItem, OpenDueIndex, OrderItem, OwnerCreatedIndex,
-                                                        PaySlotIndex, PaymentItem, ReviewReceivedIndex)
+                                                        PaySlotIndex, PaymentDayIndex, PaymentItem,
+                                                        ReviewReceivedIndex)
 
 __all__ = [
     "ALL_MODELS", "bind", "connection", "table_suffix",
     "OrderItem", "OwnerCreatedIndex", "OpenDueIndex", "PaySlotIndex", "AmountSlotItem",
-    "PaymentItem", "ReviewReceivedIndex",
+    "PaymentItem", "ReviewReceivedIndex", "PaymentDayIndex", "LedgerItem", "EntryDayIndex",
     "SettingItem", "AccountItem", "UsernameIndex", "GuardItem", "ConversationItem",
     "DistributorItem", "CodeItem", "RedemptionItem", "DistributorRedeemedIndex", "DistributorStatItem", "AuditItem",
 ]
 
 ALL_MODELS: tuple[type[Model], ...] = (
     OrderItem, AmountSlotItem, PaymentItem, SettingItem, AccountItem, GuardItem, ConversationItem,
-    DistributorItem, CodeItem, RedemptionItem, DistributorStatItem, AuditItem)
+    DistributorItem, CodeItem, RedemptionItem, DistributorStatItem, AuditItem, LedgerItem)
 _TABLE_SUFFIX = {model: model.Meta.table_name for model in ALL_MODELS}
 _connection: Connection | None = None
 

@@ -116,6 +116,18 @@ class ReviewReceivedIndex(GlobalSecondaryIndex):
     received_at = UTCDateTimeAttribute(range_key=True)
 
 
+class PaymentDayIndex(GlobalSecondaryIndex):
+    """Sparse: payments that moved money in our books carry `day_shard` ("<YYYY-MM-DD>#<shard>"), so the
+    reconciliation reads one day's transfers and nothing else."""
+
+    class Meta:
+        index_name = "payment-day"
+        projection = AllProjection()
+
+    day_shard = UnicodeAttribute(hash_key=True)
+    received_at = UTCDateTimeAttribute(range_key=True)
+
+
 class PaymentItem(Model):
     class Meta(_Meta):
         table_name = "payments"
@@ -136,5 +148,8 @@ class PaymentItem(Model):
     raw = JSONAttribute(null=True)
     method = UnicodeAttribute(null=True)               # the payment method; absent: "trc20"
     currency = UnicodeAttribute(null=True)             # absent: "USDT"
+    credited_micros = NumberAttribute(null=True)       # what went to the wallet of the order's buyer
+    day_shard = UnicodeAttribute(null=True)
 
     by_review = ReviewReceivedIndex()
+    by_day = PaymentDayIndex()
