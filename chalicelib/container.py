@@ -245,7 +245,7 @@ class Container(MoneyParts):
     def distributor_desk(self):
         from chalicelib.adapters.dynamodb.figures import DynamoFigureStore
         from chalicelib.domain.distributor_desk import DistributorDesk
-        return DistributorDesk(self.code_pack, self.ordering, self.code_store, self.redemption_store,
+        return DistributorDesk(self.code_pack, self.top_up, self.ordering, self.code_store, self.redemption_store,
                                DynamoFigureStore(sleep=self._sleep), self.clock, self._code_secret, count,
                                sleep=self._sleep)
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.ledger import HistoryLine, InsufficientFunds, JournalEntry, is_wallet
+from chalicelib.domain.ledger import HistoryLine, InsufficientFunds, JournalEntry
 from chalicelib.domain.orders import OPEN_STATUSES, Order, OrderStatus, Transition
 from chalicelib.domain.ports.codes import BucketState
 from chalicelib.domain.ports.common import Page, WriteResult

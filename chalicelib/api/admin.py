@@ -93,3 +93,23 @@ def list_audit():
         day = query.day or container.clock.now().date().isoformat()
         page = container.distributors.audit_day(actor, day, query.limit, query.cursor)
     return json_response({"day": day, **page_view("entries", page, audit_entry_view)})
+
+
+@admin.route("/admin/wallet-adjustments", methods=["POST"])
+@guarded
+def adjust_wallet():
+    """A correction of a buyer's or a distributor's wallet, as a journal entry with a reason. A retry with the
+    same `request_id` writes nothing new."""
+    from chalicelib.api.requests import WalletAdjustmentRequest
+    from chalicelib.api.views import balance_view
+    from chalicelib.domain.money import to_micros
+
+    request = admin.current_request
+    actor = admin_actor(request)
+    container = _container()
+    with _audited(actor, "wallet.adjust", None):
+        body = parse_body(request.raw_body, WalletAdjustmentRequest)
+        written = container.wallets.adjust(body.owner_id, to_micros(body.amount), body.reason, body.request_id)
+        container.distributors.record_action(actor, "wallet.adjust", body.owner_id, amount=str(body.amount),
+                                             reason=body.reason, request_id=body.request_id, result=written.value)
+    return json_response({"result": written.value, "wallet": balance_view(container.wallets.balance(body.owner_id))})

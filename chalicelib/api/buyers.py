@@ -85,3 +85,28 @@ def cancel_order(order_id: str):
 
     buyer = current_buyer(buyers.current_request)
     return json_response(_order_view(_container().ordering.cancel(order_id, owner_for_user(buyer.user_id))))
+
+
+@buyers.route("/wallet", methods=["GET"])
+@guarded
+def get_wallet():
+    from chalicelib.api.views import balance_view
+    from chalicelib.domain.users import owner_for_user
+
+    buyer = current_buyer(buyers.current_request)
+    return json_response({"wallet": balance_view(_container().wallets.balance(owner_for_user(buyer.user_id)))})
+
+
+@buyers.route("/wallet/history", methods=["GET"])
+@guarded
+def get_wallet_history():
+    """Every entry of the buyer's wallet with what it was for, newest first."""
+    from chalicelib.api.requests import PageQuery
+    from chalicelib.api.views import page_view, wallet_line_view
+    from chalicelib.domain.users import owner_for_user
+
+    request = buyers.current_request
+    buyer = current_buyer(request)
+    query = parse_query(request.query_params, PageQuery)
+    page = _container().wallets.history(owner_for_user(buyer.user_id), query.limit, query.cursor)
+    return json_response(page_view("entries", page, wallet_line_view))

@@ -46,8 +46,50 @@ def create_code_order():
     request = distributors.current_request
     distributor = current_distributor(request)
     body = parse_body(request.raw_body, CreateCodeOrderRequest)
-    order = _container().distributor_desk.create_order(distributor, body.plan_id, body.quantity)
+    order = _container().distributor_desk.create_order(distributor, body.plan_id, body.quantity,
+                                                       body.payment_method)
     return json_response(_code_order_view(order), 201)
+
+
+@distributors.route("/distributors/me/wallet", methods=["GET"])
+@guarded
+def get_wallet():
+    from chalicelib.api.views import balance_view
+    from chalicelib.domain.users import owner_for_distributor
+
+    distributor = current_distributor(distributors.current_request)
+    balance = _container().wallets.balance(owner_for_distributor(distributor.distributor_id))
+    return json_response({"wallet": balance_view(balance)})
+
+
+@distributors.route("/distributors/me/wallet/history", methods=["GET"])
+@guarded
+def get_wallet_history():
+    from chalicelib.api.requests import PageQuery
+    from chalicelib.api.views import page_view, wallet_line_view
+    from chalicelib.domain.users import owner_for_distributor
+
+    request = distributors.current_request
+    distributor = current_distributor(request)
+    query = parse_query(request.query_params, PageQuery)
+    page = _container().wallets.history(owner_for_distributor(distributor.distributor_id), query.limit, query.cursor)
+    return json_response(page_view("entries", page, wallet_line_view))
+
+
+@distributors.route("/distributors/me/wallet/top-ups", methods=["POST"])
+@guarded
+def create_top_up():
+    """A top-up of the distributor's wallet, paid by a unique transfer like a code order."""
+    from chalicelib.api.requests import TopUpRequest
+    from chalicelib.api.views import order_view
+
+    request = distributors.current_request
+    distributor = current_distributor(request)
+    body = parse_body(request.raw_body, TopUpRequest)
+    container = _container()
+    order = container.distributor_desk.top_up(distributor, body.amount)
+    return json_response(order_view(order, container.settings.amount_suffix_decimals,
+                                    payment=container.payment_methods.instructions(order)), 201)
 
 
 @distributors.route("/distributors/me/orders", methods=["GET"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr,
@@ -52,6 +53,27 @@ class CreateCodeOrderRequest(BaseModel):
 
     plan_id: StrictStr = Field(min_length=1, max_length=64)
     quantity: StrictInt = Field(ge=1, le=1_000_000)
+    payment_method: StrictStr = Field(default="trc20", min_length=1, max_length=32)
+
+
+Amount = Annotated[Decimal, Field(max_digits=14, decimal_places=2, description="USDT, at most two decimal places")]
+
+
+class TopUpRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Amount
+
+
+class WalletAdjustmentRequest(BaseModel):
+    """An operator's correction: a positive amount credits the wallet, a negative one debits it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    owner_id: StrictStr = Field(pattern=r"^(user:[1-9][0-9]{0,15}|dist:[A-Za-z0-9_-]{1,64})$")
+    amount: Amount
+    reason: StrictStr = Field(min_length=1, max_length=200)
+    request_id: StrictStr = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class RedeemRequest(BaseModel):

@@ -14,6 +14,8 @@ from chalicelib.domain.shared import iso
 
 if TYPE_CHECKING:
     from chalicelib.domain.distributors import AuditEntry, Distributor
+    from chalicelib.domain.ledger import HistoryLine
+    from chalicelib.domain.wallet import Balance
     from chalicelib.domain.ports.common import Page
     from chalicelib.domain.redemptions import RedeemResult
 
@@ -88,6 +90,20 @@ def plan_view(plan: Plan) -> dict[str, Any]:
             "codes_per_pack": plan.codes_per_pack, "unit_price": format_amount(plan.unit_price_micros, 2),
             "pack_price": format_amount(plan.price_for(1), 2), "currency": "USDT", "max_uses": plan.max_uses,
             "valid_days": plan.valid_days, "max_quantity": plan.max_quantity}
+
+
+def balance_view(balance: Balance) -> dict[str, Any]:
+    return {"currency": balance.currency, "balance": format_amount(balance.balance_micros, 2)}
+
+
+def wallet_line_view(line: HistoryLine) -> dict[str, Any]:
+    view: dict[str, Any] = {"entry_id": line.entry_id, "purpose": line.purpose.value,
+                            "amount": format_amount(line.amount_micros, 2), "currency": line.currency,
+                            "posted_at": iso(line.posted_at)}
+    for name in ("order_id", "transaction_id", "memo"):
+        if getattr(line, name):
+            view[name] = getattr(line, name)
+    return view
 
 
 def page_view(name: str, page: Page, view: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:

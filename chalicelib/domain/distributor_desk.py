@@ -10,6 +10,7 @@ import random
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Callable
 
 from chalicelib.domain.codes import (CODES_DEPLETED, CODES_INACTIVE, CODES_TOTAL, REDEEM_ATTEMPTS, REDEMPTIONS,
@@ -25,6 +26,7 @@ from chalicelib.domain.orders import Order
 from chalicelib.domain.ports.codes import CodeStore, FigureStore, RedemptionStore
 from chalicelib.domain.ports.common import Clock, Page, WriteResult
 from chalicelib.domain.products.code_pack import CodePack, Plan, fulfillment_status, holds_codes
+from chalicelib.domain.products.wallet_top_up import WalletTopUp
 from chalicelib.domain.shared import backoff_seconds, decode_cursor, encode_cursor, iso
 from chalicelib.domain.users import owner_for_distributor
 
@@ -38,10 +40,11 @@ MAX_SEQ = 10_000_000         # no order holds more codes (the CSV export's curso
 
 
 class DistributorDesk:
-    def __init__(self, code_pack: CodePack, ordering: OrderingService, codes: CodeStore,
+    def __init__(self, code_pack: CodePack, top_up: WalletTopUp, ordering: OrderingService, codes: CodeStore,
                  redemptions: RedemptionStore, figures: FigureStore, clock: Clock, secret: bytes,
                  count: Callable[..., None], sleep: Callable[[float], None] = time.sleep) -> None:
         self._code_pack = code_pack
+        self._top_up = top_up
         self._ordering = ordering
         self._codes = codes
         self._redemptions = redemptions
@@ -56,11 +59,18 @@ class DistributorDesk:
     def plans(self) -> list[Plan]:
         return self._code_pack.plans()
 
-    def create_order(self, distributor: Distributor, plan_id: str, quantity: int) -> Order:
-        """A CODE_PACK order paid like any other (a unique USDT amount on one of our addresses)."""
-        order = self._ordering.create(self._code_pack.draft_pack(distributor.distributor_id, plan_id, quantity))
+    def create_order(self, distributor: Distributor, plan_id: str, quantity: int,
+                     payment_method: str = "trc20") -> Order:
+        """A CODE_PACK order paid like any other: a unique USDT amount on one of our addresses, or the
+        distributor's wallet balance."""
+        order = self._ordering.create(self._code_pack.draft_pack(distributor.distributor_id, plan_id, quantity),
+                                      payment_method)
         self._count("CodeOrdersCreated")
         return order
+
+    def top_up(self, distributor: Distributor, amount: Decimal) -> Order:
+        owner_id = owner_for_distributor(distributor.distributor_id)
+        return self._ordering.create(self._top_up.draft_for(owner_id, self._top_up.checked_amount(amount)))
 
     def orders(self, distributor: Distributor, limit: int, cursor: str | None) -> Page:
         return self._ordering.list_owned(owner_for_distributor(distributor.distributor_id), limit, cursor)

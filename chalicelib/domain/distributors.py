@@ -117,6 +117,10 @@ class DistributorService:
                           actor=actor.key_fingerprint, target=target, request_id=actor.request_id,
                           source_ip=actor.source_ip, details=details)
 
+    def record_action(self, actor: AdminActor, action: str, target: str | None, **details: Any) -> None:
+        """An admin action another service carried out (a wallet adjustment), audited like these."""
+        self._audit.record(self._entry(actor, action, target, **details))
+
     def record_refusal(self, actor: AdminActor, action: str, target: str | None, error: DomainError) -> None:
         """An admin action that was refused (bad input, unknown distributor) is audited too."""
         self._audit.record(self._entry(actor, action, target, error.code, message=error.message[:200]))

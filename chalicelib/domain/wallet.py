@@ -53,8 +53,8 @@ class WalletService:
             return self._ledger.post(entry)
         except InsufficientFunds as short:
             held = self._ledger.balance(short.account)
-            raise Conflict(f"the wallet holds {format_amount(held)} {currency}, less than "
-                           f"{format_amount(short.needed_micros)}", code="INSUFFICIENT_BALANCE",
+            raise Conflict(f"the wallet holds {format_amount(held, 2)} {currency}, less than "
+                           f"{format_amount(short.needed_micros, 2)}", code="INSUFFICIENT_BALANCE",
                            field="amount") from None
 
 

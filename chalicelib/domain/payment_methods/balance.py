@@ -20,11 +20,12 @@ NAME = "balance"
 class InsufficientBalance(Conflict):
     def __init__(self, balance_micros: int, needed_micros: int, currency: str) -> None:
         short = needed_micros - balance_micros
-        super().__init__(f"the wallet holds {format_amount(balance_micros)} {currency}, "
-                         f"{format_amount(short)} short of {format_amount(needed_micros)}",
+        super().__init__(f"the wallet holds {format_amount(balance_micros, 2)} {currency}, "
+                         f"{format_amount(short, 2)} short of {format_amount(needed_micros, 2)}",
                          code="INSUFFICIENT_BALANCE", field="payment_method",
-                         details={"balance": format_amount(balance_micros), "price": format_amount(needed_micros),
-                                  "short": format_amount(short), "currency": currency})
+                         details={"balance": format_amount(balance_micros, 2),
+                                  "price": format_amount(needed_micros, 2), "short": format_amount(short, 2),
+                                  "currency": currency})
         self.short_micros = short
 
 
@@ -56,5 +57,5 @@ class WalletBalance:
         return order
 
     def instructions(self, order: Order) -> dict[str, Any]:
-        return {"method": NAME, "amount": format_amount(order.amount_micros), "currency": order.currency,
+        return {"method": NAME, "amount": format_amount(order.amount_micros, 2), "currency": order.currency,
                 "paid_from": ledger.wallet(order.owner_id, order.currency)}
