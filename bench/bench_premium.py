@@ -86,9 +86,14 @@ MINIMUMS = {
                      "known), then 1 TransactWriteItems of 3 items: the order, its (address, fraction) slot taken "
                      "conditionally and the owner's open-order counter checked and raised must commit together; "
                      "the price read is amortised (at most once per 30 s per container)"),
-    "payment": (2, 3, "1 GetItem of the (address, fraction) slot to learn the order, then 1 TransactWriteItems of "
-                      "3 items: the payment record put-if-absent (exactly once per transaction id), the order "
-                      "PENDING -> PAID and the owner's open-order counter -1"),
+    "payment": (2, 8, "1 GetItem of the (address, fraction) slot to learn the order, then 1 TransactWriteItems of "
+                      "8 items: the payment record put-if-absent (exactly once per transaction id), the order "
+                      "PENDING -> PAID, the owner's open-order counter -1, and the journal entry that must commit "
+                      "with them: the entry put-if-absent, its 2 lines (clearing, revenue) for the accounts' "
+                      "histories and the 2 accounts' balances"),
+    "balance": (1, 6, "1 TransactWriteItems of 6 items: the order put PAID, the journal entry put-if-absent, its 2 "
+                      "lines (wallet, revenue) and the 2 balances, the wallet's taken only while it covers the "
+                      "price; the price read is amortised"),
     "delivery": (8, 6, "2 conditional UpdateItems: claim PAID -> DELIVERING before the gift (its old image is the "
                        "order, so no read is needed) and DELIVERING -> DELIVERED after it; at-most-once needs both. "
                        "Plus, for each of the 2 messages (paid, delivered), the 3 calls that make it once and "
@@ -228,6 +233,16 @@ def per_operation(emulator: Emulator) -> str:
         _expect(again.json_body["order_id"] == keyed.json_body["order_id"], "idempotent retry made a new order")
         add("the same keyed request retried", None, counter, other)
         stack.pay(keyed.json_body)                       # keep exactly one order (5002's) PENDING
+        stack.drain("delivery", "deliver_orders")
+
+        top_up = stack.create_order(5004, product_id="wallet_top_up", amount="50")
+        _expect(top_up.status_code == 201, f"top-up failed: {top_up.body}")
+        stack.pay(top_up.json_body)
+        stack.drain("delivery", "deliver_orders")
+        from_balance, counter, other = measure(lambda: stack.create_order(5004, payment_method="balance"))
+        _expect(from_balance.status_code == 201 and from_balance.json_body["status"] == "PAID",
+                f"paying from balance failed: {from_balance.body}")
+        add("**pay from balance** (`POST /orders`, `payment_method` balance)", "balance", counter, other)
         stack.drain("delivery", "deliver_orders")
 
         stack.clock.advance(minutes=31)
