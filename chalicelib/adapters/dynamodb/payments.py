@@ -48,7 +48,7 @@ def _item_for(record: PaymentRecord) -> PaymentItem:
                        order_id=record.order_id, raw=record.raw, method=record.method, currency=record.currency,
                        review_state=_review_state(record.outcome), credited_micros=record.credited_micros,
                        day_shard=day_shard(record.received_at, record.transaction_id)
-                       if record.outcome in BOOKED_OUTCOMES else None)
+                       if record.outcome in BOOKED_OUTCOMES and record.amount_micros else None)
 
 
 def _review_state(outcome: str) -> str | None:
