@@ -121,6 +121,10 @@ class DistributorService:
         """An admin action that was refused (bad input, unknown distributor) is audited too."""
         self._audit.record(self._entry(actor, action, target, error.code, message=error.message[:200]))
 
+    def record_action(self, actor: AdminActor, action: str, target: str | None, **details: Any) -> None:
+        """An admin action another service carried out (a reconciliation run) is audited like the rest."""
+        self._audit.record(self._entry(actor, action, target, **details))
+
     def create(self, actor: AdminActor, name: str, telegram_user_id: int | None) -> tuple[Distributor, str]:
         now = self._clock.now()
         distributor_id = self._ids.new_id()
