@@ -38,7 +38,7 @@ from chalicelib.domain.shared import iso
 CATCH_UP_DAYS = 7                    # the daily run reconciles at most the last seven ended days
 INDEX_LAG = timedelta(seconds=5)     # the day indexes may lag their writes: today's last seconds wait a run
 LIVE_READ_ROUNDS = 3                 # balance reads around an account's lines, until no write came between
-DIFFERENCES_KEPT = 100               # a report counts every difference and keeps the first ones (item size)
+DIFFERENCES_KEPT = 100               # a report counts all differences, keeps the first (an item holds 400 KB)
 ALERT_EXAMPLES = 3
 
 PAID_OR_LATER = frozenset({OrderStatus.PAID, OrderStatus.PAID_LATE, OrderStatus.WAITING_STARS,
@@ -113,7 +113,7 @@ class Report:
                 "complete": self.complete, "ok": self.ok, "counts": self.counts, "totals": self.totals,
                 "differences_total": len(self.differences),
                 "differences": [difference.as_dict() for difference in self.differences[:DIFFERENCES_KEPT]],
-                "unsettled_accounts": self.unsettled_accounts}
+                "unsettled_accounts": self.unsettled_accounts[:DIFFERENCES_KEPT]}
 
 
 def midnight(day: date) -> datetime:
