@@ -318,3 +318,22 @@ def test_many_differences_are_counted_but_the_report_keeps_the_first_hundred(boo
     stored = books.reconciliation.reconcile(DAY).as_dict()
 
     assert stored["differences_total"] > 150 and len(stored["differences"]) == 100
+
+
+def test_payments_that_disagree_with_their_entries_and_entries_of_missing_orders_are_reported(books):
+    orders = books.a_mixed_day()
+    stored = books.payments.records
+    over, exact = tx_id("over"), tx_id("exact")
+    stored[over] = replace(stored[over], amount_micros=stored[over].amount_micros + 1)
+    stored[exact] = replace(stored[exact], order_id="order-9999")
+    del books.orders.orders[orders["from_wallet"].order_id]
+    books.damage_order(orders["under"], paid_micros=1)      # a credited order: its money paid nothing, no check
+    books.damage_order(orders["exact"], paid_micros=orders["exact"].amount_micros + 1)
+    books.clock.current = _after(DAY, minutes=15)
+
+    report = books.reconciliation.reconcile(DAY)
+
+    assert {(d.kind, d.transaction_id or d.order_id or d.account) for d in report.differences} == {
+        (Mismatch.PAYMENT_AMOUNT, over), (Mismatch.CLEARING, CLEARING), (Mismatch.PAYMENT_NOT_SETTLING, exact),
+        (Mismatch.ORDER_MISSING, orders["from_wallet"].order_id),
+        (Mismatch.ORDER_PAID_AMOUNT, orders["exact"].order_id), (Mismatch.REFUND_AMOUNT, orders["exact"].order_id)}
