@@ -1,5 +1,6 @@
-"""The composition root's money half: the ledger, wallets, the top-up product and paying from balance.
-Mixed into `Container` (chalicelib/container.py), built lazily once per container like the rest."""
+"""The composition root's money half: the ledger and its reconciliation, wallets, the top-up product and
+paying from balance. Mixed into `Container` (chalicelib/container.py), built lazily once per container like
+the rest."""
 from __future__ import annotations
 
 from functools import cached_property
@@ -10,6 +11,7 @@ from chalicelib.observability import count, logger
 
 class MoneyParts:
     orders: Any
+    payments: Any
     queue: Any
     clock: Any
     notices: Any
@@ -46,3 +48,8 @@ class MoneyParts:
     def balance_method(self):
         from chalicelib.domain.payment_methods.balance import WalletBalance
         return WalletBalance(self.orders, self.ledger, self.queue, self.products.settles_to, count)
+
+    @cached_property
+    def reconciliation(self):
+        from chalicelib.domain.reconciliation import Reconciliation
+        return Reconciliation(self.ledger, self.payments, self.orders, self.notices, self.clock, count)

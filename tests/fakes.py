@@ -10,16 +10,18 @@ import itertools
 import threading
 from collections import defaultdict
 from dataclasses import replace
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.ledger import HistoryLine, InsufficientFunds, JournalEntry
+from chalicelib.domain.ledger import HistoryLine, InsufficientFunds, JournalEntry, PostedEntry
 from chalicelib.domain.orders import OPEN_STATUSES, Order, OrderStatus, Transition
 from chalicelib.domain.ports.codes import BucketState
 from chalicelib.domain.ports.common import Page, WriteResult
 from chalicelib.domain.ports.ledger import AccountSnapshot
 from chalicelib.domain.ports.orders import OpenOrderLimitReached, SlotTaken
 from chalicelib.domain.ports.payments import PaymentRecord, PaymentSlot
+from chalicelib.domain.settlement import BOOKED_OUTCOMES
 from chalicelib.domain.users import TelegramUser, UserProfile
 
 REPLACEABLE_OUTCOME = "PENDING_CONFIRMATION"
@@ -88,13 +90,17 @@ def _due_at(order: Order) -> datetime | None:
 
 class InMemoryLedger:
     """Entries once per id, balances per account, wallets never below zero: the adapter's conditions.
-    `check` and `write` let another fake's transaction write an entry all or nothing."""
+    `check` and `write` let another fake's transaction write an entry all or nothing. Like the adapter it keeps
+    each account's lines apart from the entries, so a test can damage one without the other."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.entries: dict[str, JournalEntry] = {}
+        self.entries: dict[str, PostedEntry] = {}
+        self.lines: dict[str, list[HistoryLine]] = defaultdict(list)
         self.balances: dict[str, int] = defaultdict(int)
         self.versions: dict[str, int] = defaultdict(int)
+        self.closings: dict[tuple[str, date], int] = {}
+        self.reports: dict[date, dict[str, Any]] = {}
 
     def check(self, entry: JournalEntry) -> WriteResult:
         """DUPLICATE when written already; raises InsufficientFunds; APPLIED when `write` may go ahead."""
@@ -108,6 +114,9 @@ class InMemoryLedger:
     def write(self, entry: JournalEntry) -> None:
         self.entries[entry.entry_id] = entry
         for line in entry.lines:
+            self.lines[line.account].append(HistoryLine(entry.entry_id, entry.purpose, line.amount_micros,
+                                                        entry.currency, entry.posted_at, entry.order_id,
+                                                        entry.transaction_id, entry.memo))
             self.balances[line.account] += line.amount_micros
             self.versions[line.account] += 1
 
@@ -120,7 +129,7 @@ class InMemoryLedger:
 
     def entry(self, entry_id: str) -> JournalEntry | None:
         with self.lock:
-            return self.entries.get(entry_id)
+            return self.entries.get(entry_id)  # type: ignore[return-value]
 
     def balance(self, account: str) -> int:
         with self.lock:
@@ -132,11 +141,36 @@ class InMemoryLedger:
 
     def history(self, account: str, limit: int, cursor: str | None = None) -> Page:
         with self.lock:
-            lines = [HistoryLine(entry.entry_id, entry.purpose, line.amount_micros, entry.currency, entry.posted_at,
-                                 entry.order_id, entry.transaction_id, entry.memo)
-                     for entry in self.entries.values() for line in entry.lines if line.account == account]
-        lines.sort(key=lambda line: (line.posted_at, line.entry_id), reverse=True)
+            lines = sorted(self.lines[account], key=lambda line: (line.posted_at, line.entry_id), reverse=True)
         return _page(lines, limit, cursor)
+
+    def lines_since(self, account: str, since: datetime | None) -> list[HistoryLine]:
+        with self.lock:
+            lines = [line for line in self.lines[account] if since is None or line.posted_at >= since]
+        return sorted(lines, key=lambda line: (line.posted_at, line.entry_id))
+
+    def entries_of_day(self, day: date) -> Iterator[PostedEntry]:
+        with self.lock:
+            found = [entry for entry in self.entries.values() if entry.posted_at.astimezone(UTC).date() == day]
+        return iter(found)
+
+    def closing(self, account: str, before: date) -> tuple[date, int] | None:
+        with self.lock:
+            days = [day for (held, day) in self.closings if held == account and day < before]
+            return (max(days), self.closings[(account, max(days))]) if days else None
+
+    def save_closings(self, day: date, closings: dict[str, int]) -> None:
+        with self.lock:
+            self.closings.update({(account, day): balance for account, balance in closings.items()})
+
+    def save_report(self, day: date, report: dict[str, Any]) -> None:
+        self.reports[day] = report
+
+    def report(self, day: date) -> dict[str, Any] | None:
+        return self.reports.get(day)
+
+    def last_reconciled_day(self) -> date | None:
+        return max((day for day, report in self.reports.items() if report.get("complete")), default=None)
 
 
 class InMemoryOrderStore:
@@ -153,6 +187,10 @@ class InMemoryOrderStore:
     def get(self, order_id: str) -> Order | None:
         with self.lock:
             return self.orders.get(order_id)
+
+    def get_many(self, order_ids: Iterable[str]) -> dict[str, Order]:
+        with self.lock:
+            return {order_id: self.orders[order_id] for order_id in order_ids if order_id in self.orders}
 
     def list_by_owner(self, owner_id: str, limit: int, cursor: str | None) -> Page:
         with self.lock:
@@ -313,6 +351,13 @@ class InMemoryPaymentStore:
                             if record.outcome == REPLACEABLE_OUTCOME and tx not in self.surfaced
                             and record.received_at <= received_before), key=lambda record: record.received_at)
         return _page(found, limit, cursor)
+
+    def booked_of_day(self, day: date) -> Iterator[PaymentRecord]:
+        with self._lock:
+            found = sorted((replace(record) for record in self.records.values() if record.outcome in BOOKED_OUTCOMES
+                            and record.received_at.astimezone(UTC).date() == day),
+                           key=lambda record: record.received_at)
+        return iter(found)
 
     def surface(self, transaction_id: str, reason: str) -> bool:
         with self._lock:

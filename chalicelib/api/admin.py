@@ -1,5 +1,5 @@
-"""Admin routes (X-Api-Key): distributors and the audit log. Every admin action, refused or not, is
-written to the audit log."""
+"""Admin routes (X-Api-Key): distributors, the audit log and the ledger's reconciliation. Every admin action,
+refused or not, is written to the audit log."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -113,3 +113,34 @@ def adjust_wallet():
         container.distributors.record_action(actor, "wallet.adjust", body.owner_id, amount=str(body.amount),
                                              reason=body.reason, request_id=body.request_id, result=written.value)
     return json_response({"result": written.value, "wallet": balance_view(container.wallets.balance(body.owner_id))})
+
+
+@admin.route("/admin/reconciliation", methods=["POST"])
+@guarded
+def run_reconciliation():
+    """Reconcile one UTC day now (body `{"day": "YYYY-MM-DD"}`, or none: today so far) and answer its report."""
+    from chalicelib.api.requests import ReconciliationRequest
+
+    request = admin.current_request
+    actor = admin_actor(request)
+    container = _container()
+    with _audited(actor, "reconciliation.run", None):
+        body = parse_body(request.raw_body, ReconciliationRequest) if request.raw_body else ReconciliationRequest()
+        report = container.reconciliation.reconcile(body.day_date)
+    container.distributors.record_action(actor, "reconciliation.run", report.day.isoformat(),
+                                         differences=len(report.differences))
+    return json_response(report.as_dict())
+
+
+@admin.route("/admin/reconciliation/{day}", methods=["GET"])
+@guarded
+def get_reconciliation(day: str):
+    """The stored report of a day: 404 when that day was never reconciled."""
+    from chalicelib.api.requests import DayPath
+
+    actor = admin_actor(admin.current_request)
+    container = _container()
+    with _audited(actor, "reconciliation.get", day):
+        report = container.reconciliation.stored(parse_query({"day": day}, DayPath).day_date)
+    container.distributors.record_action(actor, "reconciliation.get", day)
+    return json_response(report)

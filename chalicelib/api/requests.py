@@ -19,6 +19,19 @@ _DIGITS = re.compile(r"[0-9]{1,9}")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+def _calendar_day(value: str) -> str:
+    if not _DAY.fullmatch(value):
+        raise ValueError("must be a date like 2026-11-25")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("is not a calendar date") from None
+    return value
+
+
+Day = Annotated[StrictStr, AfterValidator(_calendar_day)]
+
+
 # ---------------------------------------------------------------------------------------------- bodies
 class CreateOrderRequest(BaseModel):
     """`product_id` and `payment_method`; every other field is the product's own choice, which the product
@@ -76,6 +89,16 @@ class WalletAdjustmentRequest(BaseModel):
     request_id: StrictStr = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
 
 
+class ReconciliationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    day: Day | None = None  # None: today so far (UTC), which only the service's clock knows
+
+    @property
+    def day_date(self) -> date | None:
+        return None if self.day is None else date.fromisoformat(self.day)
+
+
 class RedeemRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -92,19 +115,8 @@ def _whole_number(value: object) -> object:
     return value
 
 
-def _calendar_day(value: str) -> str:
-    if not _DAY.fullmatch(value):
-        raise ValueError("must be a date like 2026-11-25")
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        raise ValueError("is not a calendar date") from None
-    return value
-
-
 QueryInt = Annotated[int, BeforeValidator(_whole_number)]
 Cursor = Annotated[StrictStr, Field(max_length=MAX_CURSOR_LENGTH)]  # opaque: the service decodes it
-Day = Annotated[StrictStr, AfterValidator(_calendar_day)]
 
 
 class Query(BaseModel):
@@ -135,6 +147,16 @@ class AuditQuery(LongPageQuery):
     @classmethod
     def _blank_is_today(cls, value: object) -> object:
         return value or None  # `?day=` has always meant today
+
+
+class DayPath(Query):
+    """A `{day}` in a route's path."""
+
+    day: Day
+
+    @property
+    def day_date(self) -> date:
+        return date.fromisoformat(self.day)
 
 
 class TrendQuery(Query):

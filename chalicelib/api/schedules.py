@@ -2,7 +2,7 @@
 its Lambda function's name (.chalice/config.json, infra/, the local stack's `tick`): keep them."""
 from __future__ import annotations
 
-from chalice import Blueprint, Rate
+from chalice import Blueprint, Cron, Rate
 
 from chalicelib.observability import logger
 
@@ -39,3 +39,14 @@ def watch_dead_letters(event):
     depths = _container().dead_letter_watch.check()
     logger.info("dead-letter queues checked", extra={"depths": depths})
     return depths
+
+
+@schedules.schedule(Cron(15, 0, "*", "*", "?", "*"), name="reconcile_ledger")
+def reconcile_ledger(event):
+    """Yesterday's books (and any earlier day not reconciled yet, up to a week), once the day has ended and the
+    last slow writer of it (a fulfilment runs for up to five minutes) is done: a difference alerts."""
+    reports = _container().reconciliation.reconcile_due()
+    summary = {"days": [report.day.isoformat() for report in reports],
+               "differences": sum(len(report.differences) for report in reports)}
+    logger.info("reconcile_ledger finished", extra=summary)
+    return summary

@@ -118,7 +118,8 @@ class DistributorService:
                           source_ip=actor.source_ip, details=details)
 
     def record_action(self, actor: AdminActor, action: str, target: str | None, **details: Any) -> None:
-        """An admin action another service carried out (a wallet adjustment), audited like these."""
+        """An admin action another service carried out (a wallet adjustment, a reconciliation run), audited
+        like these."""
         self._audit.record(self._entry(actor, action, target, **details))
 
     def record_refusal(self, actor: AdminActor, action: str, target: str | None, error: DomainError) -> None:

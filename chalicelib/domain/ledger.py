@@ -61,6 +61,19 @@ def adjustments(currency: str) -> str:
     return f"{AccountKind.ADJUSTMENTS}:{currency}"
 
 
+def payment_entry_id(transaction_id: str) -> str:
+    """Every booked transfer's one entry, whatever it paid."""
+    return f"pay:{transaction_id}"
+
+
+def balance_entry_id(order_id: str) -> str:
+    return f"balance:{order_id}"
+
+
+def refund_entry_id(order_id: str) -> str:
+    return f"refund:{order_id}"
+
+
 def kind_of(account: str) -> AccountKind:
     return AccountKind(account.split(":", 1)[0])
 
@@ -93,7 +106,10 @@ class Line:
 
 
 @dataclass(frozen=True)
-class JournalEntry:
+class PostedEntry:
+    """An entry as the store holds it. Read back for reconciliation without the checks `JournalEntry` makes on
+    the way in, so that a damaged entry is reported instead of failing the read."""
+
     entry_id: str               # deterministic: the same cause always makes the same id
     purpose: Purpose
     currency: str
@@ -102,6 +118,16 @@ class JournalEntry:
     order_id: str | None = None
     transaction_id: str | None = None
     memo: str = ""
+
+    @property
+    def moved_micros(self) -> int:
+        """What the entry moves: the sum of its credits (a payment's transfer, a refund, a price paid)."""
+        return sum(line.amount_micros for line in self.lines if line.amount_micros > 0)
+
+
+@dataclass(frozen=True)
+class JournalEntry(PostedEntry):
+    """An entry on its way into the books: balanced, in one currency, each account once."""
 
     def __post_init__(self) -> None:
         if len(self.lines) < 2:
@@ -137,7 +163,7 @@ def payment_entry(transaction_id: str, address: str, paid_micros: int, currency:
     """A transfer pays an order: its price to `settles_to` (the product's revenue, or the buyer's wallet for
     a top-up) and whatever came in beyond the price to the buyer's wallet."""
     settled = min(paid_micros, price)
-    return _entry(f"pay:{transaction_id}", Purpose.PAYMENT, currency, now,
+    return _entry(payment_entry_id(transaction_id), Purpose.PAYMENT, currency, now,
                   [(clearing(address, currency), -paid_micros), (settles_to, settled),
                    (wallet(owner_id, currency), paid_micros - settled)],
                   order_id=order_id, transaction_id=transaction_id,
@@ -147,20 +173,20 @@ def payment_entry(transaction_id: str, address: str, paid_micros: int, currency:
 def credit_entry(transaction_id: str, address: str, paid_micros: int, currency: str, owner_id: str,
                  order_id: str | None, reason: str, now: datetime) -> JournalEntry:
     """A transfer that paid nothing, credited whole to the wallet of the buyer of the order it points at."""
-    return _entry(f"pay:{transaction_id}", Purpose.CREDIT, currency, now,
+    return _entry(payment_entry_id(transaction_id), Purpose.CREDIT, currency, now,
                   [(clearing(address, currency), -paid_micros), (wallet(owner_id, currency), paid_micros)],
                   order_id=order_id, transaction_id=transaction_id, memo=reason)
 
 
 def suspense_entry(transaction_id: str, address: str, paid_micros: int, currency: str, reason: str,
                    now: datetime) -> JournalEntry:
-    return _entry(f"pay:{transaction_id}", Purpose.SUSPENSE, currency, now,
+    return _entry(payment_entry_id(transaction_id), Purpose.SUSPENSE, currency, now,
                   [(clearing(address, currency), -paid_micros), (suspense(currency), paid_micros)],
                   transaction_id=transaction_id, memo=reason)
 
 
 def balance_payment_entry(order: Order, settles_to: str, now: datetime) -> JournalEntry:
-    return _entry(f"balance:{order.order_id}", Purpose.BALANCE_PAYMENT, order.currency, now,
+    return _entry(balance_entry_id(order.order_id), Purpose.BALANCE_PAYMENT, order.currency, now,
                   [(wallet(order.owner_id, order.currency), -order.amount_micros),
                    (settles_to, order.amount_micros)], order_id=order.order_id)
 
@@ -171,7 +197,7 @@ def refund_entry(order: Order, reason: str, now: datetime) -> JournalEntry | Non
     paid = order.paid_micros or 0
     if paid <= 0:
         return None
-    return _entry(f"refund:{order.order_id}", Purpose.REFUND, order.currency, now,
+    return _entry(refund_entry_id(order.order_id), Purpose.REFUND, order.currency, now,
                   [(refunds(order.currency), -paid), (wallet(order.owner_id, order.currency), paid)],
                   order_id=order.order_id, memo=reason[:200])
 

@@ -57,6 +57,8 @@ ADMIN = [
     Route("POST", "/admin/distributors/{distributor_id}/rotate-token", "admin"),
     Route("POST", "/admin/distributors/{distributor_id}/disable", "admin"),
     Route("GET", "/admin/audit", "admin", query=("day", "limit", "cursor")),
+    Route("POST", "/admin/reconciliation", "admin", ("day",), template={"day": "2026-11-24"}),
+    Route("GET", "/admin/reconciliation/{day}", "admin"),
 ]
 DISTRIBUTOR = [
     Route("GET", "/distributors/me", "distributor"),
@@ -136,11 +138,11 @@ def _now(world: dict):
 
 def _path(route: Route, world: dict, draw, hostile: bool) -> str:
     path = route.path
-    for name in ("order_id", "distributor_id", "code"):
+    for name in ("order_id", "distributor_id", "code", "day"):
         if "{" + name + "}" not in path:
             continue
         known = {"order_id": [world["order_id"], world["code_order_id"]], "distributor_id": [world["distributor_id"]],
-                 "code": ["ABCD-EFGH-JKMN-PQRS", "abcd efgh jkmn pqrs"]}[name]
+                 "code": ["ABCD-EFGH-JKMN-PQRS", "abcd efgh jkmn pqrs"], "day": ["2026-11-24", "2020-01-01"]}[name]
         value = draw(text.map(_path_segment) if hostile else st.sampled_from(known))
         path = path.replace("{" + name + "}", value)
     return path

@@ -14,7 +14,8 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.adapters.dynamodb.cursors import start_key
 from chalicelib.adapters.dynamodb.models import LedgerItem
 from chalicelib.adapters.dynamodb.transactions import NamedTransaction
-from chalicelib.domain.ledger import HistoryLine, InsufficientFunds, JournalEntry, Line, Purpose, is_wallet
+from chalicelib.domain.ledger import (HistoryLine, InsufficientFunds, JournalEntry, Line, PostedEntry, Purpose,
+                                      is_wallet)
 from chalicelib.domain.ports.common import Page, WriteResult
 from chalicelib.domain.ports.ledger import AccountSnapshot
 from chalicelib.domain.shared import encode_cursor
@@ -77,11 +78,11 @@ def raise_if_short(failed: set[str], entry: JournalEntry) -> None:
             raise InsufficientFunds(account, needed)
 
 
-def _entry_from_item(item: LedgerItem) -> JournalEntry:
-    return JournalEntry(entry_id=item.entry_id, purpose=Purpose(item.purpose), currency=item.currency,
-                        lines=tuple(Line(line["account"], int(line["amount_micros"])) for line in item.lines),
-                        posted_at=item.posted_at, order_id=item.order_id, transaction_id=item.transaction_id,
-                        memo=item.memo or "")
+def _entry_fields(item: LedgerItem) -> dict[str, Any]:
+    return {"entry_id": item.entry_id, "purpose": Purpose(item.purpose), "currency": item.currency,
+            "lines": tuple(Line(line["account"], int(line["amount_micros"])) for line in item.lines),
+            "posted_at": item.posted_at, "order_id": item.order_id, "transaction_id": item.transaction_id,
+            "memo": item.memo or ""}
 
 
 def _line_from_item(item: LedgerItem) -> HistoryLine:
@@ -102,7 +103,7 @@ class DynamoLedgerStore:
 
     def entry(self, entry_id: str) -> JournalEntry | None:
         try:
-            return _entry_from_item(LedgerItem.get(f"entry#{entry_id}", "entry", consistent_read=True))
+            return JournalEntry(**_entry_fields(LedgerItem.get(f"entry#{entry_id}", "entry", consistent_read=True)))
         except DoesNotExist:
             return None
 
@@ -123,14 +124,15 @@ class DynamoLedgerStore:
         items = [_line_from_item(item) for item in result]
         return Page(items, encode_cursor(result.last_evaluated_key))
 
-    def lines_since(self, account: str, since: datetime) -> list[HistoryLine]:
-        return [_line_from_item(item) for item in LedgerItem.query(
-            account_key(account), LedgerItem.sk.between(f"line#{_stamp(since)}", "line#~"), consistent_read=True)]
+    def lines_since(self, account: str, since: datetime | None) -> list[HistoryLine]:
+        lines = LedgerItem.sk.startswith("line#") if since is None else \
+            LedgerItem.sk.between(f"line#{_stamp(since)}", "line#~")
+        return [_line_from_item(item) for item in LedgerItem.query(account_key(account), lines, consistent_read=True)]
 
-    def entries_of_day(self, day: date) -> Iterator[JournalEntry]:
+    def entries_of_day(self, day: date) -> Iterator[PostedEntry]:
         for shard in range(SHARDS):
             for item in LedgerItem.by_day.query(f"{day.isoformat()}#{shard}"):
-                yield _entry_from_item(item)
+                yield PostedEntry(**_entry_fields(item))
 
     def closing(self, account: str, before: date) -> tuple[date, int] | None:
         last = f"closing#{before.isoformat()}"
@@ -155,8 +157,9 @@ class DynamoLedgerStore:
         except DoesNotExist:
             return None
 
-    def latest_report_day(self) -> date | None:
-        for item in LedgerItem.query("report", scan_index_forward=False, limit=1, consistent_read=True):
-            return date.fromisoformat(item.sk)
+    def last_reconciled_day(self) -> date | None:
+        # Only today's report, and yesterday's until the daily run, are incomplete: the first short page answers.
+        for item in LedgerItem.query("report", scan_index_forward=False, page_size=3, consistent_read=True):
+            if item.report.get("complete"):
+                return date.fromisoformat(item.sk)
         return None
-

@@ -1,6 +1,7 @@
 """Orders in DynamoDB, written with the payment slot they hold. Every status change is a conditional write."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -62,6 +63,10 @@ class DynamoOrderStore:
             return order_from_item(OrderItem.get(order_id, consistent_read=True))
         except DoesNotExist:
             return None
+
+    def get_many(self, order_ids: Iterable[str]) -> dict[str, Order]:
+        return {item.order_id: order_from_item(item)
+                for item in OrderItem.batch_get(sorted(set(order_ids)), consistent_read=True)}
 
     def _item_for(self, order: Order, slot: PaymentSlot | None = None) -> OrderItem:
         open_status, due_at = _open_index_values(order.status, order.expires_at, order.status_changed_at)

@@ -2,13 +2,13 @@
 order is recorded in the same transaction as the order's status change."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Iterator
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.adapters.dynamodb.cursors import start_key
-from chalicelib.adapters.dynamodb.ledger import ENTRY_WRITE, add_entry, day_shard
+from chalicelib.adapters.dynamodb.ledger import ENTRY_WRITE, SHARDS, add_entry, day_shard
 from chalicelib.adapters.dynamodb.models import AccountItem, OrderItem, PaymentItem
 from chalicelib.adapters.dynamodb.orders import transition_update
 from chalicelib.adapters.dynamodb.transactions import NamedTransaction
@@ -110,6 +110,11 @@ class DynamoPaymentStore:
                                                                           {"review_state": WAITING}))
         items = [_record_from_item(item) for item in result]
         return Page(items, encode_cursor(result.last_evaluated_key))
+
+    def booked_of_day(self, day: date) -> Iterator[PaymentRecord]:
+        for shard in range(SHARDS):
+            for item in PaymentItem.by_day.query(f"{day.isoformat()}#{shard}"):
+                yield _record_from_item(item)
 
     def surface(self, transaction_id: str, reason: str) -> bool:
         try:

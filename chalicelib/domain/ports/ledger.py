@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterator, Protocol
 
-from chalicelib.domain.ledger import HistoryLine, JournalEntry
+from chalicelib.domain.ledger import HistoryLine, JournalEntry, PostedEntry
 from chalicelib.domain.ports.common import Page, WriteResult
 
 
@@ -33,19 +33,22 @@ class LedgerStore(Protocol):
     def history(self, account: str, limit: int, cursor: str | None = None) -> Page:
         """The account's lines (HistoryLine), newest first."""
 
-    def lines_since(self, account: str, since: datetime) -> list[HistoryLine]:
-        """The account's lines posted at or after `since`, oldest first."""
+    def lines_since(self, account: str, since: datetime | None) -> list[HistoryLine]:
+        """The account's lines posted at or after `since` (None: all of them), oldest first; strongly consistent."""
 
-    def entries_of_day(self, day: date) -> Iterator[JournalEntry]:
-        """Every entry posted on the UTC day, reading only that day's entries."""
+    def entries_of_day(self, day: date) -> Iterator[PostedEntry]:
+        """Every entry posted on the UTC day, as stored, reading only that day's entries (an index: it may lag
+        the writes by a moment)."""
 
     def closing(self, account: str, before: date) -> tuple[date, int] | None:
         """The latest reconciled closing balance of the account for a day before `before`."""
 
     def save_closings(self, day: date, closings: dict[str, int]) -> None: ...
 
-    def save_report(self, day: date, report: dict[str, Any]) -> None: ...
+    def save_report(self, day: date, report: dict[str, Any]) -> None:
+        """Keep the day's reconciliation report (`complete` says the day had ended), replacing an earlier one."""
 
     def report(self, day: date) -> dict[str, Any] | None: ...
 
-    def latest_report_day(self) -> date | None: ...
+    def last_reconciled_day(self) -> date | None:
+        """The latest day whose stored report is `complete` (reconciled after the day ended)."""

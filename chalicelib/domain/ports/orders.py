@@ -1,6 +1,7 @@
 """Orders in storage, and the queue that carries a paid order to its fulfilment."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -25,6 +26,9 @@ class OpenOrderLimitReached(Exception):
 class OrderStore(Protocol):
     def get(self, order_id: str) -> Order | None:
         """Strongly consistent."""
+
+    def get_many(self, order_ids: Iterable[str]) -> dict[str, Order]:
+        """The orders that exist among `order_ids`, by id; strongly consistent, read in batches."""
 
     def create(self, order: Order) -> None:
         """Write an order that holds nothing (a gift prepaid by a code)."""

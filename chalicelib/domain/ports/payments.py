@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Protocol
+from datetime import date, datetime, timezone
+from typing import Any, Iterator, Protocol
 
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.orders import Transition
@@ -76,6 +76,10 @@ class PaymentStore(Protocol):
 
     def waiting(self, received_before: datetime, limit: int, cursor: str | None = None) -> Page:
         """PENDING_CONFIRMATION payments received before the time and not surfaced for review yet."""
+
+    def booked_of_day(self, day: date) -> Iterator[PaymentRecord]:
+        """Every payment received on the UTC day whose money is in the books (settlement.BOOKED_OUTCOMES),
+        reading only that day's payments (an index: it may lag the writes by a moment)."""
 
     def surface(self, transaction_id: str, reason: str) -> bool:
         """Put a payment that is still PENDING_CONFIRMATION (and not surfaced) on the review list, keeping
