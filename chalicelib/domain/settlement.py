@@ -39,7 +39,8 @@ class PaymentOutcome(StrEnum):
 # address that is not ours).
 REVIEW_OUTCOMES = frozenset({PaymentOutcome.UNMATCHED, PaymentOutcome.REJECTED_TOKEN,
                              PaymentOutcome.REJECTED_ADDRESS})
-# Outcomes whose money is in the books: each such payment has exactly one journal entry, "pay:<transaction>".
+# Outcomes whose money is in the books: each such payment has exactly one journal entry, "pay:<transaction>",
+# unless it moved nothing (a zero-value transfer).
 BOOKED_OUTCOMES = frozenset({PaymentOutcome.MATCHED, PaymentOutcome.LATE_MATCHED, PaymentOutcome.DUPLICATE,
                              PaymentOutcome.CREDITED, PaymentOutcome.UNMATCHED})
 
