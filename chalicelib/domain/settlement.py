@@ -109,6 +109,9 @@ class Settlement:
                 return self.credit(replace(record, outcome=PaymentOutcome.DUPLICATE), ref, now,
                                    reason="order already paid by another transfer")
             if paid < ref.amount_micros:
+                if ref is hint:   # only the slot's word that it is PENDING: a paid order makes this a duplicate
+                    ref = self._ref(order_id)
+                    continue
                 return self.credit(replace(record, outcome=PaymentOutcome.CREDITED), ref, now,
                                    reason=UnmatchedReason.UNDERPAID)
             late = ref.status != OrderStatus.PENDING

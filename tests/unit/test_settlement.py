@@ -245,6 +245,20 @@ def test_an_underpayment_pays_nothing_and_is_credited_whole_to_the_orders_buyer(
     assert [(record.transaction_id, record.credited_micros) for record in shop.heard] == [(tx_id("tx-1"), paid)]
 
 
+def test_a_short_second_transfer_for_a_paid_order_is_a_duplicate_not_an_underpayment(shop):
+    """The slot says the order is PENDING without reading it; a short transfer reads it before it tells the
+    buyer that money is missing for an order they have paid."""
+    order = shop.order()
+    shop.pay(order.amount_micros, "tx-1")
+
+    result = shop.pay(order.amount_micros - 1_000_000, "tx-2")
+
+    assert (result.outcome, result.order_id) == (PaymentOutcome.DUPLICATE, order.order_id)
+    assert shop.ledger.balance(wallet()) == order.amount_micros - 1_000_000
+    assert [(record.outcome, record.reason) for record in shop.heard] == [
+        ("DUPLICATE", "order already paid by another transfer")]
+
+
 def test_an_underpaid_order_is_still_paid_by_its_exact_amount_and_the_short_transfer_stays_credited(shop):
     order = shop.order()
     shop.pay(order.amount_micros - 1_000_000, "short")
