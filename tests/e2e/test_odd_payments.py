@@ -140,3 +140,14 @@ def test_the_expiry_notice_promises_a_match_only_for_the_exact_amount_sent_in_ti
     [told] = texts_to(calls, BUYER)
     assert "for a while" not in told
     assert f"exactly {order['amount']} USDT" in told and "operator" in told
+
+
+def test_a_zero_value_transfer_is_recorded_unmatched_and_books_nothing(api, calls, container):
+    """Address poisoning sends 0 USDT to busy addresses; the chain watcher must get a 200, not a retry loop."""
+    new_order(api)
+
+    result = outcome(api.pay(amount="0", to=ADDRESSES[0]))
+
+    assert (result["outcome"], result["reason"]) == ("UNMATCHED", "NO_ORDER")
+    assert container.ledger.entry(f"pay:{result['transaction_id']}") is None
+    assert container.ledger.balance(CLEARING) == 0 and texts_to(calls, BUYER) == []
