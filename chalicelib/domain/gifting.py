@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable, Protocol
 
 from chalicelib.domain.notices import Notices
-from chalicelib.domain.ledger import refund_entry
+from chalicelib.domain.ledger import refund_entry, refundable_micros
 from chalicelib.domain.orders import (FLAG_FOR_REVIEW, MARK_DELIVERED, MARK_FAILED, RETURN_TO_PAID, START_DELIVERY,
                                       WAIT_FOR_STARS, Order, OrderStatus, Transition)
 from chalicelib.domain.ports.common import Clock
@@ -117,7 +117,7 @@ class GiftDelivery:
         if failed is not None:
             self._count("DeliveryFailed")
             if refund is not None:
-                self._notices.payment_event(failed, "refunded", order.paid_micros, gift.rules)
+                self._notices.payment_event(failed, "refunded", refundable_micros(order), gift.rules)
             if gift.listener is not None:
                 gift.listener.failed(failed)
             self._notices.order_event(failed, "failed", gift.rules, reason=reason)

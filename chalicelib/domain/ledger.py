@@ -86,6 +86,14 @@ def is_wallet(account: str) -> bool:
     return kind_of(account) == AccountKind.WALLET
 
 
+def _names_an_account_in(account: str, currency: str) -> bool:
+    try:
+        kind_of(account)
+        return currency_of(account) == currency
+    except (ValueError, IndexError):   # an unknown kind, or no currency at all
+        return False
+
+
 class Unbalanced(ValueError):
     """An entry whose lines do not sum to zero, mix currencies or name a malformed account."""
 
@@ -138,9 +146,8 @@ class JournalEntry(PostedEntry):
         if len(set(accounts)) != len(accounts):
             raise Unbalanced(f"entry {self.entry_id} names an account twice")
         for line in self.lines:
-            if line.amount_micros == 0 or currency_of(line.account) != self.currency:
-                raise Unbalanced(f"entry {self.entry_id}: line {line} is empty or not in {self.currency}")
-            kind_of(line.account)   # raises on an unknown account kind
+            if line.amount_micros == 0 or not _names_an_account_in(line.account, self.currency):
+                raise Unbalanced(f"entry {self.entry_id}: line {line} is empty, malformed or not in {self.currency}")
 
     @property
     def debited_wallets(self) -> list[Line]:
@@ -171,15 +178,22 @@ def payment_entry(transaction_id: str, address: str, paid_micros: int, currency:
 
 
 def credit_entry(transaction_id: str, address: str, paid_micros: int, currency: str, owner_id: str,
-                 order_id: str | None, reason: str, now: datetime) -> JournalEntry:
-    """A transfer that paid nothing, credited whole to the wallet of the buyer of the order it points at."""
+                 order_id: str | None, reason: str, now: datetime) -> JournalEntry | None:
+    """A transfer that paid nothing, credited whole to the wallet of the buyer of the order it points at.
+    None for a transfer of nothing: it moved no money."""
+    if paid_micros <= 0:
+        return None
     return _entry(payment_entry_id(transaction_id), Purpose.CREDIT, currency, now,
                   [(clearing(address, currency), -paid_micros), (wallet(owner_id, currency), paid_micros)],
                   order_id=order_id, transaction_id=transaction_id, memo=reason)
 
 
 def suspense_entry(transaction_id: str, address: str, paid_micros: int, currency: str, reason: str,
-                   now: datetime) -> JournalEntry:
+                   now: datetime) -> JournalEntry | None:
+    """A transfer that fits no order, kept in suspense. None for a transfer of nothing (the zero-value
+    transfers of address poisoning are common on TRON): it moved no money."""
+    if paid_micros <= 0:
+        return None
     return _entry(payment_entry_id(transaction_id), Purpose.SUSPENSE, currency, now,
                   [(clearing(address, currency), -paid_micros), (suspense(currency), paid_micros)],
                   transaction_id=transaction_id, memo=reason)
@@ -191,10 +205,16 @@ def balance_payment_entry(order: Order, settles_to: str, now: datetime) -> Journ
                    (settles_to, order.amount_micros)], order_id=order.order_id)
 
 
+def refundable_micros(order: Order) -> int:
+    """What a failed order gives back: what it was paid, up to its price. An overpayment's excess went to
+    the wallet when the order was paid, so refunding it again would pay it twice."""
+    return min(order.paid_micros or 0, order.amount_micros)
+
+
 def refund_entry(order: Order, reason: str, now: datetime) -> JournalEntry | None:
-    """What a paid order that failed for good gives back: everything its buyer paid, to their wallet.
+    """What a paid order that failed for good gives back (`refundable_micros`), to its buyer's wallet.
     None when nothing was paid in money (a gift prepaid by a redeemed code)."""
-    paid = order.paid_micros or 0
+    paid = refundable_micros(order)
     if paid <= 0:
         return None
     return _entry(refund_entry_id(order.order_id), Purpose.REFUND, order.currency, now,

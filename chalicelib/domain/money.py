@@ -7,6 +7,9 @@ from decimal import Decimal, InvalidOperation
 MICROS_PER_UNIT = 1_000_000
 USDT_DECIMALS = 6
 ASCII_DIGITS = re.compile(r"[0-9]+")   # str.isdigit() also accepts "١٥" and "²"
+# Far above any price or balance. A buyer types a top-up's amount: "1e999990" would otherwise become a
+# million-digit integer (seconds of CPU), and "1e999999" overflow the decimal context.
+MAX_WHOLE_DIGITS = 15
 
 
 def to_micros(value: Decimal | str | int) -> int:
@@ -17,6 +20,8 @@ def to_micros(value: Decimal | str | int) -> int:
         raise ValueError(f"{value!r} is not a decimal amount") from None
     if not amount.is_finite():
         raise ValueError(f"{value!r} is not a finite amount")
+    if amount.adjusted() >= MAX_WHOLE_DIGITS:
+        raise ValueError(f"{value!r} is too large to be an amount")
     micros = amount * MICROS_PER_UNIT
     if micros != micros.to_integral_value():
         raise ValueError(f"{value!r} has more than {USDT_DECIMALS} decimal places")

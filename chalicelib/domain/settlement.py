@@ -39,8 +39,8 @@ class PaymentOutcome(StrEnum):
 # address that is not ours).
 REVIEW_OUTCOMES = frozenset({PaymentOutcome.UNMATCHED, PaymentOutcome.REJECTED_TOKEN,
                              PaymentOutcome.REJECTED_ADDRESS})
-# Outcomes whose money is in the books: each such payment of more than nothing has exactly one journal entry,
-# "pay:<transaction>".
+# Outcomes whose money is in the books: each such payment has exactly one journal entry, "pay:<transaction>",
+# unless it moved nothing (a zero-value transfer).
 BOOKED_OUTCOMES = frozenset({PaymentOutcome.MATCHED, PaymentOutcome.LATE_MATCHED, PaymentOutcome.DUPLICATE,
                              PaymentOutcome.CREDITED, PaymentOutcome.UNMATCHED})
 
@@ -109,6 +109,9 @@ class Settlement:
                 return self.credit(replace(record, outcome=PaymentOutcome.DUPLICATE), ref, now,
                                    reason="order already paid by another transfer")
             if paid < ref.amount_micros:
+                if ref is hint:   # only the slot's word that it is PENDING: a paid order makes this a duplicate
+                    ref = self._ref(order_id)
+                    continue
                 return self.credit(replace(record, outcome=PaymentOutcome.CREDITED), ref, now,
                                    reason=UnmatchedReason.UNDERPAID)
             late = ref.status != OrderStatus.PENDING
@@ -137,7 +140,7 @@ class Settlement:
         """Money that pays nothing, credited whole to the wallet of the buyer of the order it points at."""
         amount = record.amount_micros or 0
         entry = credit_entry(record.transaction_id, record.to_address, amount, record.currency, ref.owner_id,
-                             ref.order_id, reason, now) if amount else None
+                             ref.order_id, reason, now)
         return self.store(replace(record, order_id=ref.order_id, reason=reason, credited_micros=amount or None), entry)
 
     def credit_late(self, record: PaymentRecord, order_id: str, now: datetime, *, hint: OrderRef | None = None
@@ -150,9 +153,8 @@ class Settlement:
 
     def suspend(self, record: PaymentRecord, reason: str, now: datetime) -> PaymentResult:
         """A transfer that fits no order: in suspense until an operator resolves it."""
-        amount = record.amount_micros or 0   # a transfer of nothing is recorded, and books nothing
-        entry = suspense_entry(record.transaction_id, record.to_address, amount, record.currency, reason,
-                               now) if amount else None
+        entry = suspense_entry(record.transaction_id, record.to_address, record.amount_micros or 0,
+                               record.currency, reason, now)
         return self.store(replace(record, outcome=PaymentOutcome.UNMATCHED, reason=reason), entry)
 
     def store(self, record: PaymentRecord, entry: JournalEntry | None = None) -> PaymentResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from chalicelib.domain import ledger
 from tests.support import build_transfer, new_order, outcome, status_of, tx_id
 
 
@@ -22,6 +23,7 @@ def test_a_transfer_mined_before_the_order_existed_does_not_pay_it(api, clock, c
     assert (result["outcome"], result["reason"]) == ("UNMATCHED", "NO_ORDER")
     assert status_of(container, order) == "PENDING"
     assert container.payments.get(result["transaction_id"]).amount_micros is not None
+    assert container.ledger.balance(ledger.suspense("USDT")) == 15_001_000   # no earlier holder: nobody's money
 
 
 def test_an_on_time_transfer_posted_after_the_late_window_still_pays_its_order(api, clock, container):
@@ -53,7 +55,8 @@ def test_a_late_posted_transfer_pays_the_order_it_was_mined_for_not_the_new_hold
     assert (own["outcome"], own["order_id"]) == ("MATCHED", second["order_id"])
 
 
-def test_a_transfer_mined_between_two_holders_windows_pays_neither(api, clock, container):
+def test_a_transfer_mined_between_two_holders_windows_pays_neither_and_is_the_earlier_buyers_money(
+        api, clock, container):
     first = new_order(api, user_id=1)
     expire_and_outlive_the_late_window(api, clock)
     mined = clock.now()
@@ -62,8 +65,10 @@ def test_a_transfer_mined_between_two_holders_windows_pays_neither(api, clock, c
 
     result = outcome(api.pay(second, mined_at=mined))
 
-    assert (result["outcome"], result["reason"]) == ("UNMATCHED", "NO_ORDER")
+    assert (result["outcome"], result["reason"], result["order_id"]) == ("CREDITED", "TOO_LATE", first["order_id"])
     assert status_of(container, first) == "EXPIRED" and status_of(container, second) == "PENDING"
+    assert container.wallets.balance("user:1").balance_micros == 15_001_000
+    assert container.wallets.balance("user:2").balance_micros == 0
 
 
 def test_an_amount_stays_with_its_order_until_the_late_window_closes(api, clock):

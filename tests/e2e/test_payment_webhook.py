@@ -37,21 +37,31 @@ def test_a_replay_answers_the_recorded_outcome_without_acting_again(api):
     assert again["replayed"] is True
 
 
-def test_a_second_transfer_for_a_paid_order_is_a_duplicate_and_kept(api, aws):
+def wallet_of(container, user_id=1001) -> int:
+    return container.wallets.balance(f"user:{user_id}").balance_micros
+
+
+def test_a_second_transfer_for_a_paid_order_is_a_duplicate_kept_and_credited(api, aws, container):
     order = new_order(api)
     outcome(api.pay(order))
     second = outcome(api.pay(order))
     assert second["outcome"] == "DUPLICATE" and second["order_id"] == order["order_id"]
     assert payment_count(aws) == 2
+    assert wallet_of(container) == 15_001_000
 
 
-def test_underpaid_overpaid_and_unknown_amounts_are_unmatched_with_a_reason(api, clock):
+def test_underpaid_credits_overpaid_pays_and_an_unknown_amount_is_unmatched_each_with_a_reason(api, container):
     order = new_order(api)
     amount = Decimal(order["amount"])
-    assert outcome(api.pay(order, amount=str(amount - 1)))["reason"] == "UNDERPAID"
-    assert outcome(api.pay(order, amount=str(amount + 1)))["reason"] == "OVERPAID"
-    assert outcome(api.pay(order, amount="3.5"))["reason"] == "NO_ORDER"
+    short = outcome(api.pay(order, amount=str(amount - 1)))
+    assert (short["outcome"], short["reason"]) == ("CREDITED", "UNDERPAID")
     assert order_status(api, order) == "PENDING"
+    stray = outcome(api.pay(order, amount="3.5"))
+    assert (stray["outcome"], stray["reason"]) == ("UNMATCHED", "NO_ORDER")
+    over = outcome(api.pay(order, amount=str(amount + 1)))
+    assert (over["outcome"], over["reason"]) == ("MATCHED", "OVERPAID")
+    assert order_status(api, order) == "PAID"
+    assert wallet_of(container) == 14_001_000 + 1_000_000
 
 
 def test_fake_usdt_and_foreign_addresses_are_rejected_but_stored(api, aws):
@@ -86,13 +96,15 @@ def test_a_payment_after_expiry_inside_the_window_is_late_matched(api, clock):
     assert order_status(api, order) == "PAID_LATE"
 
 
-def test_after_the_monitoring_window_the_amount_matches_nothing(api, clock):
+def test_after_the_monitoring_window_the_amount_pays_nothing_and_is_credited_to_the_buyer(api, clock, container):
     order = new_order(api)
     clock.advance(minutes=31)
     api.tick("expire_orders")
     clock.advance(minutes=61)
-    assert outcome(api.pay(order))["reason"] == "NO_ORDER"
+    late = outcome(api.pay(order))
+    assert (late["outcome"], late["reason"], late["order_id"]) == ("CREDITED", "TOO_LATE", order["order_id"])
     assert order_status(api, order) == "EXPIRED"
+    assert wallet_of(container) == 15_001_000
 
 
 def test_a_cancelled_order_paid_late_still_gets_its_gift(api):

@@ -24,18 +24,20 @@ def test_each_order_takes_the_smallest_suffix_free_on_its_address_whatever_its_p
     assert amounts == ["15.001", "22.002", "15.003", "36.004"]
 
 
-def test_a_price_difference_is_overpaid_on_the_order_whose_suffix_it_carries(api, container):
+def test_a_price_difference_overpays_the_order_whose_suffix_it_carries_not_the_other(api, container):
     three = new_order(api, user_id=1, product_id="premium_3m")
     six = new_order(api, user_id=2, product_id="premium_6m")
     assert (three["amount"], six["amount"]) == ("15.001", "22.002")
 
-    topped_up = outcome(api.pay(three, amount="22.001"))   # 15.001 + 7: the 6-month price, with 3m's suffix
+    overpaid = outcome(api.pay(three, amount="22.001"))   # 15.001 + 7: the 6-month price, with 3m's suffix
 
-    assert (topped_up["outcome"], topped_up["reason"], topped_up["order_id"]) == (
-        "UNMATCHED", "OVERPAID", three["order_id"])
-    assert status_of(container, three) == "PENDING" and status_of(container, six) == "PENDING"
+    assert (overpaid["outcome"], overpaid["reason"], overpaid["order_id"]) == (
+        "MATCHED", "OVERPAID", three["order_id"])
+    assert status_of(container, three) == "PAID" and status_of(container, six) == "PENDING"
+    assert container.wallets.balance("user:1").balance_micros == 7_000_000
     own = outcome(api.pay(six))
     assert (own["outcome"], own["order_id"]) == ("MATCHED", six["order_id"])
+    assert container.wallets.balance("user:2").balance_micros == 0
 
 
 def test_the_surcharge_never_exceeds_the_cap(api, configure, container):

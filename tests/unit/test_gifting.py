@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chalicelib.domain import ledger
 from chalicelib.domain.gifting import GiftDelivery, RetryLater
 from chalicelib.domain.notices import Notices
-from chalicelib.domain.orders import Order, OrderStatus
+from chalicelib.domain.orders import MARK_FAILED, START_DELIVERY, Order, OrderStatus
 from chalicelib.domain.ports.telegram import (
     TelegramError,
     TelegramOutcomeUnknown,
@@ -281,6 +282,66 @@ def test_a_permanent_refusal_fails_the_order_and_tells_the_listener_once(desk):
     assert len(desk.alerts()) == 1 and "failed" in desk.alerts()[0]
     assert desk.deliver() is None
     assert len(desk.telegram.calls(GIFT)) == 1 and len(desk.listener.failed_orders) == 1
+    assert desk.orders.ledger.entries == {}     # prepaid by a code: no money to give back
+
+
+# ---------------------------------------------------------------------------------------------- refunds
+WALLET = ledger.wallet(f"user:{BUYER}", "USDT")
+REFUNDS = ledger.refunds("USDT")
+
+
+@pytest.mark.parametrize("paid_micros,refunded", [
+    (15_347_000, 15_347_000),      # the exact amount
+    (17_347_000, 15_347_000),      # overpaid: the excess went to the wallet when it was paid, not again now
+])
+def test_a_paid_gift_that_fails_for_good_is_refunded_to_the_buyers_wallet_once(desk, paid_micros, refunded):
+    desk.paid_order(paid_micros=paid_micros)
+    desk.telegram.on(GIFT, TelegramError("Bad Request: USER_ID_INVALID", 400))
+
+    failed = desk.deliver()
+    again = desk.deliver()                      # the message comes back
+
+    assert failed.status == OrderStatus.FAILED and again is None
+    entry = desk.orders.ledger.entries["refund:order-1"]
+    assert {line.account: line.amount_micros for line in entry.lines} == {REFUNDS: -refunded, WALLET: refunded}
+    assert list(desk.orders.ledger.entries) == ["refund:order-1"] and desk.orders.ledger.balance(WALLET) == refunded
+    refunds_told = [notice.paid_micros for notice in desk.messenger.notices if notice.event == "refunded"]
+    assert refunds_told == [refunded]
+    assert ("refunded" in [event for _, event in desk.told()]) and desk.counted.of("DeliveryFailed") == 1
+
+
+def test_workers_racing_to_deliver_a_gift_that_fails_for_good_refund_it_once(desk):
+    desk.paid_order(paid_micros=15_347_000)
+    desk.telegram.on(GIFT, TelegramError("Bad Request: USER_ID_INVALID", 400))
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        barrier.wait()
+        try:
+            desk.deliver()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    [thread.start() for thread in threads]
+    [thread.join(10) for thread in threads]
+
+    assert errors == [] and desk.status() == OrderStatus.FAILED
+    assert list(desk.orders.ledger.entries) == ["refund:order-1"] and desk.orders.ledger.balance(WALLET) == 15_347_000
+
+
+def test_a_refund_already_written_is_never_written_again_by_a_retried_failure(desk):
+    """A retried write of the same failure (its first try committed, its answer was lost) finds the order
+    FAILED and writes nothing: the refund rides on the order's own transition."""
+    desk.paid_order(paid_micros=15_347_000)
+    _, order = desk.orders.claim("order-1", START_DELIVERY, NOW)
+    refund = ledger.refund_entry(order, "user not found", NOW)
+    assert desk.orders.apply(order, MARK_FAILED, NOW, refund).status == OrderStatus.FAILED
+
+    assert desk.orders.apply(order, MARK_FAILED, NOW, refund) is None
+
+    assert desk.orders.ledger.balance(WALLET) == 15_347_000 and len(desk.orders.ledger.entries) == 1
 
 
 # ---------------------------------------------------------------------------------------------- notices at most once

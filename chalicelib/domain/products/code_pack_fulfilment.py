@@ -28,7 +28,7 @@ from chalicelib.domain.ports.codes import CodeStore
 from chalicelib.domain.codes import (CODES_TOTAL, MAX_ATTEMPTS, CodeState, RedeemCode, Tally, day_of, derive_code,
                                      expiry_for, format_code, read_order_codes, stats_shard)
 from chalicelib.domain.notices import Notices
-from chalicelib.domain.ledger import refund_entry
+from chalicelib.domain.ledger import refund_entry, refundable_micros
 from chalicelib.domain.orders import MARK_DELIVERED, MARK_FAILED, START_FULFILMENT, Order, OrderStatus
 from chalicelib.domain.ports.common import Clock, GuardStore
 from chalicelib.domain.ports.orders import OrderQueue
@@ -240,7 +240,7 @@ class FulfillmentService:
         if failed is not None:
             self._count("CodePacksFailed")
             if refund is not None:
-                self._notices.payment_event(failed, "refunded", order.paid_micros, CodePack.notices)
+                self._notices.payment_event(failed, "refunded", refundable_micros(order), CodePack.notices)
             self._notices.alert(f"code-pack-failed:{order.order_id}",
                                  f"Code order {order.order_id} could not be fulfilled: {reason}")
         return failed
