@@ -7,8 +7,9 @@ For a day it proves:
    was written to it after the day;
 3. what each receiving address took in (the day's booked payments) is what its clearing account moved; each
    booked payment has its entry for the same amount and each entry of a transfer has its payment;
-4. each order an entry of the day paid is paid, for that amount, by that entry alone; each refund is the whole
-   payment of a FAILED order; a settled order that failed has its refund.
+4. each order an entry of the day paid is paid, for that amount, by that entry alone; each refund gives a FAILED
+   order back what it was paid, up to its price (an overpayment's excess was credited when it was paid); a
+   settled order that failed has its refund.
 
 What it reads grows with the day, not with history: the day's entries and payments come from day indexes,
 each touched account from its latest reconciled closing on (normally only the day and what came after it),
@@ -25,7 +26,7 @@ from typing import Any, Callable, Iterable
 
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.ledger import (AccountKind, PostedEntry, Purpose, balance_entry_id, clearing, currency_of,
-                                      payment_entry_id, refund_entry_id)
+                                      payment_entry_id, refund_entry_id, refundable_micros)
 from chalicelib.domain.notices import Notices
 from chalicelib.domain.orders import Order, OrderStatus
 from chalicelib.domain.ports.common import Clock
@@ -67,7 +68,7 @@ class Mismatch(StrEnum):
     ORDER_SETTLED_TWICE = "order_settled_twice"      # more than one settling entry (counts)
     ORDER_SETTLEMENT = "order_settlement"            # the entry is not the one the order names (entry ids)
     REFUND_STATUS = "refund_status"                  # a refunded order is not FAILED (statuses)
-    REFUND_AMOUNT = "refund_amount"                  # a refund is not the order's whole payment
+    REFUND_AMOUNT = "refund_amount"                  # a refund is not what the order was paid, up to its price
     FAILED_WITHOUT_REFUND = "failed_without_refund"  # an order paid that day has FAILED and has no refund
 
 
@@ -339,9 +340,9 @@ class _DayProof:
         if order.status != OrderStatus.FAILED:
             self._differ(Mismatch.REFUND_STATUS, OrderStatus.FAILED.value, order.status.value,
                          order_id=order.order_id, entry_id=refund.entry_id)
-        if refund.moved_micros != order.paid_micros:
-            self._differ(Mismatch.REFUND_AMOUNT, order.paid_micros, refund.moved_micros, order_id=order.order_id,
-                         entry_id=refund.entry_id)
+        if refund.moved_micros != refundable_micros(order):
+            self._differ(Mismatch.REFUND_AMOUNT, refundable_micros(order), refund.moved_micros,
+                         order_id=order.order_id, entry_id=refund.entry_id)
 
 
 def _totals(entries: Iterable[PostedEntry], payments: list[PaymentRecord]) -> dict[str, dict[str, int]]:
