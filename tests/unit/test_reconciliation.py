@@ -328,7 +328,7 @@ def test_payments_that_disagree_with_their_entries_and_entries_of_missing_orders
     stored[exact] = replace(stored[exact], order_id="order-9999")
     del books.orders.orders[orders["from_wallet"].order_id]
     books.damage_order(orders["under"], paid_micros=1)      # a credited order: its money paid nothing, no check
-    books.damage_order(orders["exact"], paid_micros=orders["exact"].amount_micros + 1)
+    books.damage_order(orders["exact"], paid_micros=orders["exact"].amount_micros - 1)
     books.clock.current = _after(DAY, minutes=15)
 
     report = books.reconciliation.reconcile(DAY)

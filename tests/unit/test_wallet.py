@@ -162,7 +162,7 @@ def test_a_balance_short_of_the_price_is_refused_and_nothing_is_written(shop):
 
     error = refused.value
     assert (error.code, error.field, http_status(error)) == ("INSUFFICIENT_BALANCE", "payment_method", 409)
-    assert error.short_micros == 1 and error.details["price"] == "15.000000"
+    assert error.short_micros == 1 and error.details["price"] == "15.00"
     assert shop.orders.orders == {} and shop.ledger.entries == entries_before
     assert shop.ledger.balance(WALLET) == PRICE - 1 and shop.ledger.balance(PREMIUM_REVENUE) == 0
     assert shop.queue.enqueued == [] and shop.counted.of("OrdersPaid") == 0
