@@ -75,7 +75,7 @@ Amount = Annotated[Decimal, Field(max_digits=14, decimal_places=2, description="
 class TopUpRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: Amount
+    amount: Decimal = Field(decimal_places=2, description="USDT; the product checks its limits")
 
 
 class WalletAdjustmentRequest(BaseModel):

@@ -143,7 +143,7 @@ def test_paying_from_a_balance_that_covers_the_price_writes_the_order_paid_and_q
     entry = shop.ledger.entries[f"balance:{order.order_id}"]
     assert {line.account: line.amount_micros for line in entry.lines} == {WALLET: -PRICE, PREMIUM_REVENUE: PRICE}
     assert shop.counted.of("OrdersPaid") == 1 and shop.orders.pending[OWNER] == 0   # never PENDING
-    assert shop.balance.instructions(order) == {"method": "balance", "amount": "15.000000", "currency": "USDT",
+    assert shop.balance.instructions(order) == {"method": "balance", "amount": "15.00", "currency": "USDT",
                                                 "paid_from": WALLET}
 
 

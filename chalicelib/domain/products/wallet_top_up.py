@@ -41,7 +41,7 @@ class FollowOn(BaseModel):
 class TopUpChoice(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: Decimal = Field(max_digits=14, decimal_places=2, description="USDT, at most two decimal places")
+    amount: Decimal = Field(decimal_places=2, description="USDT, at most two decimal places")
     then_buy: FollowOn | None = None
 
 
