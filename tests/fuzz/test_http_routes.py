@@ -40,10 +40,15 @@ BUYER = [
     Route("GET", "/catalog", "none"),
     Route("POST", "/orders", "buyer", ("product_id", "payment_method", "recipient_user_id"),
           template={"product_id": "premium_3m", "payment_method": "trc20", "recipient_user_id": 2002}),
+    Route("POST", "/orders", "buyer", ("product_id", "amount", "then_buy", "payment_method"),
+          template={"product_id": "wallet_top_up", "amount": "25",
+                    "then_buy": {"product_id": "premium_3m", "choice": {}}}),
     Route("GET", "/orders", "buyer", query=("limit", "cursor")),
     Route("GET", "/orders/{order_id}", "buyer"),
     Route("POST", "/orders/{order_id}/cancel", "buyer"),
     Route("POST", "/redeem", "buyer", ("code",), template={"code": "ABCD-EFGH-JKMN-PQRS"}),
+    Route("GET", "/wallet", "buyer"),
+    Route("GET", "/wallet/history", "buyer", query=("limit", "cursor")),
 ]
 PAYMENTS = [Route("POST", "/webhooks/payments/trc20", "signature",
                   ("transaction_id", "token_info", "block_timestamp", "from", "to", "type", "value", "confirmed",
@@ -59,12 +64,14 @@ ADMIN = [
     Route("GET", "/admin/audit", "admin", query=("day", "limit", "cursor")),
     Route("POST", "/admin/reconciliation", "admin", ("day",), template={"day": "2026-11-24"}),
     Route("GET", "/admin/reconciliation/{day}", "admin"),
+    Route("POST", "/admin/wallet-adjustments", "admin", ("owner_id", "amount", "reason", "request_id"),
+          template={"owner_id": "user:1001", "amount": "2.50", "reason": "goodwill", "request_id": "fuzz-1"}),
 ]
 DISTRIBUTOR = [
     Route("GET", "/distributors/me", "distributor"),
     Route("GET", "/distributors/me/plans", "distributor"),
-    Route("POST", "/distributors/me/orders", "distributor", ("plan_id", "quantity"),
-          template={"plan_id": "codes_3m_x10", "quantity": 1}),
+    Route("POST", "/distributors/me/orders", "distributor", ("plan_id", "quantity", "payment_method"),
+          template={"plan_id": "codes_3m_x10", "quantity": 1, "payment_method": "trc20"}),
     Route("GET", "/distributors/me/orders", "distributor", query=("limit", "cursor")),
     Route("GET", "/distributors/me/orders/{order_id}", "distributor"),
     Route("GET", "/distributors/me/orders/{order_id}/codes.csv", "distributor", query=("cursor", "rows")),
@@ -73,6 +80,9 @@ DISTRIBUTOR = [
     Route("GET", "/distributors/me/summary", "distributor"),
     Route("GET", "/distributors/me/redemptions", "distributor", query=("limit", "cursor")),
     Route("GET", "/distributors/me/sales-trend", "distributor", query=("days",)),
+    Route("GET", "/distributors/me/wallet", "distributor"),
+    Route("GET", "/distributors/me/wallet/history", "distributor", query=("limit", "cursor")),
+    Route("POST", "/distributors/me/wallet/top-ups", "distributor", ("amount",), template={"amount": "25"}),
 ]
 AREAS = {"buyer": BUYER, "payments": PAYMENTS, "telegram": TELEGRAM, "admin": ADMIN, "distributor": DISTRIBUTOR}
 
