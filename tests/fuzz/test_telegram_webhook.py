@@ -13,8 +13,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import event, given, strategies as st
 
-from chalicelib.bot import verbs
-from chalicelib.bot.flows.buy import _stamp
+from chalicelib.bot import stamps, verbs
 from chalicelib.i18n import LANGUAGES, text as translated
 from tests.fuzz.strategies import NASTY, fuzz, json_values, text
 from tests.telegram_updates import (WEBHOOK_SECRET, callback_update, member_update, message_update, user_json,
@@ -70,8 +69,8 @@ def _slots(order_id: str, now) -> dict[str, st.SearchStrategy[str]]:
         "who": st.sampled_from([verbs.FOR_ME, verbs.FOR_OTHER, "", "ME", "1001"]),
         "recipient": st.sampled_from(["1001", "2002", *ODD_NUMBERS]),
         "stamp": st.one_of(
-            st.integers(min_value=-3500, max_value=20).map(lambda ago: _stamp(now + timedelta(seconds=ago), 7)),
-            seconds.map(lambda ahead: _stamp(now + timedelta(seconds=ahead), 7)),
+            st.integers(min_value=-3500, max_value=20).map(lambda ago: stamps.stamp(now + timedelta(seconds=ago), 7)),
+            seconds.map(lambda ahead: stamps.stamp(now + timedelta(seconds=ahead), 7)),
             st.sampled_from(["", "zz", "1.2.3", "ZZZZZZ.1", "+z.1", "é.1", "z.", ".z"])),
         "order": st.sampled_from([order_id, order_id.lower(), "", "x" * 60, "é", "../" + order_id]),
         "page": st.sampled_from(["0", "1", "40", "41", *ODD_NUMBERS]),

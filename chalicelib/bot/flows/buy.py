@@ -8,13 +8,13 @@ an offer lasts some months (its `month_count` fact).
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any, Callable
 
 from pydantic import ValidationError
 
 from chalicelib.bot import views
 from chalicelib.bot.ports import Shop
+from chalicelib.bot.stamps import OrderGate, stamp
 from chalicelib.bot.turn import AWAIT_RECIPIENT, Turn
 from chalicelib.bot.verbs import FOR_ME, FOR_OTHER, SEPARATOR, integer
 from chalicelib.domain.errors import DomainError, NotFound, RateLimited
@@ -23,9 +23,6 @@ from chalicelib.domain.products import Offer
 from chalicelib.domain.products.premium import PremiumChoice
 from chalicelib.i18n import escape
 
-CONFIRM_TTL_SECONDS = 3600
-CLOCK_SKEW_SECONDS = 30     # a stamp this far ahead of our clock still counts (another container rendered it)
-_STAMP = re.compile(r"([0-9a-z]{1,8})\.([0-9a-z]{1,4})")  # what `_stamp` writes, and nothing else
 REMEMBERED_NAMES = 5
 USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 
@@ -35,7 +32,7 @@ class BuyFlow:
                  amount_places: int, surcharge_cap_micros: int) -> None:
         self._shop = shop
         self._directory = directory
-        self._once = once
+        self._gate = OrderGate(once)
         self._places = amount_places
         self._cap = surcharge_cap_micros   # the most the identifying suffix adds to a price
 
@@ -87,20 +84,12 @@ class BuyFlow:
         """`ok:<months>:<recipient>:<stamp>`, checked as strictly as `POST /orders` checks the same order (the
         recipient through the product's own choice model) before anything is claimed or written: a button
         can be forged. A ValueError or NotFound is answered as a stale button."""
-        months_text, recipient_text, stamp = rest.split(SEPARATOR)
+        months_text, recipient_text, stamped = rest.split(SEPARATOR)
         months, recipient_id = integer(months_text), integer(recipient_text)
         if not _is_recipient(recipient_id):
             raise ValueError(f"not a recipient: {recipient_id}")
         offer = self._offer(months)
-        age = int(turn.now.timestamp()) - _stamp_seconds(stamp)
-        if not -CLOCK_SKEW_SECONDS <= age <= CONFIRM_TTL_SECONDS:
-            turn.answer(turn.t("buy.confirm_expired"))
-            turn.show(turn.t("buy.confirm_expired"), views.main_menu(turn.lang))
-            return
-        # Two fast taps (or a tap and its retry) carry the same stamp: only the first one orders.
-        if not self._once(f"confirm#{turn.incoming.chat_id}#{months}#{recipient_id}#{stamp}",
-                          2 * CONFIRM_TTL_SECONDS):
-            turn.answer(turn.t("buy.already_confirmed"))
+        if not self._gate.admits(turn, f"{months}#{recipient_id}", stamped):
             return
         try:
             order = self._shop.create_premium(turn.user_id, offer.product_id, recipient_id, turn.lang)
@@ -140,7 +129,7 @@ class BuyFlow:
         label = turn.t("recipient.myself") if recipient_id == turn.user_id else \
             turn.state.data.get("names", {}).get(str(recipient_id)) or turn.t("recipient.user", user_id=recipient_id)
         body, markup = views.confirmation(_months(offer), recipient_id, label, offer.price_micros,
-                                          _stamp(turn.now, turn.incoming.update_id), turn.lang,
+                                          stamp(turn.now, turn.incoming.update_id), turn.lang,
                                           surcharge_cap_micros=self._cap, places=self._places)
         if notice:
             body = notice + "\n\n" + body
@@ -151,21 +140,6 @@ def _months(offer: Offer) -> Any:
     return offer.facts.get("month_count")
 
 
-def _stamp(now: datetime, update_id: int) -> str:
-    """When and by which update a confirmation was rendered: "<seconds>.<update>" in base 36. Each
-    rendering gets its own stamp; both taps of a double tap carry the same one."""
-    return f"{_base36(int(now.timestamp()))}.{_base36(update_id % 36 ** 4)}"
-
-
-def _stamp_seconds(stamp: str) -> int:
-    """When a confirmation was rendered, read back from its stamp; ValueError for anything `_stamp` does not
-    write (`int(..., 36)` alone would take "+Z", " z" or "z_z")."""
-    match = _STAMP.fullmatch(stamp)
-    if match is None:
-        raise ValueError(f"not a stamp: {stamp!r}")
-    return int(match.group(1), 36)
-
-
 def _is_recipient(user_id: int) -> bool:
     """Would the HTTP API take this recipient? The product's own choice model decides (a Telegram user id,
     positive and below 2^53)."""
@@ -174,16 +148,6 @@ def _is_recipient(user_id: int) -> bool:
     except ValidationError:
         return False
     return True
-
-
-def _base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        number, remainder = divmod(number, 36)
-        out = digits[remainder] + out
-        if not number:
-            return out
 
 
 def _open_limit(error: DomainError) -> Any:
