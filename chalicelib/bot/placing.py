@@ -1,8 +1,10 @@
-"""The stamp a screen that orders puts in its buttons: when, and by which update, it was rendered.
+"""Placing an order from a button: the stamp its screen carries, the gate that lets a stamp order once, and
+what the buyer reads when the shop refuses.
 
-A button that places an order (Confirm, Pay with balance, Top up) carries its screen's stamp. The gate lets
-a stamp order at most once, and not at all once it is an hour old: two fast taps, a tap and its retry, or
-two buttons of the same screen place one order between them.
+A button that places an order (Confirm, Pay with balance, a top-up amount) carries its screen's stamp: when,
+and by which update, the screen was rendered. The gate lets a stamp order at most once, and not at all once
+it is an hour old: two fast taps, a tap and its retry, or two buttons of the same screen place one order
+between them.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Callable
 
 from chalicelib.bot import views
 from chalicelib.bot.turn import Turn
+from chalicelib.domain.errors import DomainError, RateLimited
 
 CONFIRM_TTL_SECONDS = 3600
 CLOCK_SKEW_SECONDS = 30     # a stamp this far ahead of our clock still counts (another container rendered it)
@@ -51,6 +54,15 @@ class OrderGate:
             turn.answer(turn.t("buy.already_confirmed"))
             return False
         return True
+
+
+def refusal(turn: Turn, error: DomainError) -> str:
+    """Why the shop placed no order, in the buyer's words: too many orders open, payments busy, or not for sale."""
+    if error.code == "TOO_MANY_OPEN_ORDERS":
+        return turn.t("buy.too_many_open", count=error.details.get("limit", "?"))
+    if isinstance(error, RateLimited) or error.code == "NO_PAYMENT_SLOT":
+        return turn.t("buy.unavailable")
+    return turn.t("buy.not_available")
 
 
 def _base36(number: int) -> str:
