@@ -262,11 +262,12 @@ def history_line(line: HistoryLine, lang: str) -> str:
                 amount=price(abs(line.amount_micros)), date=posted, what=what)
 
 
-def history_page(lines: list[HistoryLine], page: int, has_next: bool, lang: str) -> tuple[str, dict[str, Any]]:
+def history_page(lines: list[HistoryLine], page: int, has_next: bool, balance_micros: int,
+                 lang: str) -> tuple[str, dict[str, Any]]:
     back = [button(text(lang, "button.back"), WALLET)]
     if not lines and page == 0:
         return text(lang, "wallet.history_empty"), inline(back)
-    body = "\n\n".join([text(lang, "wallet.history_title", page=page + 1),
+    body = "\n\n".join([text(lang, "wallet.history_title", page=page + 1, balance=price(balance_micros)),
                          *(history_line(line, lang) for line in lines)])
     navigation = []
     if page > 0:

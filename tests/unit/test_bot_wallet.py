@@ -138,7 +138,8 @@ def test_history_is_newest_first_ten_a_page_with_more_and_newer(shop):
     shop.tap(pay)
     first = shown(shop.tap("wh:0"))
     lines = first["text"].split("\n\n")
-    assert lines[0].startswith("📜 <b>Wallet history</b>, page 1")
+    assert lines[0] == ("📜 <b>Wallet history</b> · balance <b>51.00 USDT</b>\n"
+                        "Page 1, newest first, times in UTC")
     assert len(lines) == 11   # the title and ten lines
     assert lines[1] == "<b>−15.00 USDT</b> · 2026-11-25 12:11\nOrder <code>…ER0001</code> paid from the wallet"
     assert lines[2] == "<b>+11.00 USDT</b> · 2026-11-25 12:10\nCorrection by support: bonus 11"

@@ -44,7 +44,8 @@ class WalletFlow:
                               integer(page or "0"), HISTORY_PER_PAGE, MAX_HISTORY_PAGES)
         if shown.past_end:
             turn.answer(turn.t("callback.stale"))
-        turn.show(*views.history_page(shown.items, shown.number, shown.has_next, turn.lang))
+        turn.show(*views.history_page(shown.items, shown.number, shown.has_next, self._wallet.balance(turn.owner),
+                                      turn.lang))
 
     def ask_amount(self, turn: Turn, _: str) -> None:
         low, high = self._wallet.top_up_limits()
