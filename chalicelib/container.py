@@ -224,9 +224,10 @@ class Container(MoneyParts):
         from chalicelib.bot.conversation import Conversation
         from chalicelib.bot.limits import FloodPolicy
         from chalicelib.bot.service import BotService
-        from chalicelib.bot.shop import ShopFacade
+        from chalicelib.bot.shop import ShopFacade, WalletFacade
         settings = self.settings
-        conversation = Conversation(ShopFacade(self.premium, self.ordering, self.orders), self.users,
+        conversation = Conversation(ShopFacade(self.premium, self.ordering, self.orders, self.products),
+                                    WalletFacade(self.wallets, self.top_up, self.ordering), self.users,
                                     self.redemptions, lambda key, ttl: self.guards.claim(key, ttl, self.clock.now()),
                                     amount_places=settings.amount_suffix_decimals,
                                     surcharge_cap_micros=settings.surcharge_cap_micros)

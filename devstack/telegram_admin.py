@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 WEBHOOK_PATH = "/telegram/webhook"
 DEFAULT_MAX_CONNECTIONS = 40
-COMMANDS = ("start", "orders", "redeem", "language", "help", "cancel")
+COMMANDS = ("start", "balance", "orders", "redeem", "language", "help", "cancel")
 
 
 class AdminError(Exception):

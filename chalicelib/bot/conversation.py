@@ -3,7 +3,7 @@
 This module only routes: a command, a callback's verb or the text typed at a step goes to its flow in
 `chalicelib.bot.flows`. Most screens are stateless: each button carries what it needs in its callback
 data (months, recipient, order id, page), so an old button still does something sensible. State is kept
-only while the bot waits for typed input: a recipient's @username, or a redeem code.
+only while the bot waits for typed input: a recipient's @username, a redeem code, or an amount to top up.
 """
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from chalicelib.bot.flows.language import LanguageFlow
 from chalicelib.bot.flows.menu import MenuFlow
 from chalicelib.bot.flows.orders import OrdersFlow
 from chalicelib.bot.flows.redeem import LINK_PREFIX as REDEEM_LINK_PREFIX, RedeemFlow
-from chalicelib.bot.ports import Redeemer, Shop
-from chalicelib.bot.turn import AWAIT_CODE, AWAIT_RECIPIENT, STEP_TTL_SECONDS, Call, Turn
+from chalicelib.bot.flows.wallet import WalletFlow
+from chalicelib.bot.ports import Redeemer, Shop, Wallet
+from chalicelib.bot.turn import AWAIT_CODE, AWAIT_RECIPIENT, AWAIT_TOP_UP, STEP_TTL_SECONDS, Call, Turn
 from chalicelib.bot.updates import CALLBACK, MESSAGE, USERS_SHARED, Incoming
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ports.bot import ChatState
@@ -27,25 +28,30 @@ Handler = Callable[[Turn, str], None]   # the turn, and a command's arguments, a
 
 
 class Conversation:
-    def __init__(self, shop: Shop, directory: UserStore, redeemer: Redeemer | None,
+    def __init__(self, shop: Shop, wallet: Wallet, directory: UserStore, redeemer: Redeemer | None,
                  once: Callable[[str, int], bool], *, amount_places: int, surcharge_cap_micros: int) -> None:
         self._shop = shop   # the one Shop every flow drives; the end-to-end tests stub it here
         self._menu = menu = MenuFlow()
-        self._buy = buy = BuyFlow(shop, directory, once, amount_places=amount_places,
-                                  surcharge_cap_micros=surcharge_cap_micros)
+        money = {"amount_places": amount_places, "surcharge_cap_micros": surcharge_cap_micros}
+        self._buy = buy = BuyFlow(shop, wallet, directory, once, **money)
         self._redeem = redeem = RedeemFlow(redeemer)
         orders = OrdersFlow(shop, amount_places=amount_places)
         language = LanguageFlow(directory)
+        funds = WalletFlow(shop, wallet, once, **money)
         self._commands: dict[str, Handler] = {
             "start": self._start, "help": menu.help, "cancel": menu.cancel, "orders": orders.first_page,
-            "redeem": redeem.command, "language": language.picker}
-        self._typed: dict[str | None, Handler] = {AWAIT_CODE: redeem.code_given, AWAIT_RECIPIENT: buy.username_typed}
+            "redeem": redeem.command, "language": language.picker, "balance": funds.show}
+        self._typed: dict[str | None, Handler] = {AWAIT_CODE: redeem.code_given, AWAIT_RECIPIENT: buy.username_typed,
+                                                  AWAIT_TOP_UP: funds.amount_typed}
         self._callbacks: dict[str, Handler] = {
             verbs.MENU: menu.menu, verbs.HELP: menu.help,
             verbs.BUY: buy.choose_months, verbs.MONTHS: buy.months_chosen, verbs.RECIPIENT: buy.recipient_chosen,
-            verbs.CONFIRM: buy.confirm,
+            verbs.CONFIRM: buy.confirm, verbs.PAY_FROM_BALANCE: buy.pay_from_balance,
+            verbs.TOP_UP_DIFFERENCE: buy.top_up_difference,
             verbs.ORDERS: orders.page, verbs.ORDER: orders.details, verbs.CHECK: orders.check,
             verbs.CANCEL_ORDER: orders.cancel,
+            verbs.WALLET: funds.show, verbs.HISTORY: funds.history, verbs.TOP_UP: funds.ask_amount,
+            verbs.TOP_UP_AMOUNT: funds.amount_chosen,
             verbs.REDEEM: redeem.ask,
             verbs.LANGUAGE: language.picker, verbs.SET_LANGUAGE: language.choose}
 

@@ -17,6 +17,7 @@ from chalicelib.i18n import text
 
 AWAIT_RECIPIENT = "await_recipient"     # the buy flow waits for a recipient's @username
 AWAIT_CODE = "await_code"               # the redeem flow waits for a code
+AWAIT_TOP_UP = "await_top_up"           # the wallet flow waits for an amount to top up
 STEP_TTL_SECONDS = 3600
 
 

@@ -20,6 +20,12 @@ REDEEM = "rd"                   # rd
 HELP = "help"                   # help
 LANGUAGE = "lang"               # lang
 SET_LANGUAGE = "lg"             # lg:<language code>
+WALLET = "wl"                   # wl
+HISTORY = "wh"                  # wh:<page>
+TOP_UP = "tu"                   # tu
+TOP_UP_AMOUNT = "ta"            # ta:<cents>:<stamp>
+PAY_FROM_BALANCE = "pb"         # pb:<months>:<recipient user id>:<stamp>
+TOP_UP_DIFFERENCE = "td"        # td:<months>:<recipient user id>:<stamp>
 
 FOR_ME = "me"                   # the recipient arguments of RECIPIENT
 FOR_OTHER = "other"

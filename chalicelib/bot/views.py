@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
-from chalicelib.bot.verbs import (BUY, CANCEL_ORDER, CHECK, CONFIRM, FOR_ME, FOR_OTHER, HELP, LANGUAGE, MENU,
-                                  MONTHS, ORDER, ORDERS, RECIPIENT, REDEEM, SET_LANGUAGE, data)
-from chalicelib.domain.money import format_amount
+from chalicelib.bot.verbs import (BUY, CANCEL_ORDER, CHECK, CONFIRM, FOR_ME, FOR_OTHER, HELP, HISTORY, LANGUAGE,
+                                  MENU, MONTHS, ORDER, ORDERS, PAY_FROM_BALANCE, RECIPIENT, REDEEM, SET_LANGUAGE,
+                                  TOP_UP, TOP_UP_AMOUNT, TOP_UP_DIFFERENCE, WALLET, data)
+from chalicelib.domain.ledger import HistoryLine
+from chalicelib.domain.money import MICROS_PER_UNIT, format_amount
 from chalicelib.domain.orders import Order, OrderStatus
 from chalicelib.domain.products import Offer
 from chalicelib.i18n import catalog, escape, normalize, text
 
 NETWORK_LABEL = "TRON (TRC20)"
-PREMIUM_TEXTS = "premium"   # the bot's own screens show Premium orders (the only product it sells today)
+PREMIUM_TEXTS = "premium"   # the wording of Premium, the product the bot sells; a top-up has its own
+CENT_MICROS = MICROS_PER_UNIT // 100
+SHORT_ID = 6                # an order in a wallet's history: the last characters of its id (the random part)
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
 
@@ -48,6 +52,24 @@ def price(micros: int) -> str:
     return format_amount(micros, 2)
 
 
+def cents(micros: int) -> int:
+    """Whole cents, rounded up (a top-up counts cents)."""
+    return -(-micros // CENT_MICROS)
+
+
+def shortfall(price_micros: int, balance_micros: int) -> int:
+    """What a top-up must bring for the wallet to hold the price, in whole cents; 0 when it holds it."""
+    return max(0, cents(price_micros - balance_micros) * CENT_MICROS)
+
+
+def worded(lang: str, key: str, texts: str | None) -> str:
+    """The product's own wording of `key` ("pay.message" -> "pay.<texts>.message") where the catalog has it,
+    the shop's wording otherwise."""
+    area, _, name = key.partition(".")
+    own = f"{area}.{texts}.{name}"
+    return own if texts and own in catalog(lang) else key
+
+
 def status_name(status: OrderStatus | str, lang: str) -> str:
     return text(lang, f"status.{OrderStatus(status).value}")
 
@@ -61,7 +83,8 @@ def recipient_label(order: Order, lang: str, names: dict[str, str] | None = None
 
 def main_menu(lang: str) -> dict[str, Any]:
     return inline([button(text(lang, "button.buy"), BUY)],
-                  [button(text(lang, "button.redeem"), REDEEM), button(text(lang, "button.orders"), data(ORDERS, 0))],
+                  [button(text(lang, "button.wallet"), WALLET), button(text(lang, "button.orders"), data(ORDERS, 0))],
+                  [button(text(lang, "button.redeem"), REDEEM)],
                   [button(text(lang, "button.help"), HELP), button(text(lang, "button.language"), LANGUAGE)])
 
 
@@ -92,13 +115,33 @@ def recipient_keyboard(months: int, lang: str) -> dict[str, Any]:
 
 
 def confirmation(months: int, recipient_id: int, recipient: str, offer_price: int, stamp: str,
-                 lang: str, *, surcharge_cap_micros: int, places: int) -> tuple[str, dict[str, Any]]:
-    """Before the order exists its suffix is not known yet: the text names the most it can add."""
+                 lang: str, *, surcharge_cap_micros: int, places: int,
+                 balance_micros: int = 0) -> tuple[str, dict[str, Any]]:
+    """Before the order exists its suffix is not known yet: the text names the most it can add. A wallet that
+    holds the price pays it at once; one that holds less offers to top up the difference and then pay."""
     body = text(lang, "buy.confirm", months=months, recipient=recipient, price=price(offer_price),
                 cap=amount(surcharge_cap_micros, places))
-    markup = inline([button(text(lang, "button.confirm"), data(CONFIRM, months, recipient_id, stamp))],
-                    [button(text(lang, "button.cancel"), MENU)])
-    return body, markup
+    rows = [[button(text(lang, "button.confirm"), data(CONFIRM, months, recipient_id, stamp))]]
+    if balance_micros >= offer_price:
+        body += "\n\n" + text(lang, "buy.balance_covers", balance=price(balance_micros))
+        rows.append([button(text(lang, "button.pay_from_balance", price=price(offer_price)),
+                            data(PAY_FROM_BALANCE, months, recipient_id, stamp))])
+    elif balance_micros > 0:
+        short = price(shortfall(offer_price, balance_micros))
+        body += "\n\n" + text(lang, "buy.balance_short", balance=price(balance_micros), short=short)
+        rows.append([button(text(lang, "button.top_up_difference", short=short),
+                            data(TOP_UP_DIFFERENCE, months, recipient_id, stamp))])
+    rows.append([button(text(lang, "button.cancel"), MENU)])
+    return body, inline(*rows)
+
+
+def paid_from_balance(order: Order, balance_micros: int, lang: str,
+                      names: dict[str, str] | None = None) -> tuple[str, dict[str, Any]]:
+    """An order paid from the wallet: no transfer to wait for. Status changes edit this message."""
+    body = text(lang, "buy.paid_from_balance", order_id=order.order_id, months=order.month_count,
+                recipient=recipient_label(order, lang, names), price=price(order.amount_micros),
+                balance=price(balance_micros))
+    return body, menu_only(lang)
 
 
 def minutes_left(order: Order, now: datetime) -> int:
@@ -107,37 +150,37 @@ def minutes_left(order: Order, now: datetime) -> int:
     return max(0, math.ceil((order.expires_at - now).total_seconds() / 60))
 
 
-def payment_message(order: Order, lang: str, now: datetime, places: int,
-                    names: dict[str, str] | None = None) -> tuple[str, dict[str, Any]]:
+def payment_message(order: Order, lang: str, now: datetime, places: int, names: dict[str, str] | None = None,
+                    texts: str | None = PREMIUM_TEXTS) -> tuple[str, dict[str, Any]]:
     deadline = (order.expires_at or now).astimezone(timezone.utc).strftime("%H:%M")
     surcharge = order.surcharge_micros or 0
-    body = text(lang, "pay.message", order_id=order.order_id, months=order.month_count,
+    then_buy = "\n" + text(lang, "pay.then_buy") if order.details.get("then_buy") else ""
+    body = text(lang, worded(lang, "pay.message", texts), order_id=order.order_id, months=order.month_count,
                 recipient=recipient_label(order, lang, names), amount=amount(order.amount_micros, places),
                 price=amount(order.amount_micros - surcharge, places), surcharge=amount(surcharge, places),
                 network=NETWORK_LABEL, address=order.pay_to or "", minutes=minutes_left(order, now),
-                deadline=deadline)
+                deadline=deadline, then_buy=then_buy)
     markup = inline([button(text(lang, "button.check"), data(CHECK, order.order_id))],
                     [button(text(lang, "button.cancel_order"), data(CANCEL_ORDER, order.order_id))])
     return body, markup
 
 
 EVENTS = ("paid", "delivered", "delivered_recipient", "expired", "failed", "cancelled")
-PAYMENT_EVENTS = ("underpaid", "overpaid", "duplicate")   # money that paid nothing: the values below
+# Money credited to the buyer's wallet; `paid` is what was credited: a whole transfer, an overpayment's excess,
+# a refund, or a top-up whose purchase could not be made.
+PAYMENT_EVENTS = ("underpaid", "overpaid", "too_late", "duplicate", "refunded", "follow_on_refused")
 
 
 def event_text(order: Order, event: str, lang: str, places: int, reason: str = "",
                texts: str | None = PREMIUM_TEXTS, paid_micros: int | None = None) -> str:
-    """`texts`: the product's own wording (`event.<texts>.<event>`) where the catalog has it."""
+    """`texts`: the product's own wording (`event.<texts>.<event>`) where the catalog has it. `paid_micros`:
+    what a payment event credited; any other event shows what the order was paid."""
+    paid = paid_micros if paid_micros is not None else order.paid_micros or 0
     values = {"order_id": order.order_id, "months": order.month_count,
               "amount": amount(order.amount_micros, places), "recipient": recipient_label(order, lang),
-              "reason": escape(reason, 200), "status": status_name(order.status, lang)}
-    if event in PAYMENT_EVENTS:
-        paid = paid_micros or 0
-        values.update(paid=amount(paid, places), missing=amount(max(order.amount_micros - paid, 0), places))
-    key = f"event.{event}" if event in EVENTS + PAYMENT_EVENTS else "event.status"
-    own = f"event.{texts}.{event}"
-    if texts and own in catalog(lang):
-        key = own
+              "reason": escape(reason, 200), "status": status_name(order.status, lang),
+              "paid": amount(paid, places), "missing": amount(max(order.amount_micros - paid, 0), places)}
+    key = worded(lang, f"event.{event}" if event in EVENTS + PAYMENT_EVENTS else "event.status", texts)
     body = text(lang, key, **values)
     if event == "expired":
         body += "\n" + text(lang, "pay.expired_hint", amount=values["amount"])
@@ -153,18 +196,19 @@ def status_message(order: Order, lang: str, places: int,
     return event_text(order, event, lang, places, order.failure_reason or "", texts), menu_only(lang)
 
 
-def order_button(order: Order, lang: str, places: int, page: int) -> dict[str, str]:
-    label = text(lang, "button.order_item", months=order.month_count or "?",
+def order_button(order: Order, lang: str, places: int, page: int,
+                 texts: str | None = PREMIUM_TEXTS) -> dict[str, str]:
+    label = text(lang, worded(lang, "button.order_item", texts), months=order.month_count or "?",
                  amount=amount(order.amount_micros, places), status=status_name(order.status, lang))
     return button(label, data(ORDER, order.order_id, page))
 
 
-def orders_page(orders: list[Order], page: int, has_next: bool, lang: str,
-                places: int) -> tuple[str, dict[str, Any]]:
+def orders_page(orders: list[Order], page: int, has_next: bool, lang: str, places: int,
+                texts_of: Callable[[Order], str | None]) -> tuple[str, dict[str, Any]]:
     if not orders and page == 0:
         return text(lang, "orders.empty"), inline([button(text(lang, "button.buy"), BUY)],
                                                   [button(text(lang, "button.menu"), MENU)])
-    rows = [[order_button(order, lang, places, page)] for order in orders]
+    rows = [[order_button(order, lang, places, page, texts_of(order))] for order in orders]
     navigation = []
     if page > 0:
         navigation.append(button(text(lang, "button.previous"), data(ORDERS, page - 1)))
@@ -174,11 +218,12 @@ def orders_page(orders: list[Order], page: int, has_next: bool, lang: str,
                                                              [button(text(lang, "button.menu"), MENU)])
 
 
-def order_details(order: Order, lang: str, places: int, page: int, now: datetime) -> tuple[str, dict[str, Any]]:
+def order_details(order: Order, lang: str, places: int, page: int, now: datetime,
+                  texts: str | None = PREMIUM_TEXTS) -> tuple[str, dict[str, Any]]:
     created = order.created_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
-    body = text(lang, "orders.details", order_id=order.order_id, status=status_name(order.status, lang),
-                months=order.month_count or "?", recipient=recipient_label(order, lang),
-                amount=amount(order.amount_micros, places), created=created)
+    body = text(lang, worded(lang, "orders.details", texts), order_id=order.order_id,
+                status=status_name(order.status, lang), months=order.month_count or "?",
+                recipient=recipient_label(order, lang), amount=amount(order.amount_micros, places), created=created)
     rows = []
     if order.status == OrderStatus.PENDING and minutes_left(order, now) > 0:
         rows.append([button(text(lang, "button.check"), data(CHECK, order.order_id)),
@@ -187,6 +232,52 @@ def order_details(order: Order, lang: str, places: int, page: int, now: datetime
     return body, inline(*rows)
 
 
+# ---------------------------------------------------------------------------------------------- the wallet
+def wallet_screen(balance_micros: int, lang: str) -> tuple[str, dict[str, Any]]:
+    return text(lang, "wallet.title", balance=price(balance_micros)), \
+        inline([button(text(lang, "button.top_up"), TOP_UP), button(text(lang, "button.history"), data(HISTORY, 0))],
+               [button(text(lang, "button.back"), MENU)])
+
+
+def top_up_picker(presets: list[int], low: int, high: int, stamp: str, lang: str) -> tuple[str, dict[str, Any]]:
+    """Preset amounts (micros, whole cents) that order at once, or any amount typed."""
+    body = text(lang, "wallet.top_up_ask", min=price(low), max=price(high))
+    row = [button(text(lang, "button.top_up_preset", amount=price(preset)),
+                  data(TOP_UP_AMOUNT, cents(preset), stamp)) for preset in presets]
+    return body, inline(row, [button(text(lang, "button.back"), WALLET)])
+
+
+def top_up_confirmation(amount_micros: int, stamp: str, lang: str, *, surcharge_cap_micros: int,
+                        places: int) -> tuple[str, dict[str, Any]]:
+    body = text(lang, "wallet.top_up_confirm", amount=price(amount_micros), cap=amount(surcharge_cap_micros, places))
+    return body, inline([button(text(lang, "button.confirm"), data(TOP_UP_AMOUNT, cents(amount_micros), stamp))],
+                        [button(text(lang, "button.cancel"), WALLET)])
+
+
+def history_line(line: HistoryLine, lang: str) -> str:
+    order = f"…{line.order_id[-SHORT_ID:]}" if line.order_id else "—"
+    what = text(lang, f"history.{line.purpose.value}", order=order, memo=escape(line.memo, 80))
+    posted = line.posted_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return text(lang, "history.line", sign="+" if line.amount_micros > 0 else "−",
+                amount=price(abs(line.amount_micros)), date=posted, what=what)
+
+
+def history_page(lines: list[HistoryLine], page: int, has_next: bool, balance_micros: int,
+                 lang: str) -> tuple[str, dict[str, Any]]:
+    back = [button(text(lang, "button.back"), WALLET)]
+    if not lines and page == 0:
+        return text(lang, "wallet.history_empty"), inline(back)
+    body = "\n\n".join([text(lang, "wallet.history_title", page=page + 1, balance=price(balance_micros)),
+                         *(history_line(line, lang) for line in lines)])
+    navigation = []
+    if page > 0:
+        navigation.append(button(text(lang, "button.newer"), data(HISTORY, page - 1)))
+    if has_next:
+        navigation.append(button(text(lang, "button.more"), data(HISTORY, page + 1)))
+    return body, inline(navigation, back)
+
+
+# ---------------------------------------------------------------------------------------------- settings
 def language_picker(lang: str) -> dict[str, Any]:
     from chalicelib.i18n import LANGUAGE_NAMES
 

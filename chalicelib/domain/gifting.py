@@ -116,11 +116,11 @@ class GiftDelivery:
         failed = self._orders.apply(order, MARK_FAILED, now, refund, failure_reason=reason[:500])
         if failed is not None:
             self._count("DeliveryFailed")
-            if refund is not None:
-                self._notices.payment_event(failed, "refunded", refundable_micros(order), gift.rules)
             if gift.listener is not None:
                 gift.listener.failed(failed)
             self._notices.order_event(failed, "failed", gift.rules, reason=reason)
+            if refund is not None:   # told after the failure it answers, so the buyer reads them in that order
+                self._notices.payment_event(failed, "refunded", refundable_micros(order), gift.rules)
             self._notices.alert(f"delivery-failed:{order.order_id}",
                                 f"Delivery of order {order.order_id} failed: {reason}")
         return failed

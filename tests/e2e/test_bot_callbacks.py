@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.bot.flows.buy import _stamp
+from chalicelib.bot import placing
 from tests.telegram_updates import ChatDriver, callback_update, user_json, users_shared_update
 
 
@@ -43,7 +43,7 @@ BAD_RECIPIENTS = ["-5", "0", str(2**53), "+5", " 5", "5_0", "٣", "1e3", "abc", 
 
 
 def test_a_confirm_for_a_recipient_the_api_refuses_orders_nothing(ann, aws, clock):
-    stamp = _stamp(clock.now(), 1)
+    stamp = placing.stamp(clock.now(), 1)
     answers = {recipient: tap(ann, f"ok:3:{recipient}:{stamp}") for recipient in BAD_RECIPIENTS}
     assert answers == {recipient: STALE for recipient in BAD_RECIPIENTS}
     assert orders(aws) == [] and confirm_claims(aws) == []
@@ -57,14 +57,14 @@ def test_the_http_api_refuses_the_same_recipients(api, recipient):
 
 def test_a_confirm_for_months_written_oddly_orders_nothing(ann, aws, clock):
     odd = ["+3", " 3", "03", "3_0", "٣", "", "3.0", "-3"]
-    answers = {months: tap(ann, f"ok:{months}:1001:{_stamp(clock.now(), 1)}") for months in odd}
+    answers = {months: tap(ann, f"ok:{months}:1001:{placing.stamp(clock.now(), 1)}") for months in odd}
     assert answers == {months: STALE for months in odd}
     assert orders(aws) == [] and confirm_claims(aws) == []
 
 
 def test_a_confirm_stamped_in_the_future_is_refused(ann, aws, clock):
     ahead = [timedelta(minutes=2), timedelta(hours=1), timedelta(days=400)]
-    answers = [tap(ann, f"ok:3:1001:{_stamp(clock.now() + delta, 1)}") for delta in ahead]
+    answers = [tap(ann, f"ok:3:1001:{placing.stamp(clock.now() + delta, 1)}") for delta in ahead]
     assert answers == [EXPIRED] * len(ahead)
     assert orders(aws) == [] and confirm_claims(aws) == []
 
@@ -77,8 +77,8 @@ def test_a_malformed_stamp_orders_nothing(ann, aws):
 
 
 def test_a_confirm_stamped_within_the_hour_or_a_few_seconds_ahead_still_orders(ann, aws, clock):
-    tap(ann, f"ok:3:2002:{_stamp(clock.now() - timedelta(minutes=59), 1)}")
-    tap(ann, f"ok:6:2002:{_stamp(clock.now() + timedelta(seconds=20), 2)}")
+    tap(ann, f"ok:3:2002:{placing.stamp(clock.now() - timedelta(minutes=59), 1)}")
+    tap(ann, f"ok:6:2002:{placing.stamp(clock.now() + timedelta(seconds=20), 2)}")
     assert len(orders(aws)) == 2 and len(confirm_claims(aws)) == 2
 
 

@@ -139,7 +139,7 @@ def test_the_expiry_notice_promises_a_match_only_for_the_exact_amount_sent_in_ti
     api.tick("expire_orders")
     [told] = texts_to(calls, BUYER)
     assert "for a while" not in told
-    assert f"exactly {order['amount']} USDT" in told and "operator" in told
+    assert f"exactly {order['amount']} USDT" in told and "credited to your wallet" in told
 
 
 def test_a_zero_value_transfer_is_recorded_unmatched_and_books_nothing(api, calls, container):

@@ -112,3 +112,71 @@ def test_a_button_that_is_not_on_the_message_is_refused(page, sandbox):
     assert forged.status_code == missing.status_code == bad_user.status_code == no_payment.status_code == 400
     assert "no such button" in forged.json()["description"]
     assert "amount and an address" in no_payment.json()["description"]
+
+
+def test_the_wallet_by_hand_top_up_pay_from_balance_and_a_failed_gift_refunded(page, api, sandbox, container):
+    from devstack.sandbox import FaultRule
+
+    act, chat, press = page
+
+    def shown(message_id=None) -> str:
+        messages = chat()["messages"]
+        return next(m for m in messages if m["message_id"] == message_id)["html"] if message_id \
+            else messages[-1]["html"]
+
+    def everything() -> str:
+        return "\n".join(message["html"] for message in chat()["messages"])
+
+    act("send", text="/start")
+    press("Wallet")
+    assert "Balance: <b>0.00 USDT</b>" in shown()
+    press("Top up")
+    press("25.00 USDT")
+    top_up = chat()["messages"][-1]
+    assert top_up["edited"] and "Top-up <code>" in top_up["html"] and "25.000 USDT for your wallet" in top_up["html"]
+    paid = act("pay")
+    assert paid["status"] == 200 and '"MATCHED"' in paid["body"]
+    api.drain("delivery", "deliver_orders")
+    credited = paid["amount"]                               # 25 USDT and the suffix that told it apart
+    assert f"Your wallet was topped up by {credited} USDT" in shown(top_up["message_id"])   # edited in place
+    act("send", text="/balance")
+    assert f"Balance: <b>{credited} USDT</b>" in shown()
+
+    press("Back")
+    press("Buy Premium")
+    press("3 months")
+    press("Myself")
+    press("Pay with balance (15.00 USDT)")
+    receipt = chat()["messages"][-1]
+    assert "is paid from your wallet: 15.00 USDT" in receipt["html"]
+    api.drain("delivery", "deliver_orders")
+    assert "Done: 3 months" in shown(receipt["message_id"])
+
+    # Telegram refuses the next gift for good: the order fails and what it cost goes back to the wallet.
+    sandbox.extensions["sandbox"].add_fault(FaultRule(method="giftPremiumSubscription", error_code=400,
+                                                      description="Bad Request: PREMIUM_GIFT_FAILED"))
+    act("send", text="/start")
+    press("Buy Premium")
+    press("3 months")
+    press("Myself")
+    press("Top up the difference (5.00 USDT) and pay")     # the wallet holds 10 and the suffix
+    difference = chat()["messages"][-1]
+    assert "the purchase you chose is paid from your wallet" in difference["html"]
+    assert act("pay")["status"] == 200
+    api.drain("delivery", "deliver_orders")                 # the top-up, then the purchase it makes
+    story = everything()
+    assert "Your wallet was topped up by 5.00" in shown(difference["message_id"])
+    assert "PREMIUM_GIFT_FAILED" in story
+    assert story.index("We could not deliver order") < story.index("USDT you paid was refunded to your wallet")
+    failed = [order for order in container.ordering.list_owned("user:1001", 10, None).items
+              if order.status == "FAILED"]
+    assert len(failed) == 1 and failed[0].payment_method == "balance"
+    balance = container.wallets.balance("user:1001").balance_micros
+    assert balance >= 15_000_000   # the refunded price, and what the suffixes added
+
+    act("send", text="/balance")
+    press("History")
+    history = shown()
+    assert history.index(f"Refund of order <code>…{failed[0].order_id[-6:]}</code>") < \
+        history.index("paid from the wallet")      # newest first
+    assert history.count("<b>−15.00 USDT</b>") == 2 and history.count("Transfer for order") == 2

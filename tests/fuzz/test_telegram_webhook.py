@@ -13,8 +13,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import event, given, strategies as st
 
-from chalicelib.bot import verbs
-from chalicelib.bot.flows.buy import _stamp
+from chalicelib.bot import placing, verbs
 from chalicelib.i18n import LANGUAGES, text as translated
 from tests.fuzz.strategies import NASTY, fuzz, json_values, text
 from tests.telegram_updates import (WEBHOOK_SECRET, callback_update, member_update, message_update, user_json,
@@ -22,7 +21,8 @@ from tests.telegram_updates import (WEBHOOK_SECRET, callback_update, member_upda
 
 PREFIX = "tgshop-test"
 REFUSALS = {translated(language, key) for language in LANGUAGES
-            for key in ("callback.stale", "buy.confirm_expired", "order.not_found")}
+            for key in ("callback.stale", "buy.confirm_expired", "order.not_found")} | \
+    {translated(language, "wallet.amount_out_of_range", min="1.00", max="5000.00") for language in LANGUAGES}
 _update_ids = itertools.count(900_000_000)
 
 
@@ -56,7 +56,9 @@ def post(client, update) -> dict:
 
 # ---------------------------------------------------------------------------------------------- strategies
 VERBS = [verbs.MENU, verbs.BUY, verbs.MONTHS, verbs.RECIPIENT, verbs.CONFIRM, verbs.CHECK, verbs.CANCEL_ORDER,
-         verbs.ORDERS, verbs.ORDER, verbs.REDEEM, verbs.HELP, verbs.LANGUAGE, verbs.SET_LANGUAGE, "zz", ""]
+         verbs.ORDERS, verbs.ORDER, verbs.REDEEM, verbs.HELP, verbs.LANGUAGE, verbs.SET_LANGUAGE, verbs.WALLET,
+         verbs.HISTORY, verbs.TOP_UP, verbs.TOP_UP_AMOUNT, verbs.PAY_FROM_BALANCE, verbs.TOP_UP_DIFFERENCE, "zz", ""]
+ORDERING_VERBS = {verbs.CONFIRM, verbs.PAY_FROM_BALANCE, verbs.TOP_UP_DIFFERENCE, verbs.TOP_UP_AMOUNT}
 
 
 ODD_NUMBERS = ["-5", "0", str(2**53), "+3", "03", "3_0", "٣", " 3", "3.0", "", "9" * 30]
@@ -70,18 +72,22 @@ def _slots(order_id: str, now) -> dict[str, st.SearchStrategy[str]]:
         "who": st.sampled_from([verbs.FOR_ME, verbs.FOR_OTHER, "", "ME", "1001"]),
         "recipient": st.sampled_from(["1001", "2002", *ODD_NUMBERS]),
         "stamp": st.one_of(
-            st.integers(min_value=-3500, max_value=20).map(lambda ago: _stamp(now + timedelta(seconds=ago), 7)),
-            seconds.map(lambda ahead: _stamp(now + timedelta(seconds=ahead), 7)),
+            st.integers(min_value=-3500, max_value=20).map(lambda ago: placing.stamp(now + timedelta(seconds=ago), 7)),
+            seconds.map(lambda ahead: placing.stamp(now + timedelta(seconds=ahead), 7)),
             st.sampled_from(["", "zz", "1.2.3", "ZZZZZZ.1", "+z.1", "é.1", "z.", ".z"])),
         "order": st.sampled_from([order_id, order_id.lower(), "", "x" * 60, "é", "../" + order_id]),
         "page": st.sampled_from(["0", "1", "40", "41", *ODD_NUMBERS]),
+        "cents": st.sampled_from(["1000", "100", "99", "500000", "500001", *ODD_NUMBERS]),
         "language": st.sampled_from(["en", "ru", "zh", "xx", "EN", ""]),
     }
 
 
 SHAPES = {verbs.MONTHS: ["months"], verbs.RECIPIENT: ["months", "who"],
           verbs.CONFIRM: ["months", "recipient", "stamp"], verbs.CHECK: ["order"], verbs.CANCEL_ORDER: ["order"],
-          verbs.ORDERS: ["page"], verbs.ORDER: ["order", "page"], verbs.SET_LANGUAGE: ["language"]}
+          verbs.ORDERS: ["page"], verbs.ORDER: ["order", "page"], verbs.SET_LANGUAGE: ["language"],
+          verbs.HISTORY: ["page"], verbs.TOP_UP_AMOUNT: ["cents", "stamp"],
+          verbs.PAY_FROM_BALANCE: ["months", "recipient", "stamp"],
+          verbs.TOP_UP_DIFFERENCE: ["months", "recipient", "stamp"]}
 
 
 def callback_data(order_id: str, now, verb_names: list[str] = VERBS) -> st.SearchStrategy[str]:
@@ -102,7 +108,7 @@ def callback_data(order_id: str, now, verb_names: list[str] = VERBS) -> st.Searc
 
 MESSAGES = st.one_of(
     st.builds(lambda command, rest: f"{command} {rest}".strip(),
-              st.sampled_from(["/start", "/help", "/cancel", "/orders", "/redeem", "/language", "/nope",
+              st.sampled_from(["/start", "/help", "/cancel", "/orders", "/redeem", "/language", "/balance", "/nope",
                                "/start redeem-", "/START@shop_bot", "/"]),
               st.one_of(text, st.sampled_from(["abcd efgh jkmn pqrs", "ABCD-EFGH-JKMN-PQRS", "0OIL" * 4]))),
     text, st.sampled_from(NASTY), st.sampled_from(["@ann_buyer", "@nobody_here", "@", "@" + "a" * 40]))
@@ -151,7 +157,7 @@ def test_no_update_of_any_shape_fails(chat, client, clock, writes, data):
         st.builds(lambda status: member_update(user, "member", status), st.one_of(
             st.sampled_from(["kicked", "member", "left", "administrator"]), text)),
         st.builds(lambda callback: callback_update(user, callback, message_id=1, update_id=next(_update_ids)),
-                  callback_data(chat["order_id"], clock.now(), [verb for verb in VERBS if verb != verbs.CONFIRM])),
+                  callback_data(chat["order_id"], clock.now(), [verb for verb in VERBS if verb not in ORDERING_VERBS])),
     ), label="update")
     if data.draw(st.booleans(), label="odd fields"):
         update = _odd_fields(update, data.draw(st.dictionaries(
@@ -164,4 +170,4 @@ def test_no_update_of_any_shape_fails(chat, client, clock, writes, data):
     assert result != "failed"
     left = writes.take()
     assert not [write for write in left if write.table in (f"{PREFIX}-orders", f"{PREFIX}-amount-slots")], \
-        [str(write) for write in left]  # orders come from a Confirm tap, and none of these is one
+        [str(write) for write in left]  # orders come from a button that orders, and none of these is one

@@ -56,6 +56,16 @@ class FakeShop:
     def remember_message(self, order_id, message_id):
         self.remembered[order_id] = message_id
 
+    def texts_of(self, order):
+        return "premium"
+
+
+class EmptyWallet:
+    """A buyer whose wallet never held anything: the confirmation offers no balance (see test_bot_wallet.py)."""
+
+    def balance(self, owner_id):
+        return 0
+
 
 class FakeDirectory:
     def __init__(self, usernames=None):
@@ -89,7 +99,7 @@ def bot(shop, directory):
         claimed.add(key)
         return True
 
-    return Conversation(shop, directory, None, once, amount_places=3, surcharge_cap_micros=100_000)
+    return Conversation(shop, EmptyWallet(), directory, None, once, amount_places=3, surcharge_cap_micros=100_000)
 
 
 def handle(bot, update, state, now=NOW):

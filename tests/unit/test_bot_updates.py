@@ -89,9 +89,12 @@ def test_every_callback_data_fits_64_bytes_with_the_longest_values():
                   product_id="premium_12m", amount_micros=36_999_000, pay_to="T" * 34, created_at=now,
                   expires_at=now, status_changed_at=now, buyer_user_id=2 ** 52, recipient_user_id=2 ** 52,
                   month_count=12, star_count=2500)
-    _, markup = views.confirmation(12, 2 ** 52, "x", 36_000_000, "zzzzzz.zzzz", "en", surcharge_cap_micros=999_000,
-                                   places=3)
-    data = [button["callback_data"] for row in markup["inline_keyboard"] for button in row]
+    markups = [views.confirmation(12, 2 ** 52, "x", 36_000_000, "zzzzzz.zzzz", "en", surcharge_cap_micros=999_000,
+                                  places=3, balance_micros=balance)[1] for balance in (1, 10 ** 12)]
+    markups += [views.top_up_picker([10 ** 15], 1, 10 ** 15, "zzzzzz.zzzz", "en")[1],
+                views.history_page([], 10 ** 6, True, 0, "en")[1]]
+    data = [button["callback_data"] for markup in markups for row in markup["inline_keyboard"] for button in row]
+    assert any(item.startswith("pb:") for item in data) and any(item.startswith("td:") for item in data)
     data.append(views.order_button(order, "en", 3, 40)["callback_data"])
     data += [button["callback_data"] for row in views.payment_message(order, "ru", now, 3)[1]["inline_keyboard"]
              for button in row]

@@ -45,16 +45,55 @@ def test_no_text_speaks_of_a_few_extra_thousandths_or_a_match_for_a_while():
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("event,paid,shown", [
-    ("underpaid", 14_003_000, ["14.003", "1.000", "15.003"]),
-    ("overpaid", 22_003_000, ["22.003", "15.003"]),
+    ("underpaid", 14_003_000, ["14.003", "1.000", "15.003"]),    # the whole transfer, credited; the order waits
+    ("overpaid", 7_000_000, ["7.000", "15.003"]),                # the order is paid; its excess is credited
+    ("too_late", 15_003_000, ["15.003"]),
     ("duplicate", 15_003_000, ["15.003"]),
+    ("refunded", 15_003_000, ["15.003"]),
+    ("follow_on_refused", 8_001_000, ["8.001"]),
 ])
-def test_money_that_paid_nothing_is_explained_to_the_buyer(lang, event, paid, shown):
-    order = an_order(status=OrderStatus.PAID if event == "duplicate" else OrderStatus.PENDING)
+def test_money_credited_to_the_wallet_is_explained_to_the_buyer(lang, event, paid, shown):
+    order = an_order(status=OrderStatus.PAID if event in ("overpaid", "duplicate") else OrderStatus.PENDING)
     method, params = views.render_notice(Notice(1001, order, event, lang, paid_micros=paid), 3)
     assert method == "sendMessage"
     parse_html_text(params["text"])
     assert all(amount in params["text"] for amount in shown) and "ORD1" in params["text"]
+    assert "/balance" in params["text"]   # where the money is now
+
+
+def test_no_text_says_odd_money_waits_for_an_operator():
+    """Money that paid nothing is credited to the buyer's wallet at once; no text says it waits for review."""
+    english = catalog("en")
+    for key in ("event.underpaid", "event.overpaid", "event.duplicate", "event.too_late", "pay.expired_hint"):
+        assert "operator" not in english[key] and "wallet" in english[key], key
+
+
+def a_top_up(**changes) -> Order:
+    return an_order(kind="WALLET_TOP_UP", product_id="wallet_top_up", amount_micros=25_004_000,
+                    surcharge_micros=4_000, recipient_user_id=None, month_count=None, **changes)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_top_up_has_its_own_payment_message_and_notices(lang):
+    body, _ = views.payment_message(a_top_up(), lang, NOW, 3, texts="top_up")
+    parse_html_text(body)
+    assert "<code>25.004</code>" in body and "25.000" in body and "0.004" in body and ADDRESS in body
+    assert body != views.payment_message(a_top_up(), lang, NOW, 3)[0]   # not Premium's wording
+    delivered = a_top_up(status=OrderStatus.DELIVERED, paid_micros=25_004_000)
+    _, announced = views.render_notice(Notice(1001, delivered, "delivered", lang, texts="top_up"), 3)
+    method, edited = views.render_notice(Notice(1001, delivered, "status", lang, edit_message_id=9,
+                                                texts="top_up"), 3)
+    assert method == "editMessageText" and edited["text"] == announced["text"]
+    assert "25.004" in announced["text"] and "Premium" not in announced["text"]
+    _, expired = views.render_notice(Notice(1001, a_top_up(status=OrderStatus.EXPIRED), "expired", lang,
+                                            texts="top_up"), 3)
+    assert expired["text"].count("25.004") >= 2 and "Premium" not in expired["text"]
+
+
+def test_a_top_up_that_buys_something_says_so_on_its_payment_message():
+    then_buy = {"then_buy": {"product_id": "premium_3m", "choice": {"recipient_user_id": 1001}}}
+    body, _ = views.payment_message(a_top_up(details=then_buy), "en", NOW, 3, texts="top_up")
+    assert "25.000 USDT for your wallet\nOnce it arrives, the purchase you chose is paid from your wallet" in body
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

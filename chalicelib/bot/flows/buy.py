@@ -1,5 +1,7 @@
 """Buying Premium: months, then the recipient (myself, a shared contact or a typed @username), then a
-confirmation whose Confirm button places the order and turns the message into the payment message.
+confirmation whose Confirm button places the order and turns the message into the payment message. A wallet
+that holds the price pays it at once ("Pay with balance"); one that holds less offers a top-up of the
+difference that buys the same Premium from the balance once it is paid.
 
 Every step's button carries what it needs (months, recipient, a stamp), so an old button still does
 something sensible. What is on sale, and at what price, comes from the `Shop`; this flow only knows that
@@ -8,34 +10,34 @@ an offer lasts some months (its `month_count` fact).
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any, Callable
 
 from pydantic import ValidationError
 
 from chalicelib.bot import views
-from chalicelib.bot.ports import Shop
+from chalicelib.bot.placing import OrderGate, refusal, stamp
+from chalicelib.bot.ports import Shop, Wallet
 from chalicelib.bot.turn import AWAIT_RECIPIENT, Turn
 from chalicelib.bot.verbs import FOR_ME, FOR_OTHER, SEPARATOR, integer
-from chalicelib.domain.errors import DomainError, NotFound, RateLimited
+from chalicelib.domain.errors import DomainError, NotFound
+from chalicelib.domain.orders import Order
+from chalicelib.domain.payment_methods.balance import InsufficientBalance
 from chalicelib.domain.ports.people import UserStore
 from chalicelib.domain.products import Offer
 from chalicelib.domain.products.premium import PremiumChoice
 from chalicelib.i18n import escape
 
-CONFIRM_TTL_SECONDS = 3600
-CLOCK_SKEW_SECONDS = 30     # a stamp this far ahead of our clock still counts (another container rendered it)
-_STAMP = re.compile(r"([0-9a-z]{1,8})\.([0-9a-z]{1,4})")  # what `_stamp` writes, and nothing else
 REMEMBERED_NAMES = 5
 USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 
 
 class BuyFlow:
-    def __init__(self, shop: Shop, directory: UserStore, once: Callable[[str, int], bool], *,
+    def __init__(self, shop: Shop, wallet: Wallet, directory: UserStore, once: Callable[[str, int], bool], *,
                  amount_places: int, surcharge_cap_micros: int) -> None:
         self._shop = shop
+        self._wallet = wallet
         self._directory = directory
-        self._once = once
+        self._gate = OrderGate(once)
         self._places = amount_places
         self._cap = surcharge_cap_micros   # the most the identifying suffix adds to a price
 
@@ -84,43 +86,81 @@ class BuyFlow:
         self._recipient_named(turn, months, shared.user_id, shared.display_name)
 
     def confirm(self, turn: Turn, rest: str) -> None:
-        """`ok:<months>:<recipient>:<stamp>`, checked as strictly as `POST /orders` checks the same order (the
-        recipient through the product's own choice model) before anything is claimed or written: a button
-        can be forged. A ValueError or NotFound is answered as a stale button."""
-        months_text, recipient_text, stamp = rest.split(SEPARATOR)
+        """`ok:<months>:<recipient>:<stamp>`: the order, paid by a transfer of a unique amount."""
+        chosen = self._admitted(turn, rest)
+        if chosen is None:
+            return
+        offer, recipient_id = chosen
+        order = self._placed(turn, offer, recipient_id, lambda: self._shop.create_premium(
+            turn.user_id, offer.product_id, recipient_id, turn.lang))
+        if order is not None:
+            turn.show(*views.payment_message(order, turn.lang, turn.now, self._places, turn.state.data.get("names")))
+
+    def pay_from_balance(self, turn: Turn, rest: str) -> None:
+        """`pb:<months>:<recipient>:<stamp>`: the order, paid from the wallet at once. A wallet spent in the
+        meantime is told, and the confirmation shows what it offers now."""
+        chosen = self._admitted(turn, rest)
+        if chosen is None:
+            return
+        offer, recipient_id = chosen
+        order = self._placed(turn, offer, recipient_id, lambda: self._shop.buy_premium_from_balance(
+            turn.user_id, offer.product_id, recipient_id, turn.lang))
+        if order is not None:
+            turn.answer(turn.t("buy.paid_toast"))
+            turn.show(*views.paid_from_balance(order, self._wallet.balance(turn.owner), turn.lang,
+                                               turn.state.data.get("names")))
+
+    def top_up_difference(self, turn: Turn, rest: str) -> None:
+        """`td:<months>:<recipient>:<stamp>`: a top-up of what the wallet lacks now (in whole cents), which buys
+        the order from the balance once it is paid. A wallet that covers the price by now offers to pay."""
+        chosen = self._admitted(turn, rest)
+        if chosen is None:
+            return
+        offer, recipient_id = chosen
+        short = views.shortfall(offer.price_micros, self._wallet.balance(turn.owner))
+        if not short:
+            notice = turn.t("buy.balance_covers_now")
+            turn.answer(notice)
+            self._confirmation(turn, offer, recipient_id, send=False, notice=notice)
+            return
+        order = self._placed(turn, offer, recipient_id, lambda: self._shop.top_up_for_premium(
+            turn.user_id, short, offer.product_id, recipient_id, turn.lang))
+        if order is not None:
+            turn.show(*views.payment_message(order, turn.lang, turn.now, self._places, turn.state.data.get("names"),
+                                             self._shop.texts_of(order)))
+
+    # ------------------------------------------------------------------ steps shared by the ways in
+    def _admitted(self, turn: Turn, rest: str) -> tuple[Offer, int] | None:
+        """`<months>:<recipient>:<stamp>` of a button that orders, checked as strictly as `POST /orders` checks
+        the same order (the recipient through the product's own choice model) before anything is claimed or
+        written: a button can be forged. A ValueError or NotFound is answered as a stale button; None when the
+        gate refused the stamp (too old, or this confirmation ordered already)."""
+        months_text, recipient_text, stamped = rest.split(SEPARATOR)
         months, recipient_id = integer(months_text), integer(recipient_text)
         if not _is_recipient(recipient_id):
             raise ValueError(f"not a recipient: {recipient_id}")
         offer = self._offer(months)
-        age = int(turn.now.timestamp()) - _stamp_seconds(stamp)
-        if not -CLOCK_SKEW_SECONDS <= age <= CONFIRM_TTL_SECONDS:
-            turn.answer(turn.t("buy.confirm_expired"))
-            turn.show(turn.t("buy.confirm_expired"), views.main_menu(turn.lang))
-            return
-        # Two fast taps (or a tap and its retry) carry the same stamp: only the first one orders.
-        if not self._once(f"confirm#{turn.incoming.chat_id}#{months}#{recipient_id}#{stamp}",
-                          2 * CONFIRM_TTL_SECONDS):
-            turn.answer(turn.t("buy.already_confirmed"))
-            return
-        try:
-            order = self._shop.create_premium(turn.user_id, offer.product_id, recipient_id, turn.lang)
-        except RateLimited as error:
-            key = "buy.too_many_open" if error.code == "TOO_MANY_OPEN_ORDERS" else "buy.unavailable"
-            message = turn.t(key, count=_open_limit(error))
-            turn.answer(message, alert=True)
-            self._confirmation(turn, offer, recipient_id, send=False, notice=message)
-            return
-        except DomainError as error:
-            message = turn.t("buy.unavailable" if error.code == "NO_PAYMENT_SLOT" else "buy.not_available")
-            turn.answer(message, alert=True)
-            self._confirmation(turn, offer, recipient_id, send=False, notice=message)
-            return
-        if turn.incoming.message_id is not None:
-            self._shop.remember_message(order.order_id, turn.incoming.message_id)
-        body, markup = views.payment_message(order, turn.lang, turn.now, self._places, turn.state.data.get("names"))
-        turn.show(body, markup)
+        if not self._gate.admits(turn, f"{months}#{recipient_id}", stamped):
+            return None
+        return offer, recipient_id
 
-    # ------------------------------------------------------------------ steps shared by the ways in
+    def _placed(self, turn: Turn, offer: Offer, recipient_id: int, place: Callable[[], Order]) -> Order | None:
+        """The order `place` made, remembered with the message that shows it; None when the shop refused it,
+        and the refusal is shown above a fresh confirmation."""
+        try:
+            order = place()
+        except InsufficientBalance:   # spent since the confirmation showed it: the fresh one says what is left
+            notice = turn.t("buy.balance_spent")
+        except DomainError as error:
+            notice = refusal(turn, error)
+        else:
+            if turn.incoming.message_id is not None:
+                self._shop.remember_message(order.order_id, turn.incoming.message_id)
+            return order
+        turn.answer(notice, alert=True)
+        self._confirmation(turn, offer, recipient_id, send=False, notice=notice)
+        return None
+
     def _offer(self, months: int) -> Offer:
         """The offer lasting `months`; NotFound (a stale button) when none does."""
         for offer in self._shop.offers():
@@ -140,8 +180,9 @@ class BuyFlow:
         label = turn.t("recipient.myself") if recipient_id == turn.user_id else \
             turn.state.data.get("names", {}).get(str(recipient_id)) or turn.t("recipient.user", user_id=recipient_id)
         body, markup = views.confirmation(_months(offer), recipient_id, label, offer.price_micros,
-                                          _stamp(turn.now, turn.incoming.update_id), turn.lang,
-                                          surcharge_cap_micros=self._cap, places=self._places)
+                                          stamp(turn.now, turn.incoming.update_id), turn.lang,
+                                          surcharge_cap_micros=self._cap, places=self._places,
+                                          balance_micros=self._wallet.balance(turn.owner))
         if notice:
             body = notice + "\n\n" + body
         (turn.send if send else turn.show)(body, markup)
@@ -149,21 +190,6 @@ class BuyFlow:
 
 def _months(offer: Offer) -> Any:
     return offer.facts.get("month_count")
-
-
-def _stamp(now: datetime, update_id: int) -> str:
-    """When and by which update a confirmation was rendered: "<seconds>.<update>" in base 36. Each
-    rendering gets its own stamp; both taps of a double tap carry the same one."""
-    return f"{_base36(int(now.timestamp()))}.{_base36(update_id % 36 ** 4)}"
-
-
-def _stamp_seconds(stamp: str) -> int:
-    """When a confirmation was rendered, read back from its stamp; ValueError for anything `_stamp` does not
-    write (`int(..., 36)` alone would take "+Z", " z" or "z_z")."""
-    match = _STAMP.fullmatch(stamp)
-    if match is None:
-        raise ValueError(f"not a stamp: {stamp!r}")
-    return int(match.group(1), 36)
 
 
 def _is_recipient(user_id: int) -> bool:
@@ -174,17 +200,3 @@ def _is_recipient(user_id: int) -> bool:
     except ValidationError:
         return False
     return True
-
-
-def _base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        number, remainder = divmod(number, 36)
-        out = digits[remainder] + out
-        if not number:
-            return out
-
-
-def _open_limit(error: DomainError) -> Any:
-    return error.details.get("limit", "?")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from chalicelib.bot import views
+from chalicelib.bot.flows.paging import numbered_page
 from chalicelib.bot.ports import Shop
 from chalicelib.bot.turn import Turn
 from chalicelib.bot.verbs import SEPARATOR, integer
@@ -27,18 +28,21 @@ class OrdersFlow:
         order_id, _, page = rest.partition(SEPARATOR)
         order = self._owned(turn, order_id)
         if order is not None:
-            turn.show(*views.order_details(order, turn.lang, self._places, integer(page or "0"), turn.now))
+            turn.show(*views.order_details(order, turn.lang, self._places, integer(page or "0"), turn.now,
+                                           self._shop.texts_of(order)))
 
     def check(self, turn: Turn, order_id: str) -> None:
         order = self._owned(turn, order_id)
         if order is None:
             return
+        texts = self._shop.texts_of(order)
         if order.status == OrderStatus.PENDING and views.minutes_left(order, turn.now) > 0:
             turn.answer(turn.t("pay.not_yet"))
-            turn.show(*views.payment_message(order, turn.lang, turn.now, self._places, turn.state.data.get("names")))
+            turn.show(*views.payment_message(order, turn.lang, turn.now, self._places, turn.state.data.get("names"),
+                                             texts))
             return
         turn.answer(views.status_name(order.status, turn.lang))
-        turn.show(*views.status_message(order, turn.lang, self._places))
+        turn.show(*views.status_message(order, turn.lang, self._places, texts))
 
     def cancel(self, turn: Turn, order_id: str) -> None:
         order = self._owned(turn, order_id)
@@ -49,10 +53,10 @@ class OrdersFlow:
         except DomainError:
             current = self._shop.get_owned(order_id, turn.owner)
             turn.answer(turn.t("order.cannot_cancel", status=views.status_name(current.status, turn.lang)), alert=True)
-            turn.show(*views.status_message(current, turn.lang, self._places))
+            turn.show(*views.status_message(current, turn.lang, self._places, self._shop.texts_of(current)))
             return
         turn.answer(turn.t("cancel.done"))
-        turn.show(*views.status_message(cancelled, turn.lang, self._places))
+        turn.show(*views.status_message(cancelled, turn.lang, self._places, self._shop.texts_of(cancelled)))
 
     def _owned(self, turn: Turn, order_id: str) -> Order | None:
         try:
@@ -62,19 +66,9 @@ class OrdersFlow:
             return None
 
     def _page(self, turn: Turn, page: int) -> None:
-        page = max(0, min(page, MAX_ORDER_PAGES))
-        wanted = ORDERS_PER_PAGE * (page + 1) + 1  # one more than the page shows: is there a next page?
-        orders: list[Order] = []
-        cursor = None
-        while len(orders) < wanted:
-            result = self._shop.list_owned(turn.owner, wanted - len(orders), cursor)
-            orders.extend(result.items)
-            cursor = result.cursor
-            if cursor is None:
-                break
-        shown = orders[ORDERS_PER_PAGE * page:ORDERS_PER_PAGE * (page + 1)]
-        if not shown and page > 0:
+        shown = numbered_page(lambda limit, cursor: self._shop.list_owned(turn.owner, limit, cursor), page,
+                              ORDERS_PER_PAGE, MAX_ORDER_PAGES)
+        if shown.past_end:
             turn.answer(turn.t("callback.stale"))
-            page, shown = 0, orders[:ORDERS_PER_PAGE]
-        turn.show(*views.orders_page(shown, page, len(orders) > ORDERS_PER_PAGE * (page + 1), turn.lang,
-                                     self._places))
+        turn.show(*views.orders_page(shown.items, shown.number, shown.has_next, turn.lang, self._places,
+                                     self._shop.texts_of))
