@@ -187,19 +187,6 @@ class Container(MoneyParts):
         return OrderingService(self.orders, self.products, self.payment_methods, self.clock, self.ids, count)
 
     @cached_property
-    def settlement(self):
-        from chalicelib.domain.settlement import Settlement
-        return Settlement(self.payments, self.orders, self.queue, self.products.settles_to, count,
-                          heard=self.payment_review.heard)
-
-    @cached_property
-    def payment_review(self):
-        from chalicelib.domain.payment_review import PaymentReview
-        s = self.settings
-        return PaymentReview(self.payments, self.orders, self.products, self.notices, self.clock,
-                             timedelta(minutes=s.unconfirmed_review_minutes), s.amount_suffix_decimals, count, logger)
-
-    @cached_property
     def trc20_transfers(self):
         from chalicelib.domain.payment_methods.trc20_transfers import PaymentRules, Trc20Transfers
         s = self.settings

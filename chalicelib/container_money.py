@@ -1,8 +1,9 @@
-"""The composition root's money half: the ledger and its reconciliation, wallets, the top-up product and
-paying from balance. Mixed into `Container` (chalicelib/container.py), built lazily once per container like
+"""The composition root's money half: settlement and payment review, the ledger and its reconciliation,
+wallets, the top-up product and paying from balance. Mixed into `Container` (chalicelib/container.py), built lazily once per container like
 the rest."""
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
@@ -10,14 +11,28 @@ from chalicelib.observability import count, logger
 
 
 class MoneyParts:
-    orders: Any
+    settings: Any
     payments: Any
+    orders: Any
     queue: Any
     clock: Any
     notices: Any
     products: Any
     live_settings: Any
     ordering: Any
+
+    @cached_property
+    def settlement(self):
+        from chalicelib.domain.settlement import Settlement
+        return Settlement(self.payments, self.orders, self.queue, self.products.settles_to, count,
+                          heard=self.payment_review.heard)
+
+    @cached_property
+    def payment_review(self):
+        from chalicelib.domain.payment_review import PaymentReview
+        s = self.settings
+        return PaymentReview(self.payments, self.orders, self.products, self.notices, self.clock,
+                             timedelta(minutes=s.unconfirmed_review_minutes), s.amount_suffix_decimals, count, logger)
 
     @cached_property
     def ledger(self):
