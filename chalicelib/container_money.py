@@ -1,6 +1,6 @@
 """The composition root's money half: settlement and payment review, the ledger and its reconciliation,
-wallets, the top-up product and paying from balance. Mixed into `Container` (chalicelib/container.py), built lazily once per container like
-the rest."""
+wallets, the top-up product and paying from balance. Mixed into `Container` (chalicelib/container.py), built
+lazily once per container like the rest."""
 from __future__ import annotations
 
 from datetime import timedelta
