@@ -39,7 +39,8 @@ class PaymentOutcome(StrEnum):
 # address that is not ours).
 REVIEW_OUTCOMES = frozenset({PaymentOutcome.UNMATCHED, PaymentOutcome.REJECTED_TOKEN,
                              PaymentOutcome.REJECTED_ADDRESS})
-# Outcomes whose money is in the books: each such payment has exactly one journal entry, "pay:<transaction>".
+# Outcomes whose money is in the books: each such payment of more than nothing has exactly one journal entry,
+# "pay:<transaction>".
 BOOKED_OUTCOMES = frozenset({PaymentOutcome.MATCHED, PaymentOutcome.LATE_MATCHED, PaymentOutcome.DUPLICATE,
                              PaymentOutcome.CREDITED, PaymentOutcome.UNMATCHED})
 
@@ -148,9 +149,11 @@ class Settlement:
         return self.credit(replace(record, outcome=PaymentOutcome.CREDITED), ref, now, reason=UnmatchedReason.TOO_LATE)
 
     def suspend(self, record: PaymentRecord, reason: str, now: datetime) -> PaymentResult:
-        """A transfer that fits no order: in suspense until an operator resolves it."""
-        entry = suspense_entry(record.transaction_id, record.to_address, record.amount_micros or 0,
-                               record.currency, reason, now)
+        """A transfer that fits no order: in suspense until an operator resolves it. One of nothing (spam
+        sends many) is recorded for review with no entry: nothing moved, and an entry needs an amount."""
+        amount = record.amount_micros or 0
+        entry = suspense_entry(record.transaction_id, record.to_address, amount, record.currency, reason,
+                               now) if amount else None
         return self.store(replace(record, outcome=PaymentOutcome.UNMATCHED, reason=reason), entry)
 
     def store(self, record: PaymentRecord, entry: JournalEntry | None = None) -> PaymentResult:
