@@ -166,9 +166,10 @@ def balance_payment_entry(order: Order, settles_to: str, now: datetime) -> Journ
 
 
 def refund_entry(order: Order, reason: str, now: datetime) -> JournalEntry | None:
-    """What a paid order that failed for good gives back: everything its buyer paid, to their wallet.
-    None when nothing was paid in money (a gift prepaid by a redeemed code)."""
-    paid = order.paid_micros or 0
+    """What a paid order that failed for good gives back: everything its buyer paid for it, to their wallet.
+    An overpayment's excess is not in it: that went to the wallet when the payment settled. None when nothing
+    was paid in money (a gift prepaid by a redeemed code)."""
+    paid = min(order.paid_micros or 0, order.amount_micros)
     if paid <= 0:
         return None
     return _entry(f"refund:{order.order_id}", Purpose.REFUND, order.currency, now,
