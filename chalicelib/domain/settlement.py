@@ -97,7 +97,8 @@ class Settlement:
                ) -> PaymentResult:
         """First as the `hint` says (no read: the order PENDING at that price). If it moved, read it once
         and pay it late (EXPIRED or CANCELLED) or credit the money to its buyer (paid already). A payment
-        racing the expiry job loses to it, then pays late in the next round."""
+        racing the expiry job loses to it, then pays late in the next round. Too little is credited only
+        after a read: no write would show that the hint is stale (the order paid already)."""
         tx = record.transaction_id
         paid = record.amount_micros or 0
         changes = {"payment_tx": tx, "paid_micros": paid, "paid_at": now}
@@ -109,6 +110,9 @@ class Settlement:
                 return self.credit(replace(record, outcome=PaymentOutcome.DUPLICATE), ref, now,
                                    reason="order already paid by another transfer")
             if paid < ref.amount_micros:
+                if ref is hint:   # no write tells whether the hint is still true: read before saying why
+                    ref = self._ref(order_id)
+                    continue
                 return self.credit(replace(record, outcome=PaymentOutcome.CREDITED), ref, now,
                                    reason=UnmatchedReason.UNDERPAID)
             late = ref.status != OrderStatus.PENDING
