@@ -30,6 +30,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.strategies._internal.featureflags import FeatureFlags
 
 from chalicelib.domain.products.premium import PREMIUM_TERMS
 from tests.model.shop import MICRO, PREMIUM, TOP_UP, Order, Policy, Shop
@@ -54,7 +55,7 @@ class Tally:
     steps: int = 0
     transfers: int = 0
     orders: int = 0
-    deliveries: int = 0
+    deliveries: Counter = field(default_factory=Counter)    # what handling a message did
     unaccounted: int = 0
     rules: Counter = field(default_factory=Counter)
     outcomes: Counter = field(default_factory=Counter)
@@ -94,6 +95,11 @@ def micros(text: str) -> int:
 class LedgerModel(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
+        # Every rule in every example. Hypothesis's swarm testing switches a random subset of rules off for each
+        # example, which starves a lifecycle where a delivery needs a payment and a payment an order: 2,000
+        # steps saw as few as 13 deliveries with it, about 90 in 1,100 steps without (hypothesis is pinned;
+        # no public setting does this).
+        self._rules_strategy.enabled_rules_strategy = st.just(FeatureFlags())
         self.world = WORLD.reset()
         config = self.world.container.settings
         self.shop = Shop(Policy(suffix_step=config.suffix_step_micros, surcharge_cap=config.surcharge_cap_micros,
@@ -291,7 +297,7 @@ class LedgerModel(RuleBasedStateMachine):
         self._handle(self._next_message(), "ok")
 
     @precondition(lambda self: +self.shop.queue)
-    @rule(trouble=st.sampled_from(["permanent", "gifted_then_502", "502", "no_stars"]))
+    @rule(trouble=st.sampled_from(["permanent", "permanent", "gifted_then_502", "502", "no_stars"]))
     @checked
     def deliver_with_trouble(self, trouble):
         """The gift fails for good, is made or not but answered 502, or the bot has no Stars left."""
@@ -327,10 +333,12 @@ class LedgerModel(RuleBasedStateMachine):
             elif fault in ("gifted_then_502", "502"):
                 self.world.telegram.add_fault(FaultRule(method="giftPremiumSubscription", error_code=502,
                                                         after_acting=fault == "gifted_then_502"))
+        before = self.shop.orders[order_id].status
         self.shop.deliver(order_id, fault, self.now())
         assert self.world.deliver(message) == {"batchItemFailures": []}
         assert self.world.telegram.faults() == [], "a gift the model expected was not asked for"
-        TALLY.deliveries += 1
+        after = self.shop.orders[order_id].status
+        TALLY.deliveries[f"{before} -> {after}" if after != before else "nothing to do"] += 1
 
     # ------------------------------------------------------------------------------------------ invariants
     @invariant()
@@ -417,9 +425,10 @@ def test_the_books_always_match_a_model_of_the_rules(world, capsys):
         max_examples=runs, stateful_step_count=RUN_STEPS, derandomize=True, database=None, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]))
     summary = (f"ledger model: {TALLY.steps} steps in {TALLY.examples} runs of {RUN_STEPS}, {TALLY.orders} orders, "
-               f"{TALLY.transfers} transfers, {TALLY.deliveries} deliveries, "
+               f"{TALLY.transfers} transfers, {TALLY.deliveries.total()} deliveries, "
                f"unaccounted micro-units: {TALLY.unaccounted}; {time.perf_counter() - TALLY.started:.0f} s "
                f"({time.process_time() - cpu:.0f} s CPU)\n  outcomes: {dict(sorted(TALLY.outcomes.items()))}"
+               f"\n  deliveries: {dict(sorted(TALLY.deliveries.items()))}"
                f"\n  final statuses: {dict(sorted(TALLY.statuses.items()))}"
                f"\n  steps by rule: {dict(sorted(TALLY.rules.items()))}")
     _say(capsys, summary)

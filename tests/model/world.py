@@ -5,8 +5,9 @@ sandbox forgotten, the clock back at its start), like a warm Lambda container me
 Building the world again for each example would cost more than the example's steps.
 
 Besides driving the app, the world reads what the emulator holds without going through the app: the
-ledger's balance, line and entry items and the orders' statuses. The invariants read them after every step
-that way because it costs no request; the run's end reads the same facts through the app's own stores.
+ledger's balance, line and entry items, the orders' statuses, the payments' outcomes and the queued
+messages. The invariants read them that way after every step because it costs no request; each example's
+end reads the wallets and orders again through the app's own API and stores.
 """
 from __future__ import annotations
 
