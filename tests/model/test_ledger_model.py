@@ -365,15 +365,17 @@ class LedgerModel(RuleBasedStateMachine):
         unaccounted = shop.money_in - (kinds["revenue"] + kinds["wallet"] + kinds["suspense"] + kinds["refunds"])
         TALLY.unaccounted = max(TALLY.unaccounted, abs(unaccounted))
         assert unaccounted == 0, f"unaccounted micro-units: {unaccounted}"
-        assert set(books.entries) == set(shop.entries), set(books.entries) ^ set(shop.entries)
-        refunds = {entry_id: -int(line["amount_micros"]) for entry_id, entry in books.entries.items()
-                   if entry["purpose"] == "refund" for line in entry["lines"] if line["account"] == "refunds:USDT"}
-        assert refunds == {entry_id: amount for entry_id, amount in shop.entries.items()
-                           if entry_id.startswith("refund:")}, "a refund is missing, doubled or of the wrong amount"
+        moved = {entry_id: sum(max(int(line["amount_micros"]), 0) for line in entry["lines"])
+                 for entry_id, entry in books.entries.items()}
+        assert moved == shop.entries, "an entry is missing, extra or moves the wrong amount"
+        refunded = {entry_id.removeprefix("refund:") for entry_id in moved if entry_id.startswith("refund:")}
+        assert refunded == {order.order_id for order in shop.orders.values() if order.status == "FAILED"}, \
+            "a FAILED order without its one refund, or a refund for an order that did not fail"
         assert self.world.statuses() == {order.order_id: order.status for order in shop.orders.values()}
         assert self.world.payment_outcomes() == {tx: sent.outcome for tx, sent in shop.sent.items()}
         assert Counter(self.world.queued()) == +shop.queue
         gifts = Counter(call["params"]["user_id"] for call in self.world.gift_calls())
+        assert max(gifts.values(), default=0) <= 1, f"an order was gifted twice: {gifts}"
         assert gifts == {order.recipient: order.gift_calls for order in shop.orders.values() if order.gift_calls}
         assert self.world.telegram.star_balance == shop.stars, "Stars were spent on a gift the model did not expect"
 
