@@ -97,7 +97,8 @@ class Settlement:
                ) -> PaymentResult:
         """First as the `hint` says (no read: the order PENDING at that price). If it moved, read it once
         and pay it late (EXPIRED or CANCELLED) or credit the money to its buyer (paid already). A payment
-        racing the expiry job loses to it, then pays late in the next round."""
+        racing the expiry job loses to it, then pays late in the next round. Too little is credited only
+        after a read: no write would show that the hint is stale (the order paid already)."""
         tx = record.transaction_id
         paid = record.amount_micros or 0
         changes = {"payment_tx": tx, "paid_micros": paid, "paid_at": now}
@@ -152,7 +153,8 @@ class Settlement:
         return self.credit(replace(record, outcome=PaymentOutcome.CREDITED), ref, now, reason=UnmatchedReason.TOO_LATE)
 
     def suspend(self, record: PaymentRecord, reason: str, now: datetime) -> PaymentResult:
-        """A transfer that fits no order: in suspense until an operator resolves it."""
+        """A transfer that fits no order: in suspense until an operator resolves it. One of nothing (spam
+        sends many) is recorded for review with no entry: nothing moved, and an entry needs an amount."""
         entry = suspense_entry(record.transaction_id, record.to_address, record.amount_micros or 0,
                                record.currency, reason, now)
         return self.store(replace(record, outcome=PaymentOutcome.UNMATCHED, reason=reason), entry)
