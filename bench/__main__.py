@@ -3,7 +3,8 @@
 Every `bench/bench_<name>.py` module with a `run() -> str` (a Markdown section) is run: platform first,
 then premium, then the others by name. A benchmark that raises gets its traceback summary as its section,
 and the others still run. With `--only`, the named sections are replaced in the existing document and the
-others are kept as they were.
+others are kept as they were. A section no module writes (the ledger soak, recorded by `make soak`) is kept
+by every run.
 """
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.chdir(REPO_ROOT)
     sections: dict[str, str] = {}
-    if args.only and args.output.is_file():
+    if args.output.is_file():   # sections not run now stay: those named by --only, and the recorded soak
         sections = {match["name"]: match["body"] for match in _SECTION.finditer(args.output.read_text())}
     failed = []
     for name in names:
