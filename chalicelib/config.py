@@ -93,6 +93,18 @@ class Settings(BaseModel):
     redeem_user_refill_seconds: int = Field(default=60, ge=1, alias="REDEEM_USER_REFILL_SECONDS")
     redeem_ip_burst: int = Field(default=30, ge=1, alias="REDEEM_IP_BURST")
     redeem_ip_refill_seconds: int = Field(default=10, ge=1, alias="REDEEM_IP_REFILL_SECONDS")
+    # Stars and the Mini App storefront (issue 13): the operator is alerted below this many Stars; the
+    # storefront's public URL (the bot's menu and web_app buttons open it); the origins CORS allows.
+    stars_low_balance: int = Field(default=5000, ge=0, alias="STARS_LOW_BALANCE")
+    miniapp_url: str | None = Field(default=None, alias="MINIAPP_URL", pattern=r"^https?://\S+$")
+    miniapp_allowed_origins: tuple[str, ...] = Field(default=(), alias="MINIAPP_ALLOWED_ORIGINS")
+
+    @field_validator("miniapp_allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("payment_webhook_secrets", "payment_addresses", mode="before")
     @classmethod

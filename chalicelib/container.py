@@ -7,13 +7,14 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable
 
 from chalicelib.container_money import MoneyParts
+from chalicelib.container_stars import StarsParts
 from chalicelib.observability import configure, count, logger
 
 if TYPE_CHECKING:
     from chalicelib.config import Settings
 
 
-class Container(MoneyParts):
+class Container(MoneyParts, StarsParts):
     def __init__(self, settings: Settings, *, telegram_transport: Any = None, clock: Any = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         from chalicelib.adapters.dynamodb import models
@@ -172,7 +173,8 @@ class Container(MoneyParts):
         policy = UniqueAmountPolicy(s.payment_addresses, s.amount_suffix_decimals, s.surcharge_cap_micros,
                                     timedelta(minutes=s.order_expiry_minutes),
                                     timedelta(minutes=s.monitoring_window_minutes), s.max_pending_orders)
-        return PaymentMethodRegistry((Trc20UniqueAmount(self.orders, self.slots, policy, count), self.balance_method))
+        return PaymentMethodRegistry((Trc20UniqueAmount(self.orders, self.slots, policy, count), self.balance_method,
+                                      self.stars_method))
 
     # ------------------------------------------------------------------ services
     @cached_property
@@ -196,7 +198,8 @@ class Container(MoneyParts):
     @cached_property
     def gifts(self):
         from chalicelib.domain.gifting import GiftDelivery
-        return GiftDelivery(self.orders, self.telegram, self.notices, self.clock, count)
+        return GiftDelivery(self.orders, self.telegram, self.notices, self.clock, count, self.payment_methods,
+                            self.settings.stars_low_balance)
 
     @cached_property
     def upkeep(self):

@@ -19,12 +19,33 @@ def handle_update(update: object) -> str:
         logger.set_correlation_id(f"update-{update['update_id']}")
         logger.append_keys(update_id=update["update_id"])
     try:
+        paid = _payment_update(update)
+        if paid is not None:
+            return paid
         outcome = get_container().bot.handle_update(update)
     except Exception:  # noqa: BLE001 - logged; the update still counts as answered
         logger.exception("telegram update failed")
         return "failed"
     logger.info("telegram update handled", extra={"result": outcome.result, "bot_api_calls": outcome.calls})
     return outcome.result
+
+
+def _payment_update(update: object) -> str | None:
+    """A Stars payment's pre-checkout query or successful payment, handled apart from the conversation."""
+    from chalicelib.bot.payment_updates import parse_payment_update
+    from chalicelib.container import get_container
+    from chalicelib.domain.payment_methods.stars_payments import PreCheckout
+
+    payment = parse_payment_update(update)
+    if payment is None:
+        return None
+    stars = get_container().stars_payments
+    if isinstance(payment, PreCheckout):
+        result = "pre_checkout_ok" if stars.pre_checkout(payment) else "pre_checkout_refused"
+    else:
+        result = f"stars_{stars.paid(payment).outcome.lower()}"
+    logger.info("telegram payment update handled", extra={"result": result})
+    return result
 
 
 @telegram.route("/telegram/webhook", methods=["POST"])

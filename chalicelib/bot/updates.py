@@ -18,7 +18,7 @@ MEMBER = "member"
 IGNORED = "ignored"
 
 # Exactly the update types we handle: setWebhook/getUpdates ask Telegram for these and nothing else.
-ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member", "pre_checkout_query")
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")  # Telegram's rule for bot commands
 
 

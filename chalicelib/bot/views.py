@@ -168,7 +168,7 @@ def payment_message(order: Order, lang: str, now: datetime, places: int, names: 
 EVENTS = ("paid", "delivered", "delivered_recipient", "expired", "failed", "cancelled")
 # Money credited to the buyer's wallet; `paid` is what was credited: a whole transfer, an overpayment's excess,
 # a refund, or a top-up whose purchase could not be made.
-PAYMENT_EVENTS = ("underpaid", "overpaid", "too_late", "duplicate", "refunded", "follow_on_refused")
+PAYMENT_EVENTS = ("underpaid", "overpaid", "too_late", "duplicate", "refunded", "follow_on_refused", "refunded_stars")
 
 
 def event_text(order: Order, event: str, lang: str, places: int, reason: str = "",
@@ -176,6 +176,7 @@ def event_text(order: Order, event: str, lang: str, places: int, reason: str = "
     """`texts`: the product's own wording (`event.<texts>.<event>`) where the catalog has it. `paid_micros`:
     what a payment event credited; any other event shows what the order was paid."""
     paid = paid_micros if paid_micros is not None else order.paid_micros or 0
+    places = 0 if order.currency == "XTR" else places   # Stars are whole
     values = {"order_id": order.order_id, "months": order.month_count,
               "amount": amount(order.amount_micros, places), "recipient": recipient_label(order, lang),
               "reason": escape(reason, 200), "status": status_name(order.status, lang),

@@ -1,10 +1,11 @@
 """Gifting Premium for a paid order: at most one gift per order, whatever is retried or raced."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Callable, Protocol
 
 from chalicelib.domain.notices import Notices
-from chalicelib.domain.ledger import refund_entry, refundable_micros
+from chalicelib.domain.ledger import JournalEntry, refund_entry, refundable_micros
 from chalicelib.domain.orders import (FLAG_FOR_REVIEW, MARK_DELIVERED, MARK_FAILED, RETURN_TO_PAID, START_DELIVERY,
                                       WAIT_FOR_STARS, Order, OrderStatus, Transition)
 from chalicelib.domain.ports.common import Clock
@@ -28,14 +29,39 @@ class GiftListener(Protocol):
     def failed(self, order: Order) -> None: ...
 
 
+class Refunds(Protocol):
+    """How a failed order's money goes back: its payment method decides (the payment-method registry)."""
+
+    def refund_entry(self, order: Order, reason: str, now: datetime) -> JournalEntry | None: ...
+
+    def refunded(self, order: Order) -> None: ...
+
+    def refund_event(self, order: Order) -> str: ...
+
+
+class WalletRefunds:
+    """Every failed order refunded to its buyer's wallet (no payment method sends money back out)."""
+
+    def refund_entry(self, order: Order, reason: str, now: datetime) -> JournalEntry | None:
+        return refund_entry(order, reason, now)
+
+    def refunded(self, order: Order) -> None:
+        return None
+
+    def refund_event(self, order: Order) -> str:
+        return "refunded"
+
+
 class GiftDelivery:
     def __init__(self, orders: OrderStore, telegram: TelegramGateway, notices: Notices, clock: Clock,
-                 count: Callable[[str], None]) -> None:
+                 count: Callable[[str], None], refunds: Refunds | None = None, low_stars: int = 0) -> None:
         self._orders = orders
         self._telegram = telegram
         self._notices = notices
         self._clock = clock
         self._count = count
+        self._refunds = refunds or WalletRefunds()
+        self._low_stars = low_stars     # alert the operator when a gift would leave fewer Stars than this
 
     def deliver(self, order_id: str, rules: NoticeRules, text_for: Callable[[Order], str | None],
                 listener: GiftListener | None = None) -> Order | None:
@@ -61,8 +87,12 @@ class GiftDelivery:
         return self._gift(gift)
 
     def _has_stars_for(self, order: Order) -> bool:
-        balance = self._telegram.call("getMyStarBalance", {})
-        return int(balance.get("amount", 0)) >= (order.star_count or 0)
+        balance = int(self._telegram.call("getMyStarBalance", {}).get("amount", 0))
+        left = balance - (order.star_count or 0)
+        if left < self._low_stars:
+            self._notices.alert("stars-low-balance", f"The bot holds {balance} Stars; after gift "
+                                f"{order.order_id} {max(left, 0)} are left, below {self._low_stars}. Top it up.")
+        return left >= 0
 
     def _wait_for_stars(self, order: Order, *, newly_waiting: bool) -> Order | None:
         waiting = self._orders.apply(order, WAIT_FOR_STARS, self._clock.now())
@@ -112,7 +142,7 @@ class GiftDelivery:
     def _fail(self, gift: _Gift, reason: str) -> Order | None:
         order = gift.order
         now = self._clock.now()
-        refund = refund_entry(order, reason, now)
+        refund = self._refunds.refund_entry(order, reason, now)
         failed = self._orders.apply(order, MARK_FAILED, now, refund, failure_reason=reason[:500])
         if failed is not None:
             self._count("DeliveryFailed")
@@ -120,10 +150,23 @@ class GiftDelivery:
                 gift.listener.failed(failed)
             self._notices.order_event(failed, "failed", gift.rules, reason=reason)
             if refund is not None:   # told after the failure it answers, so the buyer reads them in that order
-                self._notices.payment_event(failed, "refunded", refundable_micros(order), gift.rules)
+                self._send_back(failed)
+                self._notices.payment_event(failed, self._refunds.refund_event(failed), refundable_micros(order),
+                                            gift.rules)
             self._notices.alert(f"delivery-failed:{order.order_id}",
                                 f"Delivery of order {order.order_id} failed: {reason}")
         return failed
+
+    def _send_back(self, failed: Order) -> None:
+        """Only the writer of FAILED gets here, so the money is sent back at most once. When sending fails
+        the books already say it left: the operator is told to finish it by hand."""
+        try:
+            self._refunds.refunded(failed)
+        except (TelegramUnreachable, TelegramOutcomeUnknown, TelegramError) as error:
+            self._count("RefundSendFailed")
+            self._notices.alert(f"refund-send:{failed.order_id}",
+                                f"Refund of order {failed.order_id} was booked but not sent: {error}. "
+                                "Send it by hand (refundStarPayment with the order's charge id).")
 
     def _needs_review(self, order: Order, reason: str) -> Order | None:
         flagged = self._orders.apply(order, FLAG_FOR_REVIEW, self._clock.now(), failure_reason=reason[:500])

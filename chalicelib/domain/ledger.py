@@ -26,6 +26,7 @@ class Purpose(StrEnum):
     SUSPENSE = "suspense"                # a transfer that fits no order, kept for the operator
     REFUND = "refund"                    # an order that failed for good, refunded to the wallet
     ADJUSTMENT = "adjustment"            # an operator's correction, with a reason
+    RETURNED = "returned"                # a payment sent back the way it came (Stars that paid nothing)
 
 
 class AccountKind(StrEnum):
@@ -35,6 +36,7 @@ class AccountKind(StrEnum):
     SUSPENSE = "suspense"        # transfers that fit nothing, until an operator resolves them
     REFUNDS = "refunds"          # refunds given back
     ADJUSTMENTS = "adjustments"  # the other side of operators' corrections
+    PAYOUTS = "payouts"          # money sent back out the way it came in (Stars refunded through Telegram)
 
 
 def wallet(owner_id: str, currency: str) -> str:
@@ -59,6 +61,10 @@ def refunds(currency: str) -> str:
 
 def adjustments(currency: str) -> str:
     return f"{AccountKind.ADJUSTMENTS}:{currency}"
+
+
+def payouts(currency: str) -> str:
+    return f"{AccountKind.PAYOUTS}:{currency}"
 
 
 def payment_entry_id(transaction_id: str) -> str:
@@ -243,3 +249,24 @@ class HistoryLine:
     transaction_id: str | None = None
     memo: str = ""
 
+
+
+# ---------------------------------------------------------------------- money that goes back the way it came
+def payout_refund_entry(order: Order, reason: str, now: datetime) -> JournalEntry | None:
+    """A failed order whose payment goes back to the buyer the way it came (Stars: refundStarPayment), not to
+    a wallet: what it was paid, up to its price, from the refunds account to the payouts account."""
+    paid = refundable_micros(order)
+    if paid <= 0:
+        return None
+    return _entry(refund_entry_id(order.order_id), Purpose.REFUND, order.currency, now,
+                  [(refunds(order.currency), -paid), (payouts(order.currency), paid)],
+                  order_id=order.order_id, memo=reason[:200])
+
+
+def returned_entry(transaction_id: str, address: str, paid_micros: int, currency: str, reason: str,
+                   now: datetime) -> JournalEntry:
+    """A payment that pays nothing and goes straight back to its payer (a Stars payment for an order that can
+    no longer take it): in through the clearing account, out through payouts."""
+    return _entry(payment_entry_id(transaction_id), Purpose.RETURNED, currency, now,
+                  [(clearing(address, currency), -paid_micros), (payouts(currency), paid_micros)],
+                  transaction_id=transaction_id, memo=reason[:200])

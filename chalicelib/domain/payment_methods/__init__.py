@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from chalicelib.domain import ledger
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.orders import Order
 from chalicelib.domain.products import OrderDraft
 
@@ -43,3 +45,19 @@ class PaymentMethodRegistry:
     def instructions(self, order: Order) -> dict[str, Any]:
         method = self._by_name.get(order.payment_method)
         return method.instructions(order) if method is not None else {}
+
+    # A method whose money goes back the way it came (Stars) says so with `refund_entry`, `refunded` and
+    # `refund_event`; every other method's failed orders are refunded to the buyer's wallet.
+    def refund_entry(self, order: Order, reason: str, now: datetime) -> JournalEntry | None:
+        own = getattr(self._by_name.get(order.payment_method), "refund_entry", None)
+        return own(order, reason, now) if own is not None else ledger.refund_entry(order, reason, now)
+
+    def refunded(self, order: Order) -> None:
+        """Send the money of a refund entry just written, where it leaves the shop (once: the caller is the
+        writer of the order's FAILED state)."""
+        own = getattr(self._by_name.get(order.payment_method), "refunded", None)
+        if own is not None:
+            own(order)
+
+    def refund_event(self, order: Order) -> str:
+        return getattr(self._by_name.get(order.payment_method), "refund_event", "refunded")

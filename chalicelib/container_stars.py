@@ -1,0 +1,39 @@
+"""The composition root's Stars half: the Stars payment method, Telegram's payment updates, the storefront's
+settings and the operator's view of the Star inventory. Mixed into `Container` (chalicelib/container.py)."""
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+from chalicelib.observability import count
+
+
+class StarsParts:
+    settings: Any
+    orders: Any
+    telegram: Any
+    clock: Any
+    notices: Any
+    settlement: Any
+    live_settings: Any
+    ledger: Any
+
+    @cached_property
+    def stars_method(self):
+        from chalicelib.domain.payment_methods.stars import STAR_PRICES_SETTING, StarsInvoice, parse_star_prices
+        s = self.settings
+        return StarsInvoice(self.orders, lambda: self.live_settings.get(STAR_PRICES_SETTING, parse_star_prices),
+                            self.telegram, timedelta(minutes=s.order_expiry_minutes), s.max_pending_orders)
+
+    @cached_property
+    def stars_payments(self):
+        from chalicelib.domain.payment_methods.stars_payments import StarsPayments
+        from chalicelib.i18n import text
+        return StarsPayments(self.orders, self.settlement, self.stars_method, self.telegram, self.clock,
+                             lambda key, lang: text(lang, f"stars.{key}"), count, self.notices.alert)
+
+    @cached_property
+    def star_inventory(self):
+        from chalicelib.domain.star_inventory import StarInventory
+        return StarInventory(self.ledger, self.telegram, self.settings.stars_low_balance)
