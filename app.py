@@ -16,3 +16,12 @@ app = Chalice(app_name="tgshop")
 middleware.install(app)
 for blueprint in (health, buyers, payments, schedules, telegram, admin, distributors, redeem, consumers):
     app.register_blueprint(blueprint)
+
+# Stars and the Mini App storefront (issue 13)
+from chalicelib.api.cors import cors_middleware  # noqa: E402
+from chalicelib.api.stars_admin import stars_admin  # noqa: E402
+from chalicelib.api.storefront import storefront  # noqa: E402
+
+app.register_middleware(cors_middleware, "http")
+app.register_blueprint(storefront)
+app.register_blueprint(stars_admin)

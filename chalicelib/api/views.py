@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.codes import RedeemCode, Redemption, format_code
-from chalicelib.domain.money import format_amount
+from chalicelib.domain.money import format_amount, places_for
 from chalicelib.domain.orders import Order
 from chalicelib.domain.products import Offer
 from chalicelib.domain.products.code_pack import Plan, fulfillment_status
@@ -33,7 +33,7 @@ def order_view(order: Order, amount_places: int, facts: dict[str, Any] | None = 
         "status": order.status.value,
         "product_id": order.product_id,
         "payment_method": order.payment_method,
-        "amount": format_amount(order.amount_micros, amount_places),
+        "amount": format_amount(order.amount_micros, places_for(order.currency, amount_places)),
         "currency": order.currency,
         "network": order.network,
         "pay_to": order.pay_to,

@@ -12,7 +12,7 @@ from chalicelib.bot.verbs import (BUY, CANCEL_ORDER, CHECK, CONFIRM, FOR_ME, FOR
                                   MENU, MONTHS, ORDER, ORDERS, PAY_FROM_BALANCE, RECIPIENT, REDEEM, SET_LANGUAGE,
                                   TOP_UP, TOP_UP_AMOUNT, TOP_UP_DIFFERENCE, WALLET, data)
 from chalicelib.domain.ledger import HistoryLine
-from chalicelib.domain.money import MICROS_PER_UNIT, format_amount
+from chalicelib.domain.money import MICROS_PER_UNIT, format_amount, places_for
 from chalicelib.domain.orders import Order, OrderStatus
 from chalicelib.domain.products import Offer
 from chalicelib.i18n import catalog, escape, normalize, text
@@ -176,7 +176,7 @@ def event_text(order: Order, event: str, lang: str, places: int, reason: str = "
     """`texts`: the product's own wording (`event.<texts>.<event>`) where the catalog has it. `paid_micros`:
     what a payment event credited; any other event shows what the order was paid."""
     paid = paid_micros if paid_micros is not None else order.paid_micros or 0
-    places = 0 if order.currency == "XTR" else places   # Stars are whole
+    places = places_for(order.currency, places)
     values = {"order_id": order.order_id, "months": order.month_count,
               "amount": amount(order.amount_micros, places), "recipient": recipient_label(order, lang),
               "reason": escape(reason, 200), "status": status_name(order.status, lang),

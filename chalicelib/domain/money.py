@@ -48,3 +48,11 @@ def format_amount(micros: int, places: int = USDT_DECIMALS) -> str:
     places = max(places, -amount.normalize().as_tuple().exponent if amount else 0)
     return f"{amount:.{places}f}"
 
+
+
+STARS = "XTR"   # Telegram Stars: whole units, kept in micro-units like every currency
+
+
+def places_for(currency: str, places: int) -> int:
+    """How many decimals an amount of `currency` is shown with: none for Stars."""
+    return 0 if currency == STARS else places

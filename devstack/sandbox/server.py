@@ -23,6 +23,7 @@ from devstack.sandbox.methods import METHODS, call_method
 from devstack.sandbox.params import collect_params
 from devstack.sandbox.responses import BadRequest, error_body, json_response
 from devstack.sandbox.state import FaultRule, SandboxState
+from devstack.sandbox.webapp import register_webapp_routes
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -90,7 +91,9 @@ def create_sandbox_app(*, bot_token_pattern: str = DEFAULT_TOKEN_PATTERN, webhoo
     state = SandboxState()
     app.extensions["sandbox"] = state
     token_pattern = re.compile(bot_token_pattern)
-    register_chat_routes(app, state, ChatRelay(app, state, http_transport, clock))
+    relay = ChatRelay(app, state, http_transport, clock)
+    register_chat_routes(app, state, relay)
+    register_webapp_routes(app, state, relay)
 
     @app.route("/bot<token>/<method_name>", methods=["GET", "POST"])
     def bot_api(token: str, method_name: str) -> flask.Response:

@@ -152,6 +152,9 @@ class SandboxState:
             self._chats.clear()
             self._keyboards.clear()
             self._updates.clear()
+        stars = getattr(self, "stars", None)
+        if stars is not None:
+            stars.reset()
 
     # --- the web chat's memory: what each private chat shows ---------------------------------------
 

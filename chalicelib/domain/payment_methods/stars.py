@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.ledger import JournalEntry, payout_refund_entry
-from chalicelib.domain.money import MICROS_PER_UNIT
+from chalicelib.domain.money import MICROS_PER_UNIT, STARS
 from chalicelib.domain.orders import Order, OrderStatus
 from chalicelib.domain.ports.orders import OrderStore
 from chalicelib.domain.ports.telegram import TelegramGateway
@@ -17,7 +17,7 @@ from chalicelib.domain.products import OrderDraft
 from chalicelib.domain.shared import iso
 
 NAME = "stars"
-CURRENCY = "XTR"
+CURRENCY = STARS
 STAR_PRICES_SETTING = "star_prices"
 # What a buyer pays in Stars. Above what the gift costs the bot (1000/1500/2500): Telegram keeps part of
 # every Star a bot receives, and refunds give back the whole amount.

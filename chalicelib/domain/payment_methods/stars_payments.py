@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
+from chalicelib.domain.errors import Conflict, Unavailable
 from chalicelib.domain.ledger import returned_entry
 from chalicelib.domain.orders import PAYABLE, Order, OrderStatus
 from chalicelib.domain.payment_methods.stars import (CURRENCY, NAME, RECEIVED_AT, StarsInvoice, micros_of,
@@ -15,7 +16,8 @@ from chalicelib.domain.payment_methods.stars import (CURRENCY, NAME, RECEIVED_AT
 from chalicelib.domain.ports.common import Clock
 from chalicelib.domain.ports.orders import OrderStore
 from chalicelib.domain.ports.payments import PaymentRecord
-from chalicelib.domain.ports.telegram import TelegramError, TelegramGateway
+from chalicelib.domain.ports.telegram import (TelegramError, TelegramGateway, TelegramOutcomeUnknown,
+                                              TelegramUnreachable)
 from chalicelib.domain.settlement import OrderRef, PaymentOutcome, PaymentResult, Settlement
 from chalicelib.domain.shared import plausible_id
 from chalicelib.domain.users import owner_for_user
@@ -72,7 +74,17 @@ class StarsPayments:
         return self._telegram.call("sendInvoice", {"chat_id": chat_id, **self.invoice(order)})
 
     def invoice_link(self, order: Order) -> str:
-        return str(self._telegram.call("createInvoiceLink", self.invoice(order)))
+        """The link the Mini App opens with openInvoice; 409 unless the order is a PENDING Stars order."""
+        if order.payment_method != NAME:
+            raise Conflict(f"order {order.order_id} is not paid with Stars", code="NOT_A_STARS_ORDER")
+        if order.status != OrderStatus.PENDING:
+            raise Conflict(f"order {order.order_id} is {order.status} and can no longer be paid",
+                           code="ORDER_NOT_PAYABLE")
+        try:
+            return str(self._telegram.call("createInvoiceLink", self.invoice(order)))
+        except (TelegramError, TelegramUnreachable, TelegramOutcomeUnknown):
+            raise Unavailable("Telegram did not make the invoice; try again shortly", code="TELEGRAM_UNAVAILABLE",
+                              retry_after=5) from None
 
     # ------------------------------------------------------------------ Telegram's updates
     def pre_checkout(self, query: PreCheckout) -> bool:

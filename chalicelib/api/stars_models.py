@@ -1,0 +1,16 @@
+"""Typed answers of the Stars routes (imported where used: pydantic is not loaded when app.py is)."""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class StarInventoryView(BaseModel):
+    currency: str = "XTR"
+    balance: int = Field(description="Stars the bot holds now (Telegram's getMyStarBalance)")
+    received: int = Field(description="every Star buyers paid, from the ledger")
+    sent_back: int = Field(description="Stars refunded to buyers, from the ledger")
+    spent_on_gifts: int = Field(description="Stars Premium gifts cost, from Telegram's Star history")
+    gifts: int
+    history_complete: bool = Field(description="false when the history is longer than the report reads")
+    low_threshold: int
+    low: bool
