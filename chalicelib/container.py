@@ -216,11 +216,13 @@ class Container(MoneyParts, StarsParts):
         from chalicelib.bot.service import BotService
         from chalicelib.bot.shop import ShopFacade, WalletFacade
         settings = self.settings
-        conversation = Conversation(ShopFacade(self.premium, self.ordering, self.orders, self.products),
+        conversation = Conversation(ShopFacade(self.premium, self.ordering, self.orders, self.products,
+                                               self.stars_payments),
                                     WalletFacade(self.wallets, self.top_up, self.ordering), self.users,
                                     self.redemptions, lambda key, ttl: self.guards.claim(key, ttl, self.clock.now()),
                                     amount_places=settings.amount_suffix_decimals,
-                                    surcharge_cap_micros=settings.surcharge_cap_micros)
+                                    surcharge_cap_micros=settings.surcharge_cap_micros,
+                                    store_url=settings.miniapp_url)
         flood = FloodPolicy(burst=settings.bot_flood_burst, per_minute=settings.bot_flood_per_minute)
         return BotService(conversation, self.conversations, self.users, self.guards, self.telegram, self.clock,
                           flood, count, logger)

@@ -109,8 +109,10 @@ def port_overrides(ports: Ports) -> dict[str, str]:
     from devstack.telegram_poller import real_bot_overrides
 
     # TGSHOP_SANDBOX=off with a real TELEGRAM_BOT_TOKEN: the app talks to Telegram (devstack/telegram_poller.py).
-    return {"AWS_ENDPOINT_URL": ports.aws_url, "TELEGRAM_API_BASE_URL": ports.sandbox_url,
-            **real_bot_overrides(os.environ)}
+    real_bot = real_bot_overrides(os.environ)
+    # The storefront is served by the local API; only the sandbox opens an http:// Mini App (Telegram wants https).
+    store = {} if real_bot else {"MINIAPP_URL": f"{ports.api_url}/store"}
+    return {"AWS_ENDPOINT_URL": ports.aws_url, "TELEGRAM_API_BASE_URL": ports.sandbox_url, **store, **real_bot}
 
 
 def local_environment(ports: Ports) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Operating the bot's Telegram side: the webhook and the command menu.
+"""Operating the bot's Telegram side: the webhook, the command menu and the menu button (the storefront).
 
     python -m devstack.telegram_admin set-webhook https://<api>/api     (appends /telegram/webhook)
     python -m devstack.telegram_admin webhook-info
@@ -80,7 +80,21 @@ def set_webhook(url: str, environ: Mapping[str, str], *, max_connections: int = 
                                  "max_connections": max_connections, "drop_pending_updates": drop_pending})
     for menu in command_menus():
         telegram.call("setMyCommands", menu)
+    telegram.call("setChatMenuButton", store_menu_button(env.get("MINIAPP_URL") or store_url(target)))
     return telegram.call("getWebhookInfo", {})
+
+
+def store_url(webhook_target: str) -> str:
+    """The storefront the API serves next to its webhook: <api>/store."""
+    return webhook_target.removesuffix(WEBHOOK_PATH) + "/store"
+
+
+def store_menu_button(url: str) -> dict[str, Any]:
+    """setChatMenuButton for every chat: the button beside the message field opens the storefront."""
+    from chalicelib.i18n import DEFAULT_LANGUAGE, text
+
+    return {"menu_button": {"type": "web_app", "text": text(DEFAULT_LANGUAGE, "miniapp.menu"),
+                            "web_app": {"url": url}}}
 
 
 def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> int:

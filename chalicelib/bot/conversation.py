@@ -29,9 +29,10 @@ Handler = Callable[[Turn, str], None]   # the turn, and a command's arguments, a
 
 class Conversation:
     def __init__(self, shop: Shop, wallet: Wallet, directory: UserStore, redeemer: Redeemer | None,
-                 once: Callable[[str, int], bool], *, amount_places: int, surcharge_cap_micros: int) -> None:
+                 once: Callable[[str, int], bool], *, amount_places: int, surcharge_cap_micros: int,
+                 store_url: str | None = None) -> None:
         self._shop = shop   # the one Shop every flow drives; the end-to-end tests stub it here
-        self._menu = menu = MenuFlow()
+        self._menu = menu = MenuFlow(store_url)
         money = {"amount_places": amount_places, "surcharge_cap_micros": surcharge_cap_micros}
         self._buy = buy = BuyFlow(shop, wallet, directory, once, **money)
         self._redeem = redeem = RedeemFlow(redeemer)
@@ -47,7 +48,7 @@ class Conversation:
             verbs.MENU: menu.menu, verbs.HELP: menu.help,
             verbs.BUY: buy.choose_months, verbs.MONTHS: buy.months_chosen, verbs.RECIPIENT: buy.recipient_chosen,
             verbs.CONFIRM: buy.confirm, verbs.PAY_FROM_BALANCE: buy.pay_from_balance,
-            verbs.TOP_UP_DIFFERENCE: buy.top_up_difference,
+            verbs.TOP_UP_DIFFERENCE: buy.top_up_difference, verbs.PAY_WITH_STARS: buy.pay_with_stars,
             verbs.ORDERS: orders.page, verbs.ORDER: orders.details, verbs.CHECK: orders.check,
             verbs.CANCEL_ORDER: orders.cancel,
             verbs.WALLET: funds.show, verbs.HISTORY: funds.history, verbs.TOP_UP: funds.ask_amount,

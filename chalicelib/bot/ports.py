@@ -27,6 +27,13 @@ class Shop(Protocol):
                            language: str | None) -> Order:
         """A top-up of the wallet that buys this Premium from the balance once it is paid."""
 
+    def star_price(self, product_id: str) -> int | None:
+        """What the product costs in Telegram Stars; None when it cannot be paid in Stars."""
+
+    def buy_premium_with_stars(self, buyer_user_id: int, product_id: str, recipient_user_id: int,
+                               language: str | None) -> tuple[Order, dict[str, Any]]:
+        """The PENDING Stars order and the sendInvoice parameters (without chat_id) of its invoice."""
+
     def get_owned(self, order_id: str, owner_id: str) -> Order: ...
 
     def list_owned(self, owner_id: str, limit: int, cursor: str | None) -> Page: ...

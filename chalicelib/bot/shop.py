@@ -7,6 +7,7 @@ from chalicelib.domain.money import format_amount
 from chalicelib.domain.ordering import OrderingService
 from chalicelib.domain.orders import Order
 from chalicelib.domain.payment_methods.balance import NAME as BALANCE
+from chalicelib.domain.payment_methods.stars import NAME as STARS
 from chalicelib.domain.ports.common import Page
 from chalicelib.domain.ports.orders import OrderStore
 from chalicelib.domain.products import Buyer, Offer, ProductRegistry
@@ -17,7 +18,8 @@ from chalicelib.domain.wallet import WalletService
 
 class ShopFacade:
     def __init__(self, premium: PremiumGift, ordering: OrderingService, orders: OrderStore,
-                 products: ProductRegistry) -> None:
+                 products: ProductRegistry, stars: Any = None) -> None:
+        self._stars = stars      # StarsPayments: prices and invoices in Telegram Stars
         self._premium = premium
         self._ordering = ordering
         self._orders = orders
@@ -42,6 +44,15 @@ class ShopFacade:
                            language: str | None) -> Order:
         then_buy = {"product_id": product_id, "choice": _premium_choice(recipient_user_id)}
         return self._ordering.place(Buyer(buyer_user_id, language), TOP_UP, _top_up_choice(amount_micros, then_buy))
+
+    def star_price(self, product_id: str) -> int | None:
+        return self._stars.star_price(product_id) if self._stars is not None else None
+
+    def buy_premium_with_stars(self, buyer_user_id: int, product_id: str, recipient_user_id: int,
+                               language: str | None) -> tuple[Order, dict[str, Any]]:
+        order = self._ordering.place(Buyer(buyer_user_id, language), product_id, _premium_choice(recipient_user_id),
+                                     STARS)
+        return order, self._stars.invoice(order)
 
     def get_owned(self, order_id: str, owner_id: str) -> Order:
         return self._ordering.get_owned(order_id, owner_id)

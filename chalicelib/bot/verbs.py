@@ -26,6 +26,7 @@ TOP_UP = "tu"                   # tu
 TOP_UP_AMOUNT = "ta"            # ta:<cents>:<stamp>
 PAY_FROM_BALANCE = "pb"         # pb:<months>:<recipient user id>:<stamp>
 TOP_UP_DIFFERENCE = "td"        # td:<months>:<recipient user id>:<stamp>
+PAY_WITH_STARS = "ps"           # ps:<months>:<recipient user id>:<stamp>
 
 FOR_ME = "me"                   # the recipient arguments of RECIPIENT
 FOR_OTHER = "other"

@@ -89,9 +89,9 @@ class GiftDelivery:
     def _has_stars_for(self, order: Order) -> bool:
         balance = int(self._telegram.call("getMyStarBalance", {}).get("amount", 0))
         left = balance - (order.star_count or 0)
-        if left < self._low_stars:
+        if 0 <= left < self._low_stars:   # too few for this gift at all: the order waits, with its own alert
             self._notices.alert("stars-low-balance", f"The bot holds {balance} Stars; after gift "
-                                f"{order.order_id} {max(left, 0)} are left, below {self._low_stars}. Top it up.")
+                                f"{order.order_id} {left} are left, below {self._low_stars}. Top it up.")
         return left >= 0
 
     def _wait_for_stars(self, order: Order, *, newly_waiting: bool) -> Order | None:

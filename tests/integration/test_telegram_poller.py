@@ -64,7 +64,8 @@ def test_asked_to_the_poller_deletes_the_webhook_and_feeds_each_update_once(sand
     assert {secret for secret, _ in received} == {"s3cret"}
     assert http.get(f"/bot{TOKEN}/getWebhookInfo").json()["result"]["url"] == ""
     polls = [call for call in sandbox.app.extensions["sandbox"].calls("getUpdates") if call["status"] == 200]
-    assert polls[0]["params"]["allowed_updates"] == ["message", "callback_query", "my_chat_member"]
+    assert polls[0]["params"]["allowed_updates"] == ["message", "callback_query", "my_chat_member",
+                                                     "pre_checkout_query"]
     assert not poller.is_alive()
 
 
@@ -142,7 +143,7 @@ def test_set_webhook_sends_the_secret_our_updates_and_the_menus(sandbox, capsys)
     assert main(["set-webhook", "https://abc.execute-api.us-east-1.amazonaws.com/api/"], environ) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["url"] == "https://abc.execute-api.us-east-1.amazonaws.com/api/telegram/webhook"
-    assert info["allowed_updates"] == ["message", "callback_query", "my_chat_member"]
+    assert info["allowed_updates"] == ["message", "callback_query", "my_chat_member", "pre_checkout_query"]
     state = sandbox.app.extensions["sandbox"]
     hook = state.calls("setWebhook")[0]
     assert hook["status"] == 200 and hook["params"]["secret_token"] == "hook-secret_1"
@@ -150,6 +151,10 @@ def test_set_webhook_sends_the_secret_our_updates_and_the_menus(sandbox, capsys)
     menus = state.calls("setMyCommands")
     assert [call["params"].get("language_code") for call in menus] == [None, "zh", "ru"]
     assert all(call["status"] == 200 for call in menus)
+    [button] = state.calls("setChatMenuButton")
+    assert button["status"] == 200
+    assert button["params"]["menu_button"] == {"type": "web_app", "text": "Store", "web_app": {
+        "url": "https://abc.execute-api.us-east-1.amazonaws.com/api/store"}}
     assert main(["webhook-info"], environ) == 0
     assert json.loads(capsys.readouterr().out)["url"].endswith("/telegram/webhook")
 

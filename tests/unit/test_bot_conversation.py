@@ -59,6 +59,9 @@ class FakeShop:
     def texts_of(self, order):
         return "premium"
 
+    def star_price(self, product_id):
+        return None       # paying in Stars is tested in tests/e2e/test_stars_chat.py
+
 
 class EmptyWallet:
     """A buyer whose wallet never held anything: the confirmation offers no balance (see test_bot_wallet.py)."""

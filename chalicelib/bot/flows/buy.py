@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from chalicelib.bot import views
 from chalicelib.bot.placing import OrderGate, refusal, stamp
 from chalicelib.bot.ports import Shop, Wallet
-from chalicelib.bot.turn import AWAIT_RECIPIENT, Turn
-from chalicelib.bot.verbs import FOR_ME, FOR_OTHER, SEPARATOR, integer
+from chalicelib.bot.turn import AWAIT_RECIPIENT, Call, Turn
+from chalicelib.bot.verbs import FOR_ME, FOR_OTHER, PAY_WITH_STARS, SEPARATOR, data, integer
 from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.orders import Order
 from chalicelib.domain.payment_methods.balance import InsufficientBalance
@@ -110,6 +110,24 @@ class BuyFlow:
             turn.show(*views.paid_from_balance(order, self._wallet.balance(turn.owner), turn.lang,
                                                turn.state.data.get("names")))
 
+    def pay_with_stars(self, turn: Turn, rest: str) -> None:
+        """`ps:<months>:<recipient>:<stamp>`: the order, paid with a Telegram Stars invoice sent below it."""
+        chosen = self._admitted(turn, rest)
+        if chosen is None:
+            return
+        offer, recipient_id = chosen
+        invoice: dict[str, Any] = {}
+
+        def place() -> Order:
+            order, invoice["params"] = self._shop.buy_premium_with_stars(turn.user_id, offer.product_id,
+                                                                         recipient_id, turn.lang)
+            return order
+        order = self._placed(turn, offer, recipient_id, place)
+        if order is not None:
+            turn.show(turn.t("stars.invoice_sent", order_id=order.order_id, stars=invoice["params"]["prices"][0]
+                             ["amount"]), views.menu_only(turn.lang))
+            turn.calls.append(Call("sendInvoice", {"chat_id": turn.incoming.chat_id, **invoice["params"]}))
+
     def top_up_difference(self, turn: Turn, rest: str) -> None:
         """`td:<months>:<recipient>:<stamp>`: a top-up of what the wallet lacks now (in whole cents), which buys
         the order from the balance once it is paid. A wallet that covers the price by now offers to pay."""
@@ -179,10 +197,15 @@ class BuyFlow:
                       notice: str | None = None) -> None:
         label = turn.t("recipient.myself") if recipient_id == turn.user_id else \
             turn.state.data.get("names", {}).get(str(recipient_id)) or turn.t("recipient.user", user_id=recipient_id)
-        body, markup = views.confirmation(_months(offer), recipient_id, label, offer.price_micros,
-                                          stamp(turn.now, turn.incoming.update_id), turn.lang,
-                                          surcharge_cap_micros=self._cap, places=self._places,
+        stamped = stamp(turn.now, turn.incoming.update_id)
+        body, markup = views.confirmation(_months(offer), recipient_id, label, offer.price_micros, stamped,
+                                          turn.lang, surcharge_cap_micros=self._cap, places=self._places,
                                           balance_micros=self._wallet.balance(turn.owner))
+        stars = self._shop.star_price(offer.product_id)
+        if stars is not None:   # above the last row (cancel)
+            markup["inline_keyboard"].insert(-1, [views.button(turn.t("button.pay_stars", stars=stars),
+                                                               data(PAY_WITH_STARS, _months(offer), recipient_id,
+                                                                    stamped))])
         if notice:
             body = notice + "\n\n" + body
         (turn.send if send else turn.show)(body, markup)

@@ -3,15 +3,25 @@ from __future__ import annotations
 
 from chalicelib.bot import views
 from chalicelib.bot.turn import AWAIT_RECIPIENT, Turn
-from chalicelib.i18n import escape
+from chalicelib.i18n import escape, text
 
 
 class MenuFlow:
+    def __init__(self, store_url: str | None = None) -> None:
+        self._store_url = store_url    # the Mini App storefront, opened from a web_app button
+
+    def _main_menu(self, lang: str) -> dict:
+        markup = views.main_menu(lang)
+        if self._store_url:
+            markup["inline_keyboard"].insert(0, [{"text": text(lang, "button.open_store"),
+                                                  "web_app": {"url": self._store_url}}])
+        return markup
+
     def start(self, turn: Turn, _: str) -> None:
         turn.set_step(None)
         user = turn.incoming.user
         name = escape(user.display_name if user else "")
-        turn.send(turn.t("start.greeting", name=name) + "\n\n" + turn.t("menu.title"), views.main_menu(turn.lang))
+        turn.send(turn.t("start.greeting", name=name) + "\n\n" + turn.t("menu.title"), self._main_menu(turn.lang))
 
     def help(self, turn: Turn, _: str) -> None:
         turn.show(turn.t("help.text"), views.menu_only(turn.lang))
@@ -21,7 +31,7 @@ class MenuFlow:
         if turn.state.step == AWAIT_RECIPIENT:
             turn.send(turn.t("cancel.done"), {"remove_keyboard": True})
         turn.set_step(None)
-        turn.show(turn.t("menu.title"), views.main_menu(turn.lang))
+        turn.show(turn.t("menu.title"), self._main_menu(turn.lang))
 
     def cancel(self, turn: Turn, _: str) -> None:
         step = turn.state.step

@@ -62,6 +62,9 @@ class StarsPayments:
         self._alert = alert
 
     # ------------------------------------------------------------------ invoices
+    def star_price(self, product_id: str) -> int | None:
+        return self._method.star_price(product_id)
+
     def invoice(self, order: Order) -> dict[str, Any]:
         """sendInvoice / createInvoiceLink parameters for a PENDING Stars order (no provider token: Stars)."""
         lang = order.language
