@@ -30,7 +30,7 @@ def web_app_script(telegram_api_base_url: str) -> str:
 
 def page(telegram_api_base_url: str) -> str:
     body, _ = _read("index.html")
-    links = {f"{{{{{name}}}}}": f"assets/{name}?v={_read(name)[1]}" for name in TYPES}
+    links = {f"{{{{{name}}}}}": f"store/assets/{name}?v={_read(name)[1]}" for name in TYPES}
     links["{{telegram-web-app.js}}"] = web_app_script(telegram_api_base_url)
     for placeholder, url in links.items():
         body = body.replace(placeholder, url)
