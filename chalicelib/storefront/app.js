@@ -88,7 +88,7 @@
   }
   function show(nodes) {
     timers.forEach(clearInterval); timers = [];
-    view.replaceChildren.apply(view, nodes);
+    view.replaceChildren.apply(view, nodes.filter(Boolean));
     window.scrollTo(0, 0);
   }
   function toast(text) {
@@ -213,7 +213,9 @@
                                        : String(order.recipient_user_id || "") })]),
         el("div", { class: "row" }, [el("span", { class: "label", text: t("months", { n: order.month_count || "" }) }),
                                      el("span", { class: "value", text: order.amount + " " + (order.currency === "XTR" ? "⭐" : order.currency) })]),
-        steps(order)])];
+        steps(order),
+        order.status === "FAILED" && order.currency === "XTR"
+          ? el("p", { class: "hint", id: "refund-note", text: t("refunded_stars") + ": " + order.amount + " ⭐" }) : null])];
     if (waitingTransfer) {
       nodes.push(el("div", { class: "card", id: "transfer" }, [
         copyRow(t("send_exactly") + " (USDT)", pay.amount, "pay-amount"),
