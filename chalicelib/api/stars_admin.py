@@ -28,6 +28,7 @@ def get_star_inventory():
     container.distributors.record_action(actor, "stars.get", None)
     view = StarInventoryView(balance=report.balance, received=report.received, sent_back=report.sent_back,
                              spent_on_gifts=report.spent_on_gifts, gifts=report.gifts,
+                             refunded_by_telegram=report.refunded_by_telegram, refunds_unsent=report.refunds_unsent,
                              history_complete=report.history_complete, low_threshold=report.low_threshold,
                              low=report.low)
     return json_response(view.model_dump())

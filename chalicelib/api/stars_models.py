@@ -11,6 +11,9 @@ class StarInventoryView(BaseModel):
     sent_back: int = Field(description="Stars refunded to buyers, from the ledger")
     spent_on_gifts: int = Field(description="Stars Premium gifts cost, from Telegram's Star history")
     gifts: int
+    refunded_by_telegram: int = Field(description="Stars Telegram's history shows sent back to buyers")
+    refunds_unsent: int | None = Field(description="refunds the books hold that Telegram never sent; "
+                                                   "null when the history was not read to its end")
     history_complete: bool = Field(description="false when the history is longer than the report reads")
     low_threshold: int
     low: bool

@@ -25,6 +25,7 @@ class StarReport:
     sent_back: int               # ledger: Stars refunded to buyers (payouts:XTR)
     spent_on_gifts: int          # Telegram's history: Premium gifts bought by the bot
     gifts: int
+    refunded_by_telegram: int    # Telegram's history: Stars that went back to buyers
     history_complete: bool       # False when the history is longer than MAX_PAGES pages
     low_threshold: int
 
@@ -32,10 +33,23 @@ class StarReport:
     def low(self) -> bool:
         return self.balance < self.low_threshold
 
+    @property
+    def refunds_unsent(self) -> int | None:
+        """Stars the books say went back that Telegram never sent (a refund booked, then the send failed or
+        its Lambda died): the operator sends them by hand. None when the history was not read to its end."""
+        return max(self.sent_back - self.refunded_by_telegram, 0) if self.history_complete else None
+
 
 def _is_gift(transaction: dict[str, Any]) -> bool:
     receiver = transaction.get("receiver")
     return isinstance(receiver, dict) and receiver.get("transaction_type") == GIFT_PURCHASE
+
+
+def _is_refund(transaction: dict[str, Any]) -> bool:
+    """Outgoing to a user and not a purchase for them: a refund (its id is the refunded charge's)."""
+    receiver = transaction.get("receiver")
+    return isinstance(receiver, dict) and receiver.get("type") == "user" \
+        and receiver.get("transaction_type") not in (GIFT_PURCHASE, "gift_purchase")
 
 
 class StarInventory:
@@ -45,7 +59,7 @@ class StarInventory:
         self._low = low_threshold
 
     def report(self) -> StarReport:
-        spent, gifts, complete = 0, 0, False
+        spent, gifts, refunded, complete = 0, 0, 0, False
         for page in range(MAX_PAGES):
             answer = self._telegram.call("getStarTransactions", {"offset": page * PAGE, "limit": PAGE})
             transactions = answer.get("transactions") or [] if isinstance(answer, dict) else []
@@ -53,6 +67,8 @@ class StarInventory:
                 if _is_gift(transaction):
                     spent += int(transaction.get("amount", 0))
                     gifts += 1
+                elif _is_refund(transaction):
+                    refunded += int(transaction.get("amount", 0))
             if len(transactions) < PAGE:
                 complete = True
                 break
@@ -60,4 +76,5 @@ class StarInventory:
         return StarReport(balance=balance,
                           received=stars_of(-self._ledger.balance(clearing(RECEIVED_AT, CURRENCY))),
                           sent_back=stars_of(self._ledger.balance(payouts(CURRENCY))),
-                          spent_on_gifts=spent, gifts=gifts, history_complete=complete, low_threshold=self._low)
+                          spent_on_gifts=spent, gifts=gifts, refunded_by_telegram=refunded,
+                          history_complete=complete, low_threshold=self._low)

@@ -72,7 +72,8 @@ def test_the_operator_sees_star_income_refunds_gift_spending_and_balance(stars_a
     report = api.client.http.get("/admin/stars", headers=ADMIN)
     assert report.status_code == 200, report.body
     assert json.loads(report.body) == {"currency": "XTR", "balance": 300, "received": 1300, "sent_back": 0,
-                                       "spent_on_gifts": 1000, "gifts": 1, "history_complete": True,
+                                       "spent_on_gifts": 1000, "gifts": 1, "refunded_by_telegram": 0,
+                                       "refunds_unsent": 0, "history_complete": True,
                                        "low_threshold": 5000, "low": True}
     alerts = [call["params"]["text"] for call in api.sandbox.calls("sendMessage") if call["params"]["chat_id"] == 999]
     assert [text for text in alerts if "Stars" in text and "below 5000" in text] == \
@@ -87,3 +88,21 @@ def test_the_books_of_a_day_with_stars_reconcile_in_xtr(stars_api, container, cl
     report = container.reconciliation.reconcile(clock.now().date())
     assert report.ok, [difference.as_dict() for difference in report.differences]
     assert report.totals["XTR"] == {"entries": 1, "moved_micros": 1_300_000_000, "received_micros": 1_300_000_000}
+
+
+def test_a_refund_booked_but_not_sent_is_alerted_and_shown_to_the_operator(stars_api, container):
+    from devstack.sandbox import FaultRule
+    from tests.e2e.test_wallet_flow import deliver_message
+
+    api = stars_api
+    order = stars_order(api)
+    successful_payment(api, order, charge(api, order))
+    api.sandbox.add_fault(FaultRule(method="giftPremiumSubscription", error_code=400,
+                                    description="Bad Request: user not found"))
+    api.sandbox.add_fault(FaultRule(method="refundStarPayment", error_code=502))
+    deliver_message(api, order)
+
+    alerts = [call["params"]["text"] for call in api.sandbox.calls("sendMessage") if call["params"]["chat_id"] == 999]
+    assert any(f"Refund of order {order['order_id']} was booked but not sent" in text for text in alerts)
+    report = json.loads(api.client.http.get("/admin/stars", headers=ADMIN).body)
+    assert (report["sent_back"], report["refunded_by_telegram"], report["refunds_unsent"]) == (1300, 0, 1300)
