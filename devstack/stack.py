@@ -152,10 +152,8 @@ class LocalStack:
         except OSError as error:
             raise StackError(f"the Telegram sandbox cannot listen on {HOST}:{self.ports.sandbox} ({error}); "
                              "pick another port with TGSHOP_SANDBOX_PORT=<port>") from None
-        from devstack.telegram_admin import client, store_menu_button
-
-        # As `make set-webhook` does for a real bot: the chat's menu button opens the local storefront.
-        client(self.environment).call("setChatMenuButton", store_menu_button(self.environment["MINIAPP_URL"]))
+        from devstack.telegram_admin import set_menu_button
+        set_menu_button(self.environment["MINIAPP_URL"], self.environment)   # as `make set-webhook` does
 
     def _spawn_api(self) -> None:
         environment = {**os.environ, **self.ports.as_environment(), "PYTHONUNBUFFERED": "1"}

@@ -80,8 +80,12 @@ def set_webhook(url: str, environ: Mapping[str, str], *, max_connections: int = 
                                  "max_connections": max_connections, "drop_pending_updates": drop_pending})
     for menu in command_menus():
         telegram.call("setMyCommands", menu)
-    telegram.call("setChatMenuButton", store_menu_button(env.get("MINIAPP_URL") or store_url(target)))
+    set_menu_button(env.get("MINIAPP_URL") or store_url(target), env)
     return telegram.call("getWebhookInfo", {})
+
+
+def set_menu_button(url: str, environ: Mapping[str, str]) -> Any:
+    return client(environ).call("setChatMenuButton", store_menu_button(url))
 
 
 def store_url(webhook_target: str) -> str:

@@ -159,12 +159,6 @@ def parse_string_array(name: str, items: Any) -> list[str]:
     return items
 
 
-def parse_object_array(name: str, items: Any) -> list[dict[str, Any]]:
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise BadRequest(f'field "{name}" must be an Array of Objects')
-    return items
-
-
 def parse_object(name: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadRequest(f"can't parse {name} JSON object")
@@ -269,10 +263,9 @@ PARAM_PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "parse_mode": parse_parse_mode, "entities": parse_entities, "string_array": parse_string_array,
     "object": parse_object, "input_file": parse_input_file, "chat_action": parse_chat_action,
     "bot_commands": parse_bot_commands, "reply_markup": parse_reply_markup,
-    "inline_markup": parse_inline_markup, "object_array": parse_object_array,
+    "inline_markup": parse_inline_markup,
 }
-JSON_KINDS = frozenset({"entities", "string_array", "object", "bot_commands", "reply_markup", "inline_markup",
-                        "object_array"})
+JSON_KINDS = frozenset({"entities", "string_array", "object", "bot_commands", "reply_markup", "inline_markup"})
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,15 @@ bot says yes, the Stars moved and a successful payment posted; refunds take them
 The methods register themselves in the method table (`methods.METHODS`) when this module is imported."""
 from __future__ import annotations
 
+import dataclasses
+import json
 import threading
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from devstack.sandbox.methods import CHAT_ID, METHODS, SEND_OPTIONS, MethodSpec
-from devstack.sandbox.params import Param
+from devstack.sandbox.params import PARAM_PARSERS, Param
 from devstack.sandbox.responses import BadRequest
 
 if TYPE_CHECKING:
@@ -105,6 +107,21 @@ def stars_of(state: SandboxState) -> StarsBook:
 
 
 # --- the methods ----------------------------------------------------------------------------------
+
+
+def parse_object_array(name: str, items: Any) -> list[dict[str, Any]]:
+    """An Array of Objects (an invoice's prices), as JSON or, from a form, as JSON text."""
+    if isinstance(items, str):
+        try:
+            items = json.loads(items)
+        except ValueError:
+            raise BadRequest(f"can't parse {name} JSON object") from None
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise BadRequest(f'field "{name}" must be an Array of Objects')
+    return items
+
+
+PARAM_PARSERS["object_array"] = parse_object_array
 
 
 def require_stars_invoice(params: dict[str, Any]) -> None:
@@ -206,6 +223,17 @@ STARS_METHOD_SPECS = [
                answer_menu_button, checks=(require_menu_button,)),
 ]
 METHODS.update({spec.name.lower(): spec for spec in STARS_METHOD_SPECS})
+_gift = METHODS["giftpremiumsubscription"]
+
+
+def answer_gift_with_history(state: SandboxState, params: dict[str, Any], token: str) -> Any:
+    """A gift as before, and in the bot's Star history as Telegram records it (a premium purchase)."""
+    answer = _gift.answer(state, params, token)
+    stars_of(state).gift(params["user_id"], params["star_count"], params["month_count"])
+    return answer
+
+
+METHODS["giftpremiumsubscription"] = dataclasses.replace(_gift, answer=answer_gift_with_history)
 
 
 # --- a buyer paying -------------------------------------------------------------------------------
