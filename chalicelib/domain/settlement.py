@@ -94,12 +94,14 @@ class Settlement:
         self._count = count
         self._heard = heard
 
-    def settle(self, record: PaymentRecord, order_id: str, now: datetime, *, hint: OrderRef | None = None
-               ) -> PaymentResult:
+    def settle(self, record: PaymentRecord, order_id: str, now: datetime, *, hint: OrderRef | None = None,
+               unpayable: Callable[[PaymentRecord, OrderRef, str], PaymentResult] | None = None) -> PaymentResult:
         """First as the `hint` says (no read: the order PENDING at that price). If it moved, read it once
         and pay it late (EXPIRED or CANCELLED) or credit the money to its buyer (paid already). A payment
         racing the expiry job loses to it, then pays late in the next round. Too little is credited only
-        after a read: no write would show that the hint is stale (the order paid already)."""
+        after a read: no write would show that the hint is stale (the order paid already). `unpayable`: what a
+        method does instead of crediting the buyer's wallet when the order turns out paid already (Stars: send
+        the payment back)."""
         tx = record.transaction_id
         paid = record.amount_micros or 0
         changes = {"payment_tx": tx, "paid_micros": paid, "paid_at": now}
@@ -108,6 +110,8 @@ class Settlement:
             if ref is None:
                 return self.suspend(record, UnmatchedReason.NO_ORDER, now)
             if ref.status not in PAYABLE:
+                if unpayable is not None:
+                    return unpayable(record, ref, f"order is {ref.status}")
                 return self.credit(replace(record, outcome=PaymentOutcome.DUPLICATE), ref, now,
                                    reason="order already paid by another transfer")
             if paid < ref.amount_micros:

@@ -179,7 +179,7 @@ def test_a_failed_gift_paid_in_stars_is_refunded_once_with_refund_star_payment(s
     assert api.sandbox.star_balance == balance - STARS
     assert lines_of(container, f"refund:{order['order_id']}") == {ledger.refunds("XTR"): -STARS * MICROS,
                                                                    PAYOUTS: STARS * MICROS}
-    assert container.wallets.balance(f"user:{BUYER}").balance_micros == 0    # nothing went to a wallet
+    assert container.ledger.balance(ledger.wallet(f"user:{BUYER}", "XTR")) == 0   # nothing went to a wallet
     texts = [call["params"]["text"] for call in api.sandbox.calls("sendMessage")
              if call["params"]["chat_id"] == BUYER]
     assert any("1300 Stars you paid were refunded" in text for text in texts)
@@ -190,3 +190,59 @@ def test_a_product_without_a_star_price_cannot_be_ordered_in_stars(stars_api):
     assert response.status_code == 400
     error = json.loads(response.body)["error"]
     assert (error["code"], error["field"]) == ("PAYMENT_METHOD_NOT_ACCEPTED", "payment_method")
+
+
+def test_one_successful_payment_from_ten_threads_pays_once_and_a_second_charge_is_returned_once(stars_api,
+                                                                                                container):
+    """Ten concurrent deliveries of each of two charges for one order race through the Stars payment service
+    (what the webhook runs) against the emulator: the first charge pays, the other goes back exactly once."""
+    import threading
+
+    from chalicelib.domain.payment_methods.stars_payments import StarPayment
+
+    api = stars_api
+    order = stars_order(api)
+    charges = [charge(api, order), charge(api, order)]
+    payments = [StarPayment(BUYER, "XTR", STARS, order["order_id"], charge_id, {}) for charge_id in charges]
+    barrier = threading.Barrier(20)
+    outcomes, errors = [], []
+
+    def pay(payment):
+        barrier.wait()
+        try:
+            outcomes.append(container.stars_payments.paid(payment).outcome.value)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=pay, args=(payments[index % 2],)) for index in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(set(outcomes)) == ["MATCHED", "RETURNED"]
+    assert container.orders.get(order["order_id"]).status == OrderStatus.PAID
+    [refund] = api.sandbox.calls("refundStarPayment")
+    paid_by = container.orders.get(order["order_id"]).payment_tx
+    assert f"stars:{refund['params']['telegram_payment_charge_id']}" != paid_by
+    assert container.ledger.balance(ledger.wallet(f"user:{BUYER}", "XTR")) == 0   # no Stars went to a wallet
+    assert api.drain("delivery", "deliver_orders") == 1
+
+
+def test_a_charge_that_loses_the_race_to_another_is_returned_not_credited(stars_api, container, monkeypatch):
+    """The second charge read the order while it was still PENDING; its settle finds it paid and sends the Stars
+    back (what a wallet credit would be for a transfer)."""
+    api = stars_api
+    order = stars_order(api)
+    pending = container.orders.get(order["order_id"])
+    first, second = charge(api, order), charge(api, order)
+    assert successful_payment(api, order, first)["result"] == "stars_matched"
+    real_get = container.orders.get
+    reads = iter([pending])
+    monkeypatch.setattr(container.orders, "get", lambda order_id: next(reads, None) or real_get(order_id))
+
+    assert successful_payment(api, order, second, update_id=9)["result"] == "stars_returned"
+    [refund] = api.sandbox.calls("refundStarPayment")
+    assert refund["params"]["telegram_payment_charge_id"] == second
+    assert container.ledger.balance(ledger.wallet(f"user:{BUYER}", "XTR")) == 0
+    assert lines_of(container, f"pay:stars:{second}") == {CLEARING: -STARS * MICROS, PAYOUTS: STARS * MICROS}

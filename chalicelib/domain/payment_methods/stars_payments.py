@@ -131,7 +131,9 @@ class StarsPayments:
         if order.status not in PAYABLE:
             return self._send_back(record, payment, order, f"order is {order.status}")
         ref = OrderRef(order.order_id, order.owner_id, order.kind, order.amount_micros, order.status)
-        return self._settlement.settle(record, order.order_id, now, hint=ref)
+        # Paid by another charge since the read (a race): that one goes back too, never to a wallet.
+        return self._settlement.settle(record, order.order_id, now, hint=ref, unpayable=lambda again, _, why:
+                                       self._send_back(again, payment, order, why))
 
     def _send_back(self, record: PaymentRecord, payment: StarPayment, order: Order | None,
                    reason: str) -> PaymentResult:
