@@ -22,12 +22,19 @@ def _allowed(request: Any) -> str | None:
 
 
 def preflight(request: Any) -> Response:
+    """204 with the CORS headers for an allowed origin; our 403 envelope, without them, for any other."""
+    from chalicelib.api.http import error_response
+    from chalicelib.domain.errors import Forbidden
+
     origin = _allowed(request)
-    headers = {"Vary": "Origin"}
-    if origin is not None:
-        headers.update({"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": ALLOWED_METHODS,
-                        "Access-Control-Allow-Headers": ALLOWED_HEADERS, "Access-Control-Max-Age": MAX_AGE_SECONDS})
-    return Response(body="", status_code=204 if origin else 403, headers=headers)
+    if origin is None:
+        response = error_response(Forbidden("this origin may not call the API from a browser",
+                                            code="ORIGIN_NOT_ALLOWED", field="Origin"))
+        response.headers["Vary"] = "Origin"
+        return response
+    return Response(body="", status_code=204, headers={
+        "Vary": "Origin", "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": ALLOWED_METHODS,
+        "Access-Control-Allow-Headers": ALLOWED_HEADERS, "Access-Control-Max-Age": MAX_AGE_SECONDS})
 
 
 def cors_middleware(request: Any, get_response: Callable[[Any], Any]) -> Any:

@@ -69,7 +69,8 @@ def render_html(text: str, parse_mode: str | None) -> str:
 def inline_buttons(markup: dict[str, Any] | None) -> list[list[dict[str, str]]]:
     if not markup or "inline_keyboard" not in markup:
         return []
-    return [[{key: button[key] for key in ("text", "callback_data", "url") if key in button} for button in row]
+    return [[{key: button[key] for key in ("text", "callback_data", "url", "web_app", "pay") if key in button}
+             for button in row]
             for row in markup["inline_keyboard"]]
 
 

@@ -174,8 +174,11 @@ def answer_send_invoice(state: SandboxState, params: dict[str, Any], token: str)
     invoice = {"title": params["title"], "description": params["description"], "currency": "XTR",
                "total_amount": params["prices"][0]["amount"], "start_parameter": ""}
     message = build_message(token, params["chat_id"], state.next_message_id(), invoice=invoice)
-    text = f"🧾 {params['title']}: {params['prices'][0]['amount']} ⭐ (invoice {params['payload']})"
-    state.chat_bot_message(message, text, None, None)
+    stars = params["prices"][0]["amount"]
+    text = f"🧾 {params['title']}: {stars} ⭐ (invoice {params['payload']})"
+    # An invoice's first button pays it; the web chat's "pay" carries the invoice it pays.
+    pay = {"inline_keyboard": [[{"text": f"Pay ⭐{stars}", "pay": params["payload"]}]]}
+    state.chat_bot_message(message, text, None, pay)
     return message
 
 

@@ -144,3 +144,29 @@ def test_a_failed_gift_paid_in_stars_is_refunded_once(browser, stack):
     texts = [call["params"]["text"] for call in sandbox_calls(stack, "sendMessage")
              if call["params"]["chat_id"] == 1001]
     assert any("1300" in text and "возвращены" in text for text in texts)
+
+
+def test_paying_with_stars_in_the_sandbox_chat(browser, stack):
+    """The chat's way: the confirmation's Pay with Stars, the invoice's Pay button, then the delivery."""
+    page = browser.new_page(viewport={"width": 900, "height": 1100})
+    page.set_default_timeout(20_000)
+
+    def tap(label: str) -> None:
+        page.wait_for_timeout(2_100)     # a person's pace: the bot's flood limit
+        page.get_by_role("button", name=label).last.click()
+
+    page.goto(stack.sandbox + "/")
+    page.fill("#user-id", "4545")
+    page.fill("#first-name", "Stars Ann")
+    page.fill("#text", "/start")
+    page.press("#text", "Enter")
+    tap("⭐ Buy Premium")
+    tap("3 months · 15.00 USDT")
+    tap("Myself")
+    tap("⭐ Pay with Stars (1300 Stars)")
+    tap("Pay ⭐1300")
+    page.get_by_text("Done: 3 months of Telegram Premium were gifted").first.wait_for(timeout=WAIT_MS)
+    [answer] = sandbox_calls(stack, "answerPreCheckoutQuery")
+    assert answer["params"]["ok"] is True
+    page.screenshot(path=str(DOCS / "sandbox-stars-chat.png"), full_page=True)
+    page.close()

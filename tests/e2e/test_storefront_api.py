@@ -55,6 +55,7 @@ def test_cors_answers_only_the_configured_origins(api, container):
     assert "X-Telegram-Init-Data" in allowed.headers["Access-Control-Allow-Headers"]
     refused = api.client.http.options("/orders", headers={"Origin": "https://evil.example"})
     assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers
+    assert json.loads(refused.body)["error"]["code"] == "ORIGIN_NOT_ALLOWED"
     answer = api.client.http.get("/wallet", headers={**api.buyer_headers(1001), "Origin": ORIGIN})
     assert answer.status_code == 200 and answer.headers["Access-Control-Allow-Origin"] == ORIGIN
     other = api.client.http.get("/wallet", headers={**api.buyer_headers(1001), "Origin": "https://evil.example"})

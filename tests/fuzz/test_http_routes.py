@@ -49,11 +49,19 @@ BUYER = [
     Route("POST", "/redeem", "buyer", ("code",), template={"code": "ABCD-EFGH-JKMN-PQRS"}),
     Route("GET", "/wallet", "buyer"),
     Route("GET", "/wallet/history", "buyer", query=("limit", "cursor")),
+    Route("GET", "/store", "none"),
+    Route("GET", "/store/assets/{name}", "none", query=("v",)),
+    Route("GET", "/store/catalog", "buyer"),
+    Route("POST", "/orders/{order_id}/stars-invoice", "buyer"),
+    *(Route("OPTIONS", path, "none") for path in ("/catalog", "/orders", "/orders/{order_id}",
+                                                  "/orders/{order_id}/cancel", "/orders/{order_id}/stars-invoice",
+                                                  "/wallet", "/wallet/history", "/store/catalog")),
 ]
 PAYMENTS = [Route("POST", "/webhooks/payments/trc20", "signature",
                   ("transaction_id", "token_info", "block_timestamp", "from", "to", "type", "value", "confirmed",
                    "data"), template=build_transfer("15.123", ADDRESSES[0], "fuzz-tx"))]
-TELEGRAM = [Route("POST", "/telegram/webhook", "telegram", ("update_id", "message", "callback_query"),
+TELEGRAM = [Route("POST", "/telegram/webhook", "telegram", ("update_id", "message", "callback_query",
+                                                           "pre_checkout_query"),
                   template=message_update(user_json(1001), "/start", update_id=1))]
 ADMIN = [
     Route("POST", "/admin/distributors", "admin", ("name", "telegram_user_id"),
@@ -64,6 +72,7 @@ ADMIN = [
     Route("GET", "/admin/audit", "admin", query=("day", "limit", "cursor")),
     Route("POST", "/admin/reconciliation", "admin", ("day",), template={"day": "2026-11-24"}),
     Route("GET", "/admin/reconciliation/{day}", "admin"),
+    Route("GET", "/admin/stars", "admin"),
     Route("POST", "/admin/wallet-adjustments", "admin", ("owner_id", "amount", "reason", "request_id"),
           template={"owner_id": "user:1001", "amount": "2.50", "reason": "goodwill", "request_id": "fuzz-1"}),
 ]
@@ -148,11 +157,12 @@ def _now(world: dict):
 
 def _path(route: Route, world: dict, draw, hostile: bool) -> str:
     path = route.path
-    for name in ("order_id", "distributor_id", "code", "day"):
+    for name in ("order_id", "distributor_id", "code", "day", "name"):
         if "{" + name + "}" not in path:
             continue
         known = {"order_id": [world["order_id"], world["code_order_id"]], "distributor_id": [world["distributor_id"]],
-                 "code": ["ABCD-EFGH-JKMN-PQRS", "abcd efgh jkmn pqrs"], "day": ["2026-11-24", "2020-01-01"]}[name]
+                 "code": ["ABCD-EFGH-JKMN-PQRS", "abcd efgh jkmn pqrs"], "day": ["2026-11-24", "2020-01-01"],
+                 "name": ["app.js", "app.css"]}[name]
         value = draw(text.map(_path_segment) if hostile else st.sampled_from(known))
         path = path.replace("{" + name + "}", value)
     return path

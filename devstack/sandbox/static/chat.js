@@ -41,6 +41,10 @@ function renderMessage(message) {
           element.dataset.callbackData = button.callback_data;
           element.addEventListener("click", () => post("/_sandbox/chat/press",
             {message_id: message.message_id, data: button.callback_data}));
+        } else if (button.pay) {
+          element.addEventListener("click", () => post("/_sandbox/stars/pay", {invoice: button.pay}));
+        } else if (button.web_app) {
+          element.addEventListener("click", () => openStore(button.web_app.url));
         } else if (button.url) {
           element.addEventListener("click", () => window.open(button.url, "_blank", "noopener"));
         }
@@ -99,6 +103,11 @@ $("composer").addEventListener("submit", (event) => {
   post("/_sandbox/chat/send", {text: text});
 });
 $("pay").addEventListener("click", () => post("/_sandbox/chat/pay", {}));
+function openStore(url) {
+  const query = new URLSearchParams({...user(), ...(url ? {url: url} : {})});
+  window.open("/_sandbox/miniapp?" + query.toString(), "_blank", "noopener");
+}
+$("store").addEventListener("click", () => openStore(""));
 $("user-id").addEventListener("change", () => { lastSnapshot = ""; refresh(); });
 setInterval(refresh, 700);
 refresh();
