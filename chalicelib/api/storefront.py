@@ -74,7 +74,7 @@ def create_stars_invoice(order_id: str):
     return json_response({"order_id": order.order_id, "invoice_link": container.stars_payments.invoice_link(order)})
 
 
-def _preflight():
+def _preflight(**path_parameters: str):
     from chalicelib.api.cors import preflight
 
     return preflight(storefront.current_request)

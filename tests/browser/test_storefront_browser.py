@@ -99,6 +99,8 @@ def test_premium_for_a_friend_paid_with_stars_is_delivered(browser, stack):
     store.locator('[data-tab="orders"]').click()
     store.locator(".order").first.wait_for(timeout=WAIT_MS)
     page.screenshot(path=str(DOCS / "miniapp-orders.png"))
+    store.locator('[data-tab="wallet"]').click()
+    assert store.locator("#balance").inner_text(timeout=WAIT_MS) == "0.00 USDT"
 
 
 def test_premium_for_a_friend_paid_by_transfer_is_delivered(browser, stack):

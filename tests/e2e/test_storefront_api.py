@@ -53,6 +53,8 @@ def test_cors_answers_only_the_configured_origins(api, container):
                                                           "Access-Control-Request-Method": "POST"})
     assert allowed.status_code == 204 and allowed.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert "X-Telegram-Init-Data" in allowed.headers["Access-Control-Allow-Headers"]
+    with_id = api.client.http.options("/orders/01ABC/stars-invoice", headers={"Origin": ORIGIN})
+    assert with_id.status_code == 204 and with_id.headers["Access-Control-Allow-Origin"] == ORIGIN
     refused = api.client.http.options("/orders", headers={"Origin": "https://evil.example"})
     assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers
     assert json.loads(refused.body)["error"]["code"] == "ORIGIN_NOT_ALLOWED"
