@@ -73,3 +73,13 @@ def test_a_payment_refused_at_pre_checkout_moves_nothing(client, state, clock, c
     assert refused == {"status": "failed", "error_message": "This order can no longer be paid. Please order again."}
     assert state.star_balance == balance and state.calls("refundStarPayment") == []
     assert container.orders.get(order_id).status == OrderStatus.CANCELLED
+
+
+def test_the_main_menu_opens_the_storefront_when_it_has_a_url(client, state, clock, container):
+    container.settings = container.settings.model_copy(update={"miniapp_url": "https://shop.example/api/store"})
+    ann = ChatDriver(client, state, user_json(1001, first_name="Ann", language="zh"), clock, pace_seconds=2)
+    ann.say("/start")
+    [greeting] = state.calls("sendMessage")
+    assert greeting["status"] == 200
+    first_row = greeting["params"]["reply_markup"]["inline_keyboard"][0]
+    assert first_row == [{"text": "🛍 打开商店", "web_app": {"url": "https://shop.example/api/store"}}]
