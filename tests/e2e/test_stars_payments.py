@@ -246,3 +246,16 @@ def test_a_charge_that_loses_the_race_to_another_is_returned_not_credited(stars_
     assert refund["params"]["telegram_payment_charge_id"] == second
     assert container.ledger.balance(ledger.wallet(f"user:{BUYER}", "XTR")) == 0
     assert lines_of(container, f"pay:stars:{second}") == {CLEARING: -STARS * MICROS, PAYOUTS: STARS * MICROS}
+
+
+def test_an_order_without_a_telegram_buyer_cannot_be_paid_in_stars(container, clock):
+    from chalicelib.domain.errors import ValidationFailed
+    from chalicelib.domain.products import OrderDraft
+
+    container.settings_store.put("star_prices", {"codes_3m_x10": 9000})
+    container.live_settings.forget()
+    draft = OrderDraft(kind="CODE_PACK", owner_id="dist:d1", product_id="codes_3m_x10", base_micros=150_000_000)
+    with pytest.raises(ValidationFailed) as refused:
+        container.stars_method.open(draft, "01JZZZZZZZZZZZZZZZZZZZZZZZ", clock.now())
+    assert refused.value.code == "PAYMENT_METHOD_NOT_ACCEPTED"
+    assert container.orders.get("01JZZZZZZZZZZZZZZZZZZZZZZZ") is None

@@ -79,7 +79,8 @@ class StarsInvoice:
     def open(self, draft: OrderDraft, order_id: str, now: datetime) -> Order:
         """Raises PAYMENT_METHOD_NOT_ACCEPTED for a product without a Star price."""
         stars = self.star_price(draft.product_id)
-        if stars is None:
+        # Stars come from, and go back to, a Telegram user: an order without one (a distributor's) cannot.
+        if stars is None or not draft.attributes.get("buyer_user_id"):
             raise ValidationFailed(f"product_id {draft.product_id!r} has no Star price: pay it another way",
                                    code="PAYMENT_METHOD_NOT_ACCEPTED", field="payment_method")
         expires_at = now + self._expiry
