@@ -15,7 +15,9 @@ for the amount and address the newest payment message shows. `/calls` lists the 
 Modules: `params` (parameter types and rules, Telegram's HTML parse mode), `methods` (the Bot API
 methods and their answers), `state` (what the sandbox remembers), `chat` (the web chat's endpoints
 and message rendering), `server` (the Flask app, control endpoints, serving over HTTP), `facts`
-(product facts read from the app). The pages live in `templates/` and `static/`.
+(product facts read from the app), `stars` (invoices, Stars payments and refunds, the Star history, the
+menu button) and `webapp` (the Mini App launch page, a `Telegram.WebApp` stand-in and the payment simulation
+its `openInvoice` runs). The pages live in `templates/` and `static/`.
 """
 from __future__ import annotations
 
