@@ -2,7 +2,8 @@
 
 It answers the handful of Bot API methods tgshop uses with Telegram's own response and
 error shapes, records every call for inspection, and lets a test inject faults (429, 5xx,
-slow answers, or an error answered after the call took effect: "gifted, then 502") or change the bot's star balance through `/_sandbox/...` control endpoints.
+slow answers, or an error answered after the call took effect: "gifted, then 502") or change the bot's
+star balance through `/_sandbox/...` control endpoints.
 Validation follows Telegram's rules and error wording for the parameters tgshop sends, so a
 malformed request fails locally instead of in production.
 
