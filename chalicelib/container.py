@@ -7,13 +7,14 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable
 
 from chalicelib.container_money import MoneyParts
+from chalicelib.container_panel import PanelParts
 from chalicelib.observability import configure, count, logger
 
 if TYPE_CHECKING:
     from chalicelib.config import Settings
 
 
-class Container(MoneyParts):
+class Container(MoneyParts, PanelParts):
     def __init__(self, settings: Settings, *, telegram_transport: Any = None, clock: Any = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         from chalicelib.adapters.dynamodb import models

@@ -149,6 +149,7 @@ class PaymentItem(Model):
     method = UnicodeAttribute(null=True)               # the payment method; absent: "trc20"
     currency = UnicodeAttribute(null=True)             # absent: "USDT"
     credited_micros = NumberAttribute(null=True)       # what went to the wallet of the order's buyer
+    resolution = JSONAttribute(null=True)              # how an operator resolved it (panel)
     day_shard = UnicodeAttribute(null=True)
 
     by_review = ReviewReceivedIndex()

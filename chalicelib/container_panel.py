@@ -1,0 +1,56 @@
+"""The composition root's panel half: operators and their sessions, the sign-in limit, and the desks the operator
+panel and the distributor portal act through. Mixed into `Container` (chalicelib/container.py), built lazily
+once per container like the rest."""
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+
+class PanelParts:
+    settings: Any
+    clock: Any
+    orders: Any
+    payments: Any
+    queue: Any
+    products: Any
+    notices: Any
+    settings_store: Any
+    live_settings: Any
+    distributors: Any
+
+    @cached_property
+    def operators(self):
+        from chalicelib.adapters.dynamodb.distributors import DynamoBucketStore
+        from chalicelib.adapters.dynamodb.operators import DynamoOperatorStore, DynamoSessionStore
+        from chalicelib.domain.attempt_limits import AttemptLimiter, BucketPolicy
+        from chalicelib.domain.operators import LIMITER_NAMESPACE, OperatorService
+        s = self.settings
+        limiter = AttemptLimiter(DynamoBucketStore(), {
+            "name": BucketPolicy(s.sign_in_burst, s.sign_in_refill_seconds),
+            "ip": BucketPolicy(s.sign_in_burst * 4, s.sign_in_refill_seconds)}, LIMITER_NAMESPACE)
+        return OperatorService(DynamoOperatorStore(), DynamoSessionStore(), limiter, self.clock,
+                               timedelta(minutes=s.panel_session_minutes), self.distributors)
+
+    @cached_property
+    def panel_reads(self):
+        from chalicelib.adapters.dynamodb.panel_reads import DynamoPanelReads
+        return DynamoPanelReads()
+
+    @cached_property
+    def order_desk(self):
+        from chalicelib.domain.order_desk import OrderDesk
+        return OrderDesk(self.orders, self.queue, self.products, self.notices, self.clock, self.distributors)
+
+    @cached_property
+    def payment_desk(self):
+        from chalicelib.adapters.dynamodb.payment_desk import DynamoReviewStore
+        from chalicelib.domain.payment_desk import PaymentDesk
+        return PaymentDesk(self.payments, DynamoReviewStore(), self.clock, self.distributors)
+
+    @cached_property
+    def catalog_desk(self):
+        from chalicelib.domain.catalog_desk import CatalogDesk
+        return CatalogDesk(self.settings_store, self.live_settings, self.settings.max_codes_per_order,
+                           self.distributors)

@@ -1,0 +1,29 @@
+"""What the operator panel reads and writes beyond the other ports: the payments review queue and wide reads
+for lists and figures (orders in a time range, every distributor)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from chalicelib.domain.ledger import JournalEntry
+from chalicelib.domain.orders import Order
+from chalicelib.domain.ports.common import Page
+
+
+class ReviewStore(Protocol):
+    def open_reviews(self, limit: int, cursor: str | None = None) -> Page:
+        """Payments waiting for an operator (PaymentRecord), oldest first."""
+
+    def resolve(self, transaction_id: str, resolution: dict[str, Any], entry: JournalEntry | None) -> bool:
+        """Take the payment off the review queue with its resolution and entry, in one transaction; False when
+        it is not on the queue any more."""
+
+    def resolution(self, transaction_id: str) -> dict[str, Any] | None: ...
+
+
+class PanelReads(Protocol):
+    def orders_between(self, since: datetime, until: datetime, *, status: str | None = None,
+                       product_id: str | None = None, owner_id: str | None = None, limit: int = 1000) -> list[Order]:
+        """Orders created in [since, until), newest first, at most `limit`."""
+
+    def distributors(self) -> list[Any]: ...
