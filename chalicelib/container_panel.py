@@ -19,6 +19,7 @@ class PanelParts:
     settings_store: Any
     live_settings: Any
     distributors: Any
+    sqs: Any
 
     @cached_property
     def operators(self):
@@ -54,3 +55,16 @@ class PanelParts:
         from chalicelib.domain.catalog_desk import CatalogDesk
         return CatalogDesk(self.settings_store, self.live_settings, self.settings.max_codes_per_order,
                            self.distributors)
+
+    def queue_depths(self) -> dict[str, int | None]:
+        """Messages waiting in each product queue and its dead-letter queue (None: SQS did not answer)."""
+        from chalicelib.adapters.dead_letters import SqsDeadLetters
+
+        names = sorted(self.products.queues())
+        depths: dict[str, int | None] = {}
+        for name in [*names, *(f"{queue}-dlq" for queue in names)]:
+            try:
+                depths.update(SqsDeadLetters(self.sqs, (name,)).depths())
+            except Exception:  # noqa: BLE001 - the dashboard shows the rest
+                depths[name] = None
+        return depths
