@@ -21,6 +21,7 @@ for blueprint in (health, buyers, payments, schedules, telegram, admin, distribu
 from chalicelib.api.panel import panel  # noqa: E402
 from chalicelib.api.panel_actions import panel_actions  # noqa: E402
 from chalicelib.api.panel_exports import panel_exports  # noqa: E402
+from chalicelib.api.portal import portal  # noqa: E402
 
-for blueprint in (panel, panel_actions, panel_exports):
+for blueprint in (panel, panel_actions, panel_exports, portal):
     app.register_blueprint(blueprint)

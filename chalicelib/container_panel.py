@@ -22,17 +22,22 @@ class PanelParts:
     sqs: Any
 
     @cached_property
-    def operators(self):
+    def operators_limiter(self):
+        """Failed sign-ins of the panel (per name and per address) and of the portal (per address)."""
         from chalicelib.adapters.dynamodb.distributors import DynamoBucketStore
-        from chalicelib.adapters.dynamodb.operators import DynamoOperatorStore, DynamoSessionStore
         from chalicelib.domain.attempt_limits import AttemptLimiter, BucketPolicy
-        from chalicelib.domain.operators import LIMITER_NAMESPACE, OperatorService
+        from chalicelib.domain.operators import LIMITER_NAMESPACE
         s = self.settings
-        limiter = AttemptLimiter(DynamoBucketStore(), {
+        return AttemptLimiter(DynamoBucketStore(), {
             "name": BucketPolicy(s.sign_in_burst, s.sign_in_refill_seconds),
             "ip": BucketPolicy(s.sign_in_burst * 4, s.sign_in_refill_seconds)}, LIMITER_NAMESPACE)
-        return OperatorService(DynamoOperatorStore(), DynamoSessionStore(), limiter, self.clock,
-                               timedelta(minutes=s.panel_session_minutes), self.distributors)
+
+    @cached_property
+    def operators(self):
+        from chalicelib.adapters.dynamodb.operators import DynamoOperatorStore, DynamoSessionStore
+        from chalicelib.domain.operators import OperatorService
+        return OperatorService(DynamoOperatorStore(), DynamoSessionStore(), self.operators_limiter, self.clock,
+                               timedelta(minutes=self.settings.panel_session_minutes), self.distributors)
 
     @cached_property
     def panel_reads(self):
