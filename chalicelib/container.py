@@ -178,9 +178,13 @@ class Container(MoneyParts, PanelParts):
     # ------------------------------------------------------------------ services
     @cached_property
     def notices(self):
+        import functools
+
+        from chalicelib.domain.alerts import panel_link
         from chalicelib.domain.notices import Notices
         return Notices(self.users, self.messenger, self.guards, self.clock, self.settings.admin_chat_id,
-                       self.settings.alert_cooldown_minutes * 60, logger)
+                       self.settings.alert_cooldown_minutes * 60, logger,
+                       link_for=functools.partial(panel_link, self.settings.panel_base_url))
 
     @cached_property
     def ordering(self):
