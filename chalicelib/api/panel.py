@@ -200,9 +200,13 @@ def buyers_page(request, session):
 def settings_page(request, session):
     container = _container()
     desk = container.catalog_desk
-    return _render(request, session, "settings.html", "settings", title="Catalog & settings", prices=desk.prices(),
-                   plans=desk.plans_text(), limits=desk.limits(), plan_problems=container.code_pack.problems(),
-                   offers=container.premium.offers(), can_act=session.role >= Role.OPERATOR)
+    (prices, prices_version), (plans, plans_version), (limits, limits_version) = (
+        desk.prices(), desk.plans_text(), desk.limits())
+    return _render(request, session, "settings.html", "settings", title="Catalog & settings", prices=prices,
+                   prices_version=prices_version, plans=plans, plans_version=plans_version, limits=limits,
+                   limits_version=limits_version, plan_problems=container.code_pack.problems(),
+                   offers=container.premium.offers(), addresses=container.settings.payment_addresses,
+                   can_act=session.role >= Role.OPERATOR)
 
 
 @panel.route("/panel/distributors", methods=["GET"])

@@ -108,12 +108,14 @@ def change_setting(request, session, what: str):
 
     desk = _container().catalog_desk
     if what == "prices":
-        desk.set_prices(_actor(session), parse_form(request, session, forms.PricesForm).prices())
+        prices = parse_form(request, session, forms.PricesForm)
+        desk.set_prices(_actor(session), prices.prices(), prices.version)
     elif what == "plans":
-        desk.set_plans(_actor(session), parse_form(request, session, forms.PlansForm).plans)
+        plans = parse_form(request, session, forms.PlansForm)
+        desk.set_plans(_actor(session), plans.plans, plans.version)
     elif what == "limits":
-        form = parse_form(request, session, forms.LimitsForm)
-        desk.set_limits(_actor(session), form.min, form.max)
+        limits = parse_form(request, session, forms.LimitsForm)
+        desk.set_limits(_actor(session), limits.min, limits.max, limits.version)
     else:
         raise NotFound(f"no setting {what!r}", code="SETTING_NOT_FOUND")
     return _done(request, "/panel/settings", f"{what} saved; live within a minute")

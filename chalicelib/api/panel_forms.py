@@ -47,8 +47,12 @@ class AdjustForm(ReasonForm):
     request_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
 
 
+Version = Field(default="", max_length=40, pattern=r"^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+\+00:00$")
+
+
 class PricesForm(Form):
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)   # one field per product: CatalogDesk checks
+    version: str = Version      # the setting's version the page showed
 
     def prices(self) -> dict[str, str]:
         return {name: str(value) for name, value in (self.model_extra or {}).items()}
@@ -56,9 +60,11 @@ class PricesForm(Form):
 
 class PlansForm(Form):
     plans: str = Field(min_length=2, max_length=20_000)
+    version: str = Version
 
 
 class LimitsForm(Form):
+    version: str = Version
     min: str = Field(min_length=1, max_length=20)
     max: str = Field(min_length=1, max_length=20)
 

@@ -98,17 +98,32 @@ def test_cancel_only_a_pending_order_and_no_reason_is_refused(container, api, op
     assert operator.post("/panel/orders/nosuchorder/cancel", {"reason": "x"}).status_code == 404
 
 
+def _version(container, setting_id):
+    return container.settings_store.versioned(setting_id)[1]
+
+
 def test_a_price_change_is_validated_audited_and_quoted(container, client, operator):
     operator.get("/panel/settings")
-    assert operator.post("/panel/settings/prices", {"premium_3m": "-1"}).status_code == 400
-    assert operator.post("/panel/settings/prices", {"premium_9m": "10"}).status_code == 400
-    assert operator.post("/panel/settings/prices", {"premium_3m": "12.50"}).status_code == 303
+    version = _version(container, "prices")
+    assert operator.post("/panel/settings/prices", {"premium_3m": "-1", "version": version}).status_code == 400
+    assert operator.post("/panel/settings/prices", {"premium_9m": "10", "version": version}).status_code == 400
+    assert operator.post("/panel/settings/prices", {"premium_3m": "12.50", "version": version}).status_code == 303
     catalog = json.loads(client.http.get("/catalog").body)
     assert any(item["product_id"] == "premium_3m" and item["price"] == "12.50" for item in catalog["products"])
     [entry] = _audit(container, "settings.change")
     assert entry.details["before"]["premium_3m"] == "15" and entry.details["after"]["premium_3m"] == "12.50"
-    broken = operator.post("/panel/settings/plans", {"plans": '{"p1": {"product_id": "nope"}}'})
+    broken = operator.post("/panel/settings/plans", {"plans": '{"p1": {"product_id": "nope"}}',
+                                                     "version": _version(container, "plans")})
     assert broken.status_code == 400 and b"plans.p1" in broken.body
+
+
+def test_a_change_made_from_a_stale_page_is_refused(container, operator):
+    operator.get("/panel/settings")
+    seen = _version(container, "wallet_top_up")
+    assert operator.post("/panel/settings/limits", {"min": "2", "max": "100", "version": seen}).status_code == 303
+    stale = operator.post("/panel/settings/limits", {"min": "3", "max": "100", "version": seen})
+    assert stale.status_code == 409 and b"SETTING_CHANGED" in stale.body
+    assert container.settings_store.get("wallet_top_up") == {"min": "2", "max": "100"}
 
 
 def test_a_wallet_adjustment_is_a_ledger_entry_with_before_and_after(container, operator):

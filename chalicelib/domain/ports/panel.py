@@ -27,3 +27,11 @@ class PanelReads(Protocol):
         """Orders created in [since, until), newest first, at most `limit`."""
 
     def distributors(self) -> list[Any]: ...
+
+
+class VersionedSettingsStore(Protocol):
+    def versioned(self, setting_id: str) -> tuple[Any | None, str]:
+        """The value (None when absent) and its version ("" when never written)."""
+
+    def replace(self, setting_id: str, value: Any, version: str) -> bool:
+        """Write only if the setting is still at `version`; False when it changed meanwhile."""
