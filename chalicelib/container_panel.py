@@ -53,7 +53,8 @@ class PanelParts:
     def payment_desk(self):
         from chalicelib.adapters.dynamodb.payment_desk import DynamoReviewStore
         from chalicelib.domain.payment_desk import PaymentDesk
-        return PaymentDesk(self.payments, DynamoReviewStore(), self.clock, self.distributors)
+        return PaymentDesk(self.payments, DynamoReviewStore(), self.orders, self.queue, self.products.settles_to,
+                           self.clock, self.distributors)
 
     @cached_property
     def catalog_desk(self):

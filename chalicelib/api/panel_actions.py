@@ -68,6 +68,9 @@ def payment_action(request, session, transaction_id: str, verb: str):
     elif verb == "returned":
         form = parse_form(request, session, forms.ReturnedForm)
         desk.mark_returned(_actor(session), transaction_id, form.return_tx, form.reason)
+    elif verb == "attach":
+        form = parse_form(request, session, forms.AttachForm)
+        desk.attach_to_order(_actor(session), transaction_id, form.order_id, form.reason)
     elif verb == "dismiss":
         form = parse_form(request, session, forms.ReasonForm)
         desk.dismiss(_actor(session), transaction_id, form.reason)

@@ -38,6 +38,10 @@ class CreditForm(ReasonForm):
     owner_id: str = Field(pattern=r"^(user:[1-9][0-9]{0,15}|dist:[A-Za-z0-9]{1,64})$")
 
 
+class AttachForm(ReasonForm):
+    order_id: str = Field(pattern=r"^[A-Za-z0-9]{1,64}$")
+
+
 class ReturnedForm(ReasonForm):
     return_tx: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
 

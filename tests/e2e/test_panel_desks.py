@@ -152,3 +152,24 @@ def test_dashboard_orders_and_exports_render(container, api, operator):
     assert operator.get("/panel/exports/secrets.csv").status_code == 404
     for path in ("distributors", "operators", "reports", "buyers", "payments"):
         assert operator.get(f"/panel/{path}").status_code == 200, path
+
+
+def test_a_stray_transfer_that_covers_an_order_is_attached_and_the_order_delivered(container, api, operator):
+    order = new_order(api)
+    small, big = tx_id("small"), tx_id("big")
+    assert outcome(api.pay(amount="5", to=ADDRESSES[0], tx=small))["outcome"] == "UNMATCHED"
+    assert outcome(api.pay(amount="20", to=ADDRESSES[0], tx=big))["outcome"] == "UNMATCHED"
+    operator.get("/panel/payments")
+    short = operator.post(f"/panel/payments/{small}/attach", {"order_id": order["order_id"], "reason": "wrong sum"})
+    assert short.status_code == 409 and b"UNDERPAID" in short.body
+    done = operator.post(f"/panel/payments/{big}/attach", {"order_id": order["order_id"], "reason": "buyer's tx"})
+    assert done.status_code == 303
+    stored = container.orders.get(order["order_id"])
+    assert stored.status.value == "PAID" and stored.paid_micros == 20_000_000 and stored.payment_tx == big
+    assert container.wallets.balance("user:1001").balance_micros == 20_000_000 - stored.amount_micros
+    assert container.ledger.balance("suspense:USDT") == 5_000_000
+    again = operator.post(f"/panel/payments/{small}/attach", {"order_id": order["order_id"], "reason": "again"})
+    assert again.status_code == 409
+    assert api.drain("delivery", "deliver_orders") == 1
+    assert status_of(container, order) == "DELIVERED"
+    assert _audit(container, "payment.attached")[0].details["after"]["order_status"] == "PAID"

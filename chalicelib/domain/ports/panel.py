@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.ledger import JournalEntry
-from chalicelib.domain.orders import Order
-from chalicelib.domain.ports.common import Page
+from chalicelib.domain.orders import Order, Transition
+from chalicelib.domain.ports.common import Page, WriteResult
 
 
 class ReviewStore(Protocol):
@@ -17,6 +17,12 @@ class ReviewStore(Protocol):
     def resolve(self, transaction_id: str, resolution: dict[str, Any], entry: JournalEntry | None) -> bool:
         """Take the payment off the review queue with its resolution and entry, in one transaction; False when
         it is not on the queue any more."""
+
+    def attach(self, transaction_id: str, resolution: dict[str, Any], entry: JournalEntry, order: Order,
+               transition: Transition, now: datetime, changes: dict[str, Any]) -> WriteResult:
+        """In one transaction: take the payment off the queue, write the entry and move the order along
+        `transition` (freeing its owner's open-order place when it leaves PENDING). DUPLICATE: the payment is
+        not on the queue any more; STALE: the order is in none of the transition's sources."""
 
     def resolution(self, transaction_id: str) -> dict[str, Any] | None: ...
 
