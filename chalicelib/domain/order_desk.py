@@ -104,7 +104,10 @@ class OrderDesk:
             note["proof"] = proof
         notes = [*order.details.get("operator_actions", []), note][-NOTES_KEPT:]
         details = {**order.details, "operator_actions": notes}
-        after = self._orders.apply(order, transition, now, entry, details=details, **changes)
+        # The write names the status read, not every source of the step: two operators acting at once (a retry
+        # and a refund) or a worker claiming the order make all but the first a 409.
+        expected = Transition(transition.name, frozenset({order.status}), transition.target)
+        after = self._orders.apply(order, expected, now, entry, details=details, **changes)
         if after is None:
             raise Conflict(f"order {order.order_id} changed meanwhile; reload it", code="ORDER_CHANGED")
         return after
