@@ -20,6 +20,7 @@ class PanelParts:
     live_settings: Any
     distributors: Any
     sqs: Any
+    telegram: Any
 
     @cached_property
     def operators_limiter(self):
@@ -74,3 +75,10 @@ class PanelParts:
             except Exception:  # noqa: BLE001 - the dashboard shows the rest
                 depths[name] = None
         return depths
+
+    def star_balance(self) -> int | None:
+        """The bot's Star balance (what Premium gifts spend), or None when Telegram did not answer."""
+        try:
+            return int(self.telegram.call("getMyStarBalance", {}).get("amount", 0))
+        except Exception:  # noqa: BLE001 - the dashboard shows the rest
+            return None

@@ -117,8 +117,10 @@ def dashboard(request, session):
         balances[f"revenue:{product.kind}:USDT"] = container.ledger.balance(f"revenue:{product.kind}:USDT")
     chart = {"days": shown.days, "orders": shown.daily_orders, "paid": shown.daily_paid,
              "revenue": shown.daily_revenue}
+    wallets, holders = container.panel_reads.wallets_total()
     return _render(request, session, "dashboard.html", "dashboard", title="Dashboard", figures=shown,
-                   balances=balances, queues=container.queue_depths(), chart=chart, now=now)
+                   balances=balances, queues=container.queue_depths(), chart=chart, now=now, wallets=wallets,
+                   holders=holders, stars=container.star_balance())
 
 
 @panel.route("/panel/orders", methods=["GET"])

@@ -142,7 +142,9 @@ def test_a_wallet_adjustment_is_a_ledger_entry_with_before_and_after(container, 
 def test_dashboard_orders_and_exports_render(container, api, operator):
     order = new_order(api)
     api.pay(order)
-    assert b"sales-chart" in operator.get("/panel/dashboard").body
+    container.wallets.adjust("user:77", 2_500_000, "seed", "seed1")
+    dashboard = operator.get("/panel/dashboard").body
+    assert b"sales-chart" in dashboard and b"2.50" in dashboard and b"1 wallet(s) with money" in dashboard
     listed = operator.get("/panel/orders?status=PAID")
     assert order["order_id"].encode() in listed.body
     assert operator.get("/panel/orders?status=NOPE").status_code == 400

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.adapters.dynamodb.distributors import _distributor
-from chalicelib.adapters.dynamodb.models import DistributorItem, OrderItem
+from chalicelib.adapters.dynamodb.models import DistributorItem, LedgerItem, OrderItem
 from chalicelib.adapters.dynamodb.orders import order_from_item
 from chalicelib.domain.distributors import Distributor
 from chalicelib.domain.orders import Order
@@ -31,3 +31,13 @@ class DynamoPanelReads:
 
     def distributors(self) -> list[Distributor]:
         return sorted((_distributor(item) for item in DistributorItem.scan()), key=lambda d: d.created_at)
+
+    def wallets_total(self) -> tuple[int, int]:
+        """What the shop owes all wallets together (micros) and how many hold money: a scan of the wallets'
+        balance items (one per wallet)."""
+        total = holders = 0
+        wallets = LedgerItem.pk.startswith("acct#wallet:") & (LedgerItem.sk == "balance")
+        for item in LedgerItem.scan(filter_condition=wallets, attributes_to_get=["balance"]):
+            total += int(item.balance or 0)
+            holders += 1 if item.balance else 0
+        return total, holders

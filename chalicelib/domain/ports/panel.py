@@ -34,6 +34,9 @@ class PanelReads(Protocol):
 
     def distributors(self) -> list[Any]: ...
 
+    def wallets_total(self) -> tuple[int, int]:
+        """What all wallets hold together (micros) and how many hold anything."""
+
 
 class VersionedSettingsStore(Protocol):
     def versioned(self, setting_id: str) -> tuple[Any | None, str]:
