@@ -285,6 +285,7 @@ def get_container() -> Container:
         settings = get_settings()
         configure(settings.metrics_namespace, settings.secret_values())
         _container = Container(settings)
+        _install_text_overrides(_container)
     return _container
 
 
@@ -292,5 +293,19 @@ def set_container(container: Container | None) -> None:
     """Tests and the local stack install a container built with their own clock or transport."""
     global _container
     _container = container
+    _install_text_overrides(container)
     if container is not None:
         configure(container.settings.metrics_namespace, container.settings.secret_values())
+
+
+def _install_text_overrides(container: Container | None) -> None:
+    """The bot's texts an operator changed in the panel, read through this container's settings cache."""
+    from chalicelib.i18n import use_overrides
+
+    def lookup(language: str, key: str) -> str | None:
+        try:
+            return container.bot_texts.lookup(language, key)
+        except Exception:  # noqa: BLE001 - a settings read that fails leaves the catalog's text, never no message
+            return None
+
+    use_overrides(None if container is None else lookup)

@@ -63,6 +63,11 @@ class PanelParts:
         return CatalogDesk(self.settings_store, self.live_settings, self.settings.max_codes_per_order,
                            self.distributors)
 
+    @cached_property
+    def bot_texts(self):
+        from chalicelib.domain.bot_texts import BotTexts
+        return BotTexts(self.live_settings, self.settings_store, self.distributors)
+
     def queue_depths(self) -> dict[str, int | None]:
         """Messages waiting in each product queue and its dead-letter queue (None: SQS did not answer)."""
         from chalicelib.adapters.dead_letters import SqsDeadLetters

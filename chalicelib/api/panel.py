@@ -200,14 +200,21 @@ def buyers_page(request, session):
 @guarded
 @page()
 def settings_page(request, session):
+    from chalicelib.domain.bot_texts import EDITABLE, preview
+
     container = _container()
     desk = container.catalog_desk
+    texts, texts_version = container.bot_texts.current()
+    language = (request.query_params or {}).get("language")
+    language = language if language in texts else "en"
     (prices, prices_version), (plans, plans_version), (limits, limits_version) = (
         desk.prices(), desk.plans_text(), desk.limits())
     return _render(request, session, "settings.html", "settings", title="Catalog & settings", prices=prices,
                    prices_version=prices_version, plans=plans, plans_version=plans_version, limits=limits,
                    limits_version=limits_version, plan_problems=container.code_pack.problems(),
                    offers=container.premium.offers(), addresses=container.settings.payment_addresses,
+                   texts=texts, texts_version=texts_version, language=language, editable=EDITABLE,
+                   preview={key: preview(text) for key, text in texts[language].items()},
                    can_act=session.role >= Role.OPERATOR)
 
 

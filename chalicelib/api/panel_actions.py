@@ -119,6 +119,11 @@ def change_setting(request, session, what: str):
     elif what == "limits":
         limits = parse_form(request, session, forms.LimitsForm)
         desk.set_limits(_actor(session), limits.min, limits.max, limits.version)
+    elif what == "texts":
+        texts = parse_form(request, session, forms.TextsForm)
+        _container().bot_texts.change(_actor(session), texts.language, texts.texts(), texts.version)
+        return _done(request, f"/panel/settings?language={texts.language}#texts",
+                     f"bot texts ({texts.language}) saved; live within a minute")
     else:
         raise NotFound(f"no setting {what!r}", code="SETTING_NOT_FOUND")
     return _done(request, "/panel/settings", f"{what} saved; live within a minute")

@@ -67,6 +67,15 @@ class PlansForm(Form):
     version: str = Version
 
 
+class TextsForm(Form):
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)   # one field per text key: BotTexts checks
+    language: Literal["en", "zh", "ru"]
+    version: str = Version
+
+    def texts(self) -> dict[str, str]:
+        return {key: str(value) for key, value in (self.model_extra or {}).items()}
+
+
 class LimitsForm(Form):
     version: str = Version
     min: str = Field(min_length=1, max_length=20)

@@ -175,3 +175,27 @@ def test_a_stray_transfer_that_covers_an_order_is_attached_and_the_order_deliver
     assert api.drain("delivery", "deliver_orders") == 1
     assert status_of(container, order) == "DELIVERED"
     assert _audit(container, "payment.attached")[0].details["after"]["order_status"] == "PAID"
+
+
+def test_the_bots_menu_texts_are_changed_per_language_checked_and_previewed(container, operator):
+    from chalicelib.domain.bot_texts import EDITABLE
+    from chalicelib.i18n import catalog, text
+
+    page = operator.get("/panel/settings?language=ru")
+    assert page.status_code == 200 and b'id="text-preview"' in page.body
+    form = {key: catalog("ru")[key] for key in EDITABLE}
+    version = _version(container, "bot_texts")
+    changed = {**form, "start.greeting": "Здравствуйте, <b>{name}</b>!", "language": "ru", "version": version}
+    assert operator.post("/panel/settings/texts", changed).status_code == 303
+    assert text("ru", "start.greeting", name="Ann") == "Здравствуйте, <b>Ann</b>!"
+    assert text("en", "start.greeting", name="Ann") == catalog("en")["start.greeting"].format(name="Ann")
+    assert b"Ann</b>!" not in operator.get("/panel/settings?language=ru").body     # the preview shows no tags
+    version = _version(container, "bot_texts")
+    for bad, field in (("Hi {price}", "ru.start.greeting"), ("Hi <a href='x'>{name}</a>", "ru.start.greeting"),
+                       ("Hi <b>{name}", "ru.start.greeting")):
+        refused = operator.post("/panel/settings/texts", {**changed, "start.greeting": bad, "version": version})
+        assert refused.status_code == 400 and field.encode() in refused.body, bad
+    unknown = operator.post("/panel/settings/texts", {**changed, "payment.secret": "x", "version": version})
+    assert unknown.status_code == 400
+    greeting = {"start.greeting": "Здравствуйте, <b>{name}</b>!"}
+    assert _audit(container, "settings.change")[0].details["after"] == greeting
