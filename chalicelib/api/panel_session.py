@@ -115,6 +115,9 @@ def browser_route(blueprint: Any, area: str, cookie: str, principal_prefix: str,
                     return redirect(request, f"/{area}/sign-in")
                 return render("error.html", 401, **chrome(request, None, area), error=error)
             except DomainError as error:
+                if session is not None and not page:   # a refused change is audited, like the admin API's
+                    _container().distributors.record_refusal(session.actor(), f"{area}.{view.__name__}",
+                                                             (request.context or {}).get("path"), error)
                 status = next((code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind)), 400)
                 headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
                 return render("error.html", status, headers, **chrome(request, session, area), error=error)

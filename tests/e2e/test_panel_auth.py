@@ -73,6 +73,9 @@ def test_a_viewer_reads_but_cannot_change(container, browser):
     assert browser.get("/panel/settings").status_code == 200
     response = browser.post("/panel/settings/prices", {"premium_3m": "9.99"})
     assert response.status_code == 403 and b"ROLE_REQUIRED" in response.body
+    entries = container.distributors._audit.list_day(container.clock.now().date().isoformat(), 50, None).items
+    refused = next(entry for entry in entries if entry.action == "panel.change_setting")
+    assert refused.actor == "operator:vera" and refused.outcome == "ROLE_REQUIRED"
 
 
 def test_only_an_owner_creates_operators_and_it_is_audited(container, client, browser):
