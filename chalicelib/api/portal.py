@@ -103,6 +103,7 @@ def portal_sign_out(request, session):
 @portal_route()
 def portal_dashboard(request, session):
     from chalicelib.domain.codes import CodeStatus, format_code
+    from chalicelib.domain.distributor_desk import CSV_ROWS_DEFAULT
     from chalicelib.domain.users import owner_for_distributor
 
     distributor = _distributor(session)
@@ -118,7 +119,7 @@ def portal_dashboard(request, session):
               code) for code in codes]
     return _render(request, session, "portal.html", title=distributor.name, distributor=distributor,
                    summary=desk.summary(distributor), chart=chart, packs=desk.orders(distributor, 20, None).items,
-                   plans=desk.plans(), links=links, now=now,
+                   plans=desk.plans(), links=links, now=now, csv_rows=CSV_ROWS_DEFAULT,
                    balance=container.wallets.balance(owner_for_distributor(distributor.distributor_id)))
 
 
@@ -126,12 +127,15 @@ def portal_dashboard(request, session):
 @guarded
 @portal_route(page=False)
 def portal_codes_csv(request, session, order_id: str):
-    from chalicelib.domain.distributor_desk import CSV_ROWS_MAX
+    """One part of the pack's codes (`?cursor=` the row it starts at; the dashboard links every part)."""
+    from chalicelib.api.http import parse_query
+    from chalicelib.api.requests import CsvQuery
 
-    text, _ = _container().distributor_desk.export_csv(_distributor(session), order_id, 0, CSV_ROWS_MAX)
+    query = parse_query(request.query_params, CsvQuery)
+    text, _ = _container().distributor_desk.export_csv(_distributor(session), order_id, query.cursor, query.rows)
     return Response(body=text, status_code=200, headers={
         "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
-        "Content-Disposition": f'attachment; filename="codes-{order_id}.csv"'})
+        "Content-Disposition": f'attachment; filename="codes-{order_id}-{query.cursor}.csv"'})
 
 
 @portal.route("/portal/orders", methods=["POST"], content_types=FORM)

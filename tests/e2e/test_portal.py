@@ -61,3 +61,23 @@ def test_a_disabled_distributor_is_signed_out(container, client):
     client.http.post(f"/admin/distributors/{issued['distributor']['distributor_id']}/disable",
                      headers={"X-Api-Key": "test-admin-key"})
     assert browser.get("/portal/dashboard").status_code == 303
+
+
+def test_a_delivered_pack_downloads_as_csv_and_its_codes_can_be_deactivated(container, client, api):
+    issued = _distributor(client)
+    browser, _ = _sign_in(client, issued["token"])
+    browser.get("/portal/dashboard")
+    browser.post("/portal/orders", {"plan_id": "codes_3m_x10", "quantity": "1", "payment_method": "trc20"})
+    [pack] = container.distributor_desk.orders(
+        container.distributors.get_by_id(issued["distributor"]["distributor_id"]), 5, None).items
+    assert json.loads(api.pay({"amount": f"{pack.amount_micros / 1_000_000:.3f}", "pay_to": pack.pay_to}).body)
+    api.drain("fulfillment", "fulfill_code_orders")
+    page = browser.get("/portal/dashboard")
+    assert f"/portal/orders/{pack.order_id}/codes.csv?cursor=0".encode() in page.body
+    assert b"?start=redeem-" in page.body
+    csv = browser.get(f"/portal/orders/{pack.order_id}/codes.csv?cursor=0")
+    assert csv.status_code == 200 and csv.body.count(b"\n") == 11
+    assert browser.get(f"/portal/orders/{pack.order_id}/codes.csv?cursor=-1").status_code == 400
+    code = csv.body.decode().splitlines()[1].split(",")[0]
+    assert browser.post(f"/portal/codes/{code}/deactivate").status_code == 303
+    assert browser.post(f"/portal/codes/{code}/deactivate", csrf="forged").status_code == 403

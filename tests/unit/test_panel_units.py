@@ -46,3 +46,27 @@ def test_roles_nest_and_an_unknown_role_is_named():
     assert not session.csrf_matches(None) and not session.csrf_matches("other") and session.csrf_matches("csrf")
     with pytest.raises(ValidationFailed):
         Role.named("admin")
+
+
+class _Request:
+    def __init__(self, path: str, stage: str = "api", proto: str | None = None) -> None:
+        self.context = {"stage": stage, "path": path}
+        self.headers = {"x-forwarded-proto": proto} if proto else {}
+
+
+def test_behind_api_gateway_links_and_cookies_carry_the_stage_and_https_makes_the_cookie_secure():
+    from chalicelib.api.panel_session import PANEL_COOKIE, base_path, cookie_header
+
+    deployed = _Request("/api/panel/dashboard", proto="https")
+    assert base_path(deployed) == "/api"
+    cookie = cookie_header(deployed, PANEL_COOKIE, "panel", "token", 60)
+    assert cookie == "tgshop_panel=token; Path=/api/panel; Max-Age=60; HttpOnly; SameSite=Strict; Secure"
+    local = _Request("/panel/dashboard")
+    assert base_path(local) == "" and "Secure" not in cookie_header(local, PANEL_COOKIE, "panel", "t", 60)
+
+
+def test_exported_cells_never_start_a_formula():
+    from chalicelib.api.views_panel import csv_response
+
+    body = csv_response("x.csv", ("a", "b"), [("=HYPERLINK(1)", "-5"), ("plain", 3)]).body
+    assert body.splitlines()[1] == "'=HYPERLINK(1),'-5" and body.splitlines()[2] == "plain,3"
