@@ -167,6 +167,7 @@ def order_page(request, session, order_id: str):
     entries = [entry for entry in map(container.ledger.entry, entry_ids) if entry is not None]
     return _render(request, session, "order.html", "orders", title=f"Order {order.order_id}", order=order,
                    payment=payment, entries=entries, notes=order.details.get("operator_actions", []),
+                   milestones=container.panel_reads.history(order.order_id),
                    can_act=session.role >= Role.OPERATOR)
 
 

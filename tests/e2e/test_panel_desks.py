@@ -76,6 +76,9 @@ def test_an_order_needing_review_is_refunded_to_the_wallet_with_its_entry(contai
     assert operator.post(f"/panel/orders/{order['order_id']}/refund", {"reason": "again"}).status_code == 409
     detail = operator.get(f"/panel/orders/{order['order_id']}")
     assert b"gift never arrived" in detail.body and b"refund:" in detail.body
+    steps = [step["step"] for step in container.panel_reads.history(order["order_id"])]
+    assert steps == ["mark_paid", "flag_for_review", "refund_to_wallet"]     # start_delivery is not kept
+    assert b"flag_for_review" in detail.body
 
 
 def test_retry_queues_the_order_again_and_mark_delivered_needs_proof(container, api, operator, aws):

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from chalicelib.adapters.dynamodb.distributors import _distributor
 from chalicelib.adapters.dynamodb.models import DistributorItem, LedgerItem, OrderItem
-from chalicelib.adapters.dynamodb.orders import order_from_item
+from chalicelib.adapters.dynamodb.orders import order_from_item, order_history
 from chalicelib.domain.distributors import Distributor
 from chalicelib.domain.orders import Order
 
@@ -41,3 +41,6 @@ class DynamoPanelReads:
             total += int(item.balance or 0)
             holders += 1 if item.balance else 0
         return total, holders
+
+    def history(self, order_id: str) -> list[dict]:
+        return order_history(order_id)

@@ -34,6 +34,9 @@ class PanelReads(Protocol):
 
     def distributors(self) -> list[Any]: ...
 
+    def history(self, order_id: str) -> list[dict[str, Any]]:
+        """The order's status milestones ({"at", "to", "step"}), oldest first."""
+
     def wallets_total(self) -> tuple[int, int]:
         """What all wallets hold together (micros) and how many hold anything."""
 
