@@ -45,6 +45,15 @@ class OrderDesk:
         self._clock = clock
         self._audit = audit
 
+    @staticmethod
+    def steps_for(order: Order) -> list[str]:
+        """The operator steps that apply to the order as it is now."""
+        applies = {"retry": order.status in RETRY_DELIVERY.sources | QUEUED_AGAIN,
+                   "refund": order.status in REFUND_TO_WALLET.sources and refund_entry_applies(order),
+                   "delivered": order.status in CONFIRM_DELIVERED.sources,
+                   "cancel": order.status in CANCEL_PENDING.sources}
+        return [step for step, applied in applies.items() if applied]
+
     def order(self, order_id: str) -> Order:
         order = self._orders.get(order_id) if 0 < len(order_id) <= 64 and order_id.isalnum() else None
         if order is None:
@@ -116,6 +125,10 @@ class OrderDesk:
                 **details: Any) -> None:
         self._audit.record_action(actor, action, f"order:{before.order_id}", reason=reason.strip(),
                                   before=snapshot(before), after=snapshot(after), **details)
+
+
+def refund_entry_applies(order: Order) -> bool:
+    return refundable_micros(order) > 0
 
 
 def _reason(reason: str) -> str:
