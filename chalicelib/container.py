@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable
 
 from chalicelib.container_money import MoneyParts
-from chalicelib.container_panel import PanelParts
+from chalicelib.container_panel import PanelParts, install_text_overrides
 from chalicelib.observability import configure, count, logger
 
 if TYPE_CHECKING:
@@ -178,13 +178,11 @@ class Container(MoneyParts, PanelParts):
     # ------------------------------------------------------------------ services
     @cached_property
     def notices(self):
-        import functools
-
         from chalicelib.domain.alerts import panel_link
         from chalicelib.domain.notices import Notices
         return Notices(self.users, self.messenger, self.guards, self.clock, self.settings.admin_chat_id,
                        self.settings.alert_cooldown_minutes * 60, logger,
-                       link_for=functools.partial(panel_link, self.settings.panel_base_url))
+                       link_for=lambda key: panel_link(self.settings.panel_base_url, key))
 
     @cached_property
     def ordering(self):
@@ -285,7 +283,7 @@ def get_container() -> Container:
         settings = get_settings()
         configure(settings.metrics_namespace, settings.secret_values())
         _container = Container(settings)
-        _install_text_overrides(_container)
+        install_text_overrides(_container)
     return _container
 
 
@@ -293,19 +291,7 @@ def set_container(container: Container | None) -> None:
     """Tests and the local stack install a container built with their own clock or transport."""
     global _container
     _container = container
-    _install_text_overrides(container)
+    install_text_overrides(container)
     if container is not None:
         configure(container.settings.metrics_namespace, container.settings.secret_values())
 
-
-def _install_text_overrides(container: Container | None) -> None:
-    """The bot's texts an operator changed in the panel, read through this container's settings cache."""
-    from chalicelib.i18n import use_overrides
-
-    def lookup(language: str, key: str) -> str | None:
-        try:
-            return container.bot_texts.lookup(language, key)
-        except Exception:  # noqa: BLE001 - a settings read that fails leaves the catalog's text, never no message
-            return None
-
-    use_overrides(None if container is None else lookup)

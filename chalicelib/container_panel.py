@@ -87,3 +87,16 @@ class PanelParts:
             return int(self.telegram.call("getMyStarBalance", {}).get("amount", 0))
         except Exception:  # noqa: BLE001 - the dashboard shows the rest
             return None
+
+
+def install_text_overrides(container: Any) -> None:
+    """The bot's texts an operator changed in the panel, read through this container's settings cache."""
+    from chalicelib.i18n import use_overrides
+
+    def lookup(language: str, key: str) -> str | None:
+        try:
+            return container.bot_texts.lookup(language, key)
+        except Exception:  # noqa: BLE001 - a settings read that fails leaves the catalog's text, never no message
+            return None
+
+    use_overrides(None if container is None else lookup)

@@ -70,3 +70,18 @@ def test_exported_cells_never_start_a_formula():
 
     body = csv_response("x.csv", ("a", "b"), [("=HYPERLINK(1)", "-5"), ("plain", 3)]).body
     assert body.splitlines()[1] == "'=HYPERLINK(1),'-5" and body.splitlines()[2] == "plain,3"
+
+
+def test_an_operator_alert_ends_with_the_panel_link_when_a_panel_is_configured():
+    import logging
+
+    from chalicelib.domain.notices import Notices
+    from tests.fakes import FixedClock, InMemoryGuardStore, InMemoryUserStore, RecordingMessenger
+
+    messenger = RecordingMessenger()
+    notices = Notices(InMemoryUserStore(), messenger, InMemoryGuardStore(), FixedClock(NOW), 999, 600,
+                      logging.getLogger("tests.panel"), link_for=lambda key: panel_link("https://shop.example", key))
+    notices.alert("needs-review:01ABC", "Order 01ABC needs review")
+    notices.alert("stock", "no link for this one")
+    assert messenger.texts == [(999, "⚠️ Order 01ABC needs review\nhttps://shop.example/panel/orders/01ABC"),
+                               (999, "⚠️ no link for this one")]
