@@ -7,13 +7,14 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable
 
 from chalicelib.container_money import MoneyParts
+from chalicelib.container_panel import PanelParts, install_text_overrides
 from chalicelib.observability import configure, count, logger
 
 if TYPE_CHECKING:
     from chalicelib.config import Settings
 
 
-class Container(MoneyParts):
+class Container(MoneyParts, PanelParts):
     def __init__(self, settings: Settings, *, telegram_transport: Any = None, clock: Any = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         from chalicelib.adapters.dynamodb import models
@@ -177,9 +178,11 @@ class Container(MoneyParts):
     # ------------------------------------------------------------------ services
     @cached_property
     def notices(self):
+        from chalicelib.domain.alerts import panel_link
         from chalicelib.domain.notices import Notices
         return Notices(self.users, self.messenger, self.guards, self.clock, self.settings.admin_chat_id,
-                       self.settings.alert_cooldown_minutes * 60, logger)
+                       self.settings.alert_cooldown_minutes * 60, logger,
+                       link_for=lambda key: panel_link(self.settings.panel_base_url, key))
 
     @cached_property
     def ordering(self):
@@ -280,6 +283,7 @@ def get_container() -> Container:
         settings = get_settings()
         configure(settings.metrics_namespace, settings.secret_values())
         _container = Container(settings)
+        install_text_overrides(_container)
     return _container
 
 
@@ -287,5 +291,7 @@ def set_container(container: Container | None) -> None:
     """Tests and the local stack install a container built with their own clock or transport."""
     global _container
     _container = container
+    install_text_overrides(container)
     if container is not None:
         configure(container.settings.metrics_namespace, container.settings.secret_values())
+
