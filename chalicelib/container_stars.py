@@ -1,5 +1,6 @@
-"""The composition root's Stars half: the Stars payment method, Telegram's payment updates, the storefront's
-settings and the operator's view of the Star inventory. Mixed into `Container` (chalicelib/container.py)."""
+"""The composition root's Stars half: the Stars payment method, Telegram's payment updates, gift delivery (its
+refunds and low-Stars alert) and the operator's view of the Star inventory. Mixed into `Container`
+(chalicelib/container.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -18,6 +19,14 @@ class StarsParts:
     settlement: Any
     live_settings: Any
     ledger: Any
+    payment_methods: Any
+
+    @cached_property
+    def gifts(self):
+        """Gift delivery: a failed gift refunded the way its order was paid, the operator told of low Stars."""
+        from chalicelib.domain.gifting import GiftDelivery
+        return GiftDelivery(self.orders, self.telegram, self.notices, self.clock, count, self.payment_methods,
+                            self.settings.stars_low_balance)
 
     @cached_property
     def stars_method(self):
