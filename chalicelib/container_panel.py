@@ -48,7 +48,8 @@ class PanelParts:
     @cached_property
     def order_desk(self):
         from chalicelib.domain.order_desk import OrderDesk
-        return OrderDesk(self.orders, self.queue, self.products, self.notices, self.clock, self.distributors)
+        return OrderDesk(self.orders, self.queue, self.products, self.notices, self.clock, self.distributors,
+                         self.payment_methods)   # a refund goes back the way the order was paid
 
     @cached_property
     def payment_desk(self):

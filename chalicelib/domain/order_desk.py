@@ -1,5 +1,6 @@
 """What an operator does to one order from the panel, each with a reason: retry its delivery, mark it delivered
-(with proof), refund it to the buyer's wallet, cancel it while it waits for payment.
+(with proof), refund it (to the buyer's wallet; an order paid in Stars back in Stars, its payment method
+decides), cancel it while it waits for payment.
 
 These steps are the operator's, outside the automatic state machine (chalicelib/domain/orders.py keeps
 NEEDS_REVIEW terminal for the workers). Each is one conditional write naming the states it expects, so a worker
@@ -12,7 +13,8 @@ from typing import Any
 
 from chalicelib.domain.distributors import AdminActor
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
-from chalicelib.domain.ledger import refund_entry, refundable_micros
+from chalicelib.domain.gifting import Refunds, WalletRefunds
+from chalicelib.domain.ledger import refundable_micros
 from chalicelib.domain.orders import Order, OrderStatus as S, Transition
 from chalicelib.domain.ports.common import Clock
 from chalicelib.domain.ports.orders import OrderQueue, OrderStore
@@ -37,7 +39,8 @@ def snapshot(order: Order) -> dict[str, Any]:
 
 class OrderDesk:
     def __init__(self, orders: OrderStore, queue: OrderQueue, products: ProductRegistry, notices: Any,
-                 clock: Clock, audit: Any) -> None:
+                 clock: Clock, audit: Any, refunds: Refunds | None = None) -> None:
+        self._refunds = refunds or WalletRefunds()
         self._orders = orders
         self._queue = queue
         self._products = products
@@ -82,14 +85,19 @@ class OrderDesk:
 
     def refund(self, actor: AdminActor, order_id: str, reason: str) -> Order:
         order = self.order(order_id)
-        entry = refund_entry(order, f"refund by operator: {reason}", self._clock.now())
+        entry = self._refunds.refund_entry(order, f"refund by operator: {reason}", self._clock.now())
         if entry is None:
             raise Conflict("nothing was paid in money for this order; cancel or mark it instead",
                            code="NOTHING_TO_REFUND")
         after = self._apply(actor, order, REFUND_TO_WALLET, "refund", reason, entry=entry,
                             failure_reason=f"refunded by operator: {reason}"[:500])
         rules = self._products.by_kind(order.kind).notices
-        self._notices.payment_event(after, "refunded", refundable_micros(order), rules)
+        try:
+            self._refunds.refunded(after)       # Stars: refundStarPayment, sent by this write's author only
+        except Exception as error:  # noqa: BLE001 - booked already: the operator finishes it by hand
+            self._notices.alert(f"refund-send:{order.order_id}", f"Refund of order {order.order_id} was booked "
+                                f"but not sent: {error}. Send it by hand (refundStarPayment with its charge id).")
+        self._notices.payment_event(after, self._refunds.refund_event(after), refundable_micros(order), rules)
         self._record(actor, "order.refund", order, after, reason, refunded_micros=refundable_micros(order),
                      entry_id=entry.entry_id)
         return after

@@ -259,3 +259,25 @@ def test_an_order_without_a_telegram_buyer_cannot_be_paid_in_stars(container, cl
         container.stars_method.open(draft, "01JZZZZZZZZZZZZZZZZZZZZZZZ", clock.now())
     assert refused.value.code == "PAYMENT_METHOD_NOT_ACCEPTED"
     assert container.orders.get("01JZZZZZZZZZZZZZZZZZZZZZZZ") is None
+
+
+def test_an_operators_refund_of_a_stars_order_goes_back_in_stars_once(stars_api, container):
+    from tests.support import TEST_ENV
+
+    api = stars_api
+    order = stars_order(api)
+    charge_id = charge(api, order)
+    successful_payment(api, order, charge_id)
+    admin = {"X-Api-Key": TEST_ENV["ADMIN_API_KEY"], "Content-Type": "application/json"}
+    action = json.dumps({"action": "refund", "reason": "buyer asked"})
+    first = api.client.http.post(f"/admin/orders/{order['order_id']}/actions", headers=admin, body=action)
+    again = api.client.http.post(f"/admin/orders/{order['order_id']}/actions", headers=admin, body=action)
+
+    assert first.status_code == 200, first.body
+    assert again.status_code == 409
+    assert container.orders.get(order["order_id"]).status == OrderStatus.FAILED
+    [refund] = api.sandbox.calls("refundStarPayment")
+    assert (refund["status"], refund["params"]["telegram_payment_charge_id"]) == (200, charge_id)
+    assert lines_of(container, f"refund:{order['order_id']}") == {ledger.refunds("XTR"): -STARS * MICROS,
+                                                                   PAYOUTS: STARS * MICROS}
+    assert container.ledger.balance(ledger.wallet(f"user:{BUYER}", "XTR")) == 0
