@@ -20,13 +20,15 @@ class StarsParts:
     live_settings: Any
     ledger: Any
     payment_methods: Any
+    guards: Any
 
     @cached_property
     def gifts(self):
         """Gift delivery: a failed gift refunded the way its order was paid, the operator told of low Stars."""
         from chalicelib.domain.gifting import GiftDelivery
         return GiftDelivery(self.orders, self.telegram, self.notices, self.clock, count, self.payment_methods,
-                            self.settings.stars_low_balance)
+                            self.settings.stars_low_balance,
+                            once=lambda key, ttl: self.guards.claim(key, ttl, self.clock.now()))
 
     @cached_property
     def stars_method(self):

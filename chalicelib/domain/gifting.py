@@ -15,6 +15,8 @@ from chalicelib.domain.ports.telegram import (TelegramError, TelegramGateway, Te
 from chalicelib.domain.products import NoticeRules
 
 S = OrderStatus
+# How long a sent refund is remembered: longer than SQS keeps a message (14 days), so no redelivery outlives it.
+REFUND_SENT_SECONDS = 15 * 24 * 3600
 
 
 class RetryLater(Exception):
@@ -38,6 +40,8 @@ class Refunds(Protocol):
 
     def refund_event(self, order: Order) -> str: ...
 
+    def sends_back(self, order: Order) -> bool: ...
+
 
 class WalletRefunds:
     """Every failed order refunded to its buyer's wallet (no payment method sends money back out)."""
@@ -51,10 +55,14 @@ class WalletRefunds:
     def refund_event(self, order: Order) -> str:
         return "refunded"
 
+    def sends_back(self, order: Order) -> bool:
+        return False
+
 
 class GiftDelivery:
     def __init__(self, orders: OrderStore, telegram: TelegramGateway, notices: Notices, clock: Clock,
-                 count: Callable[[str], None], refunds: Refunds | None = None, low_stars: int = 0) -> None:
+                 count: Callable[[str], None], refunds: Refunds | None = None, low_stars: int = 0,
+                 once: Callable[[str, int], bool] | None = None) -> None:
         self._orders = orders
         self._telegram = telegram
         self._notices = notices
@@ -62,6 +70,7 @@ class GiftDelivery:
         self._count = count
         self._refunds = refunds or WalletRefunds()
         self._low_stars = low_stars     # alert the operator when a gift would leave fewer Stars than this
+        self._once = once               # a guard claim: marks a refund sent out (Stars), once per order
 
     def deliver(self, order_id: str, rules: NoticeRules, text_for: Callable[[Order], str | None],
                 listener: GiftListener | None = None) -> Order | None:
@@ -69,6 +78,7 @@ class GiftDelivery:
         a redelivered message or a second worker finds nothing to claim and stops."""
         claimed = self._orders.claim(order_id, START_DELIVERY, self._clock.now())
         if claimed is None:
+            self._finish_refund(order_id)
             return None
         before, order = claimed
         # A gift that provably never left goes back where it was claimed from, so a retry does not
@@ -158,8 +168,8 @@ class GiftDelivery:
         return failed
 
     def _send_back(self, failed: Order) -> None:
-        """Only the writer of FAILED gets here, so the money is sent back at most once. When sending fails
-        the books already say it left: the operator is told to finish it by hand."""
+        """The writer of FAILED sends the money back and marks it sent. When sending fails the books already
+        say it left: the operator is told to finish it by hand."""
         try:
             self._refunds.refunded(failed)
         except (TelegramUnreachable, TelegramOutcomeUnknown, TelegramError) as error:
@@ -167,6 +177,26 @@ class GiftDelivery:
             self._notices.alert(f"refund-send:{failed.order_id}",
                                 f"Refund of order {failed.order_id} was booked but not sent: {error}. "
                                 "Send it by hand (refundStarPayment with the order's charge id).")
+            return
+        if self._once is not None and self._refunds.sends_back(failed):
+            self._once(f"refund-sent#{failed.order_id}", REFUND_SENT_SECONDS)
+
+    def _finish_refund(self, order_id: str) -> None:
+        """A redelivered message of a FAILED order whose money leaves the shop (Stars): the worker that wrote
+        FAILED may have died before sending it. Unless it was marked sent, this delivery claims the mark and
+        sends it; had it been sent after all, Telegram refuses the second refund of the charge."""
+        if self._once is None:
+            return
+        order = self._orders.get(order_id)
+        if order is None or order.status != S.FAILED or not self._refunds.sends_back(order):
+            return
+        if self._once(f"refund-sent#{order_id}", REFUND_SENT_SECONDS):
+            self._count("RefundResent")
+            try:
+                self._refunds.refunded(order)
+            except (TelegramUnreachable, TelegramOutcomeUnknown, TelegramError) as error:
+                self._notices.alert(f"refund-send:{order_id}", f"Refund of order {order_id} was booked but not "
+                                    f"sent: {error}. Send it by hand (refundStarPayment with its charge id).")
 
     def _needs_review(self, order: Order, reason: str) -> Order | None:
         flagged = self._orders.apply(order, FLAG_FOR_REVIEW, self._clock.now(), failure_reason=reason[:500])

@@ -281,3 +281,60 @@ def test_an_operators_refund_of_a_stars_order_goes_back_in_stars_once(stars_api,
     assert lines_of(container, f"refund:{order['order_id']}") == {ledger.refunds("XTR"): -STARS * MICROS,
                                                                    PAYOUTS: STARS * MICROS}
     assert container.ledger.balance(ledger.wallet(f"user:{BUYER}", "XTR")) == 0
+
+
+def test_a_worker_that_dies_before_sending_a_stars_refund_leaves_it_to_the_redelivery(stars_api, container,
+                                                                                       monkeypatch):
+    from tests.e2e.test_wallet_flow import deliver_message
+
+    api = stars_api
+    order = stars_order(api)
+    charge_id = charge(api, order)
+    successful_payment(api, order, charge_id)
+    api.sandbox.add_fault(FaultRule(method="giftPremiumSubscription", error_code=400,
+                                    description="Bad Request: user not found"))
+    registry = container.payment_methods
+
+    def die(order):
+        raise RuntimeError("the Lambda died after FAILED was written")
+
+    monkeypatch.setattr(registry, "refunded", die)
+    [first] = deliver_message(api, order)
+    assert len(first["batchItemFailures"]) == 1                 # the message comes back
+    assert container.orders.get(order["order_id"]).status == OrderStatus.FAILED
+    assert api.sandbox.calls("refundStarPayment") == []
+    monkeypatch.undo()
+
+    deliver_message(api, order, times=3, prefix="again")        # the redelivery, and duplicates of it
+
+    [refund] = api.sandbox.calls("refundStarPayment")
+    assert (refund["status"], refund["params"]["telegram_payment_charge_id"]) == (200, charge_id)
+
+
+def test_a_refund_sent_just_before_the_worker_died_is_not_sent_twice(stars_api, container, monkeypatch):
+    from tests.e2e.test_wallet_flow import deliver_message
+
+    api = stars_api
+    order = stars_order(api)
+    charge_id = charge(api, order)
+    successful_payment(api, order, charge_id)
+    api.sandbox.add_fault(FaultRule(method="giftPremiumSubscription", error_code=400,
+                                    description="Bad Request: user not found"))
+    registry = container.payment_methods
+    send = registry.refunded
+
+    def send_then_die(order):
+        send(order)
+        raise RuntimeError("the Lambda died after sending, before marking it sent")
+
+    monkeypatch.setattr(registry, "refunded", send_then_die)
+    deliver_message(api, order)
+    monkeypatch.undo()
+    balance = api.sandbox.star_balance
+    deliver_message(api, order, prefix="again")
+
+    # The redelivery tries once more and Telegram refuses a second refund of the charge: no Stars move.
+    assert [call["status"] for call in api.sandbox.calls("refundStarPayment")] == [200, 400]
+    assert api.sandbox.star_balance == balance
+    alerts = [call["params"]["text"] for call in api.sandbox.calls("sendMessage") if call["params"]["chat_id"] == 999]
+    assert not any("was booked but not sent" in text for text in alerts)

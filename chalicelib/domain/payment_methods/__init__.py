@@ -61,3 +61,7 @@ class PaymentMethodRegistry:
 
     def refund_event(self, order: Order) -> str:
         return getattr(self._by_name.get(order.payment_method), "refund_event", "refunded")
+
+    def sends_back(self, order: Order) -> bool:
+        """Does a refund of this order leave the shop (and so need sending), rather than land in a wallet?"""
+        return hasattr(self._by_name.get(order.payment_method), "refunded")

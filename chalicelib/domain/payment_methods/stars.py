@@ -12,7 +12,7 @@ from chalicelib.domain.ledger import JournalEntry, payout_refund_entry
 from chalicelib.domain.money import MICROS_PER_UNIT, STARS
 from chalicelib.domain.orders import Order, OrderStatus
 from chalicelib.domain.ports.orders import OrderStore
-from chalicelib.domain.ports.telegram import TelegramGateway
+from chalicelib.domain.ports.telegram import TelegramError, TelegramGateway
 from chalicelib.domain.products import OrderDraft
 from chalicelib.domain.shared import iso
 
@@ -108,5 +108,9 @@ class StarsInvoice:
         charge = charge_id_of(order)
         if charge is None or order.buyer_user_id is None:
             return
-        self._telegram.call("refundStarPayment", {"user_id": order.buyer_user_id,
-                                                  "telegram_payment_charge_id": charge})
+        try:
+            self._telegram.call("refundStarPayment", {"user_id": order.buyer_user_id,
+                                                      "telegram_payment_charge_id": charge})
+        except TelegramError as error:
+            if "CHARGE_ALREADY_REFUNDED" not in error.description:   # sent before: done
+                raise
