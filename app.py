@@ -5,6 +5,7 @@ from chalicelib.api import middleware
 from chalicelib.api.admin import admin
 from chalicelib.api.buyers import buyers
 from chalicelib.api.consumers import consumers
+from chalicelib.api.docs import docs
 from chalicelib.api.distributors import distributors
 from chalicelib.api.health import health
 from chalicelib.api.payments import payments
@@ -14,5 +15,6 @@ from chalicelib.api.telegram import telegram
 
 app = Chalice(app_name="tgshop")
 middleware.install(app)
-for blueprint in (health, buyers, payments, schedules, telegram, admin, distributors, redeem, consumers):
+for blueprint in (health, buyers, payments, schedules, telegram, admin, distributors, redeem, consumers,
+                  docs):
     app.register_blueprint(blueprint)

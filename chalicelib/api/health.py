@@ -4,12 +4,14 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.http import guarded, json_response
+from chalicelib.api.openapi import operation
 from chalicelib.observability import logger
 
 health = Blueprint(__name__)
 
 
 @health.route("/health", methods=["GET"])
+@operation(summary="Whether the service reaches its tables and queues", tag="health", response="HealthAnswer")
 @guarded
 def get_health():
     from chalicelib.container import get_container
