@@ -147,7 +147,7 @@ def run_reconciliation():
 
 
 @admin.route("/admin/reconciliation/{day}", methods=["GET"])
-@operation(summary="The stored reconciliation report of a day", tag="admin", auth="admin",
+@operation(summary="The stored reconciliation report of a day", tag="admin", auth="admin", path="DayPath",
            response="ReconciliationReport")
 @guarded
 def get_reconciliation(day: str):

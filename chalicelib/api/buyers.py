@@ -38,7 +38,7 @@ def get_catalog():
 
 @buyers.route("/orders", methods=["POST"])
 @operation(summary="Place an order", tag="buyers", auth="buyer", body="CreateOrderRequest", response="OrderAnswer",
-           status=201, errors=(409, 422, 429), headers=("Idempotency-Key",))
+           status=201, errors=(404, 409, 422, 429), headers=("Idempotency-Key",))
 @guarded
 def create_order():
     """With an Idempotency-Key, a retry of the same body returns the first answer (see `run_once`)."""

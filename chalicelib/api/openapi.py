@@ -53,18 +53,19 @@ class Operation:
     media_type: str = "application/json"
     headers: tuple[str, ...] = ()
     body_required: bool = True
+    path: str | None = None
 
 
 def operation(summary: str, *, tag: str, auth: str | None = None, body: str | None = None,
               query: str | None = None, response: str | None = None, status: int = 200,
               errors: tuple[int, ...] = (), media_type: str = "application/json",
               headers: tuple[str, ...] = (),
-              body_required: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+              body_required: bool = True, path: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare what a JSON route takes and answers. Put it right under `@blueprint.route`."""
     if auth is not None and auth not in SECURITY_SCHEMES:
         raise ValueError(f"unknown caller kind {auth!r}")
     declared = Operation(summary, tag, auth, body, query, response, status, errors, media_type, headers,
-                         body_required)
+                         body_required, path)
 
     def mark(view: Callable[..., Any]) -> Callable[..., Any]:
         setattr(view, ATTRIBUTE, declared)
@@ -118,18 +119,29 @@ class _Schemas:
         return schema
 
 
-def _parameters(path: str, view_args: list[str], query: type | None, schemas: _Schemas) -> list[dict[str, Any]]:
+def _fields(model: type, schemas: _Schemas) -> dict[str, tuple[dict[str, Any], bool]]:
+    """Each field of a query or path model: its schema (a value in a URL is absent or text, never null) and
+    whether it is required."""
+    schema = schemas.inline(model)
+    required = set(schema.get("required", ()))
+    fields = {}
+    for name, field in schema.get("properties", {}).items():
+        field = {key: value for key, value in field.items() if key not in ("title", "default")}
+        if "anyOf" in field:
+            field = next(branch for branch in field.pop("anyOf") if branch.get("type") != "null") | field
+        fields[name] = (field, name in required)
+    return fields
+
+
+def _parameters(view_args: list[str], path: type | None, query: type | None,
+                schemas: _Schemas) -> list[dict[str, Any]]:
+    typed = _fields(path, schemas) if path is not None else {}
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
-        for name in view_args]
+        {"name": name, "in": "path", "required": True,
+         "schema": typed.get(name, ({"type": "string", "minLength": 1}, True))[0]} for name in view_args]
     if query is not None:
-        schema = schemas.inline(query)
-        required = set(schema.get("required", ()))
-        for name, field in schema.get("properties", {}).items():
-            field = {key: value for key, value in field.items() if key not in ("title", "default")}
-            if "anyOf" in field:  # `X | None`: a query value is absent or text, never null
-                field = next(branch for branch in field.pop("anyOf") if branch.get("type") != "null") | field
-            parameters.append({"name": name, "in": "query", "required": name in required, "schema": field})
+        parameters += [{"name": name, "in": "query", "required": required, "schema": field}
+                       for name, (field, required) in _fields(query, schemas).items()]
     return parameters
 
 
@@ -139,10 +151,10 @@ def _error_statuses(declared: Operation, view_args: list[str]) -> list[int]:
         statuses |= set(_REFUSALS[declared.auth])
     if declared.body:
         statuses |= {400, 413, 415}
-    if declared.query:
+    if declared.query or declared.path:
         statuses.add(400)
     if view_args:
-        statuses.add(404)
+        statuses |= {400, 404}  # a malformed identifier is named as bad input, an unknown one is not found
     return sorted(statuses)
 
 
@@ -152,9 +164,11 @@ def _operation(path: str, method: str, entry: Any, declared: Operation, schemas:
     blueprint = entry.view_function.__module__.rsplit(".", 1)[-1]
     document: dict[str, Any] = {"operationId": f"{blueprint}.{entry.view_name}", "summary": declared.summary,
                                 "tags": [declared.tag]}
-    parameters = _parameters(path, view_args, query, schemas)
+    path_model = resolve_model(declared.path) if declared.path else None
+    parameters = _parameters(view_args, path_model, query, schemas)
     for header in declared.headers:
-        parameters.append({"name": header, "in": "header", "required": False, "schema": {"type": "string"}})
+        parameters.append({"name": header, "in": "header", "required": False,
+                           "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"}})
     if parameters:
         document["parameters"] = parameters
     if declared.body:
