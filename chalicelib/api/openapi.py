@@ -59,8 +59,8 @@ class Operation:
 def operation(summary: str, *, tag: str, auth: str | None = None, body: str | None = None,
               query: str | None = None, response: str | None = None, status: int = 200,
               errors: tuple[int, ...] = (), media_type: str = "application/json",
-              headers: tuple[str, ...] = (),
-              body_required: bool = True, path: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+              headers: tuple[str, ...] = (), body_required: bool = True,
+              path: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare what a JSON route takes and answers. Put it right under `@blueprint.route`."""
     if auth is not None and auth not in SECURITY_SCHEMES:
         raise ValueError(f"unknown caller kind {auth!r}")
