@@ -1,4 +1,4 @@
-"""GET /health: is the service up and can it reach its tables."""
+"""GET /health: is the service up and can it reach its tables and its work queues."""
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -17,12 +17,17 @@ def get_health():
     from chalicelib.container import get_container
 
     container = get_container()
-    try:
-        container.settings_store.get("health-probe")
-        dynamodb = "ok"
-    except Exception:  # noqa: BLE001 - any failure to reach the table is what this check reports
-        logger.warning("health check cannot reach DynamoDB", exc_info=True)
-        dynamodb = "unreachable"
-    healthy = dynamodb == "ok"
+    checks = {"dynamodb": _check("DynamoDB", lambda: container.settings_store.get("health-probe")),
+              "queues": _check("SQS", lambda: [container.sqs.probe(queue) for queue in container.products.queues()])}
+    healthy = all(state == "ok" for state in checks.values())
     return json_response({"status": "ok" if healthy else "degraded", "version": container.settings.version,
-                          "checks": {"dynamodb": dynamodb}}, 200 if healthy else 503)
+                          "checks": checks}, 200 if healthy else 503)
+
+
+def _check(what: str, probe) -> str:
+    try:
+        probe()
+    except Exception:  # noqa: BLE001 - any failure to reach it is what this check reports
+        logger.warning(f"health check cannot reach {what}", exc_info=True)
+        return "unreachable"
+    return "ok"
