@@ -101,8 +101,10 @@ def test_a_function_not_given_an_api_secret_starts_and_asking_for_it_names_the_v
                       "CODE_SECRET_KEY")
     settings = load_settings({**environ, "STAGE": "prod"})
     assert settings.telegram_bot_token.get_secret_value() == TEST_ENV["TELEGRAM_BOT_TOKEN"]
-    for name, variable in [("admin_api_key", "ADMIN_API_KEY"), ("payment_webhook_secrets", "PAYMENT_WEBHOOK_SECRET"),
-                           ("telegram_webhook_secret", "TELEGRAM_WEBHOOK_SECRET"), ("code_secret_key", "CODE_SECRET_KEY")]:
+    for name, variable in [("admin_api_key", "ADMIN_API_KEY"),
+                           ("payment_webhook_secrets", "PAYMENT_WEBHOOK_SECRET"),
+                           ("telegram_webhook_secret", "TELEGRAM_WEBHOOK_SECRET"),
+                           ("code_secret_key", "CODE_SECRET_KEY")]:
         with pytest.raises(ConfigurationError, match=f"{variable} is not given to this function"):
             settings.granted(name)
     assert load_settings(TEST_ENV).granted("admin_api_key").get_secret_value() == TEST_ENV["ADMIN_API_KEY"]
