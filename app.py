@@ -3,6 +3,7 @@ from chalice import Chalice
 
 from chalicelib.api import middleware
 from chalicelib.api.admin import admin
+from chalicelib.api.alarms import alarms
 from chalicelib.api.buyers import buyers
 from chalicelib.api.consumers import consumers
 from chalicelib.api.docs import docs
@@ -16,5 +17,5 @@ from chalicelib.api.telegram import telegram
 app = Chalice(app_name="tgshop")
 middleware.install(app)
 for blueprint in (health, buyers, payments, schedules, telegram, admin, distributors, redeem, consumers,
-                  docs):
+                  docs, alarms):
     app.register_blueprint(blueprint)
