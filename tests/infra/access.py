@@ -102,12 +102,55 @@ def recording(monkeypatch: Any, client: Any) -> Iterator[Recorder]:
     yield recorder
 
 
+def buy_through_the_bot(api: Any, codes: Any, clock: Any, telegram: Any) -> None:
+    """The bot's flows through the webhook: buy by transfer, check and cancel, top up, buy from the balance,
+    the orders list, the language, redeeming a code."""
+    from tests.telegram_updates import ChatDriver, user_json
+
+    ann = ChatDriver(api.client, telegram, user_json(5001, first_name="Ann"), clock, pace_seconds=2)
+
+    def newest() -> Any:
+        return codes.container.ordering.list_owned("user:5001", 1, None).items[0]
+
+    def buy_premium() -> None:
+        ann.say("/start")
+        for button in ("Buy Premium", "3 months", "Myself"):
+            ann.tap(ann.button(button))
+
+    buy_premium()
+    ann.tap(ann.button("Confirm"))
+    order = newest()
+    ann.tap(f"chk:{order.order_id}")
+    ann.tap(f"cx:{order.order_id}")
+    ann.say("/balance")
+    ann.tap(ann.button("Top up"))
+    ann.say("20")
+    ann.tap(ann.button("Confirm"))
+    top_up = newest()
+    api.pay({"amount": f"{top_up.amount_micros / 1_000_000:.3f}", "pay_to": top_up.pay_to})
+    api.drain("delivery", "deliver_orders")
+    buy_premium()
+    ann.tap(ann.button("Pay with balance"))
+    api.drain("delivery", "deliver_orders")
+    ann.say("/orders")
+    ann.say("/language")
+    distributor, token = codes.create_distributor(name="Bot codes", telegram_user_id=None)
+    pack = codes.buy(token)
+    ann.say(f"/redeem {codes.codes_of(token, pack['order_id'])[0]}")
+    api.drain("delivery", "deliver_orders")
+
+
 def run_every_function(api: Any, codes: Any, clock: Any, sandbox: Any) -> None:
     """Every function of the app, each doing the work it exists for, on its good and its bad paths."""
     from devstack.sandbox.state import FaultRule
 
     telegram = sandbox.extensions["sandbox"]
     walk(api, codes, lambda method, template, response: None)
+    buy_through_the_bot(api, codes, clock, telegram)
+    # an idempotent retry answers the stored result; a refused keyed request leaves no record behind
+    for product_id in ("premium_12m", "premium_12m", "premium_99m"):
+        api.client.http.post("/orders", headers=api.buyer_headers(4010, **{"Idempotency-Key": product_id}),
+                             body=json.dumps({"product_id": product_id}))
 
     # deliver_orders: a gift refused for good is refunded, one whose outcome is unknown needs review, a gift
     # with too few Stars waits, a redemption's gift refused for good gives its use back; a top-up credits
