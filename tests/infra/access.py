@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from tests.api_walk import walk
 
@@ -40,9 +40,11 @@ def _sqs(operation: str, params: dict) -> list[tuple[str, str]]:
 class Recorder:
     """Only calls made while a function runs count: the test's own look at the emulator does not."""
 
-    def __init__(self) -> None:
+    def __init__(self, withheld: Callable[[str], dict[str, Any]]) -> None:
         self.usage: Usage = defaultdict(lambda: defaultdict(set))
+        self.secrets_asked: dict[str, set[str]] = defaultdict(set)
         self.function: str | None = None
+        self._withheld = withheld
 
     def record(self, service: str, operation: str, params: dict) -> None:
         if self.function is None:
@@ -65,9 +67,9 @@ class Recorder:
         shared = composition.get_container()
         previous, self.function = self.function, function
         # Chunks of 4 codes: a pack of 10 is fulfilled in three messages, each queueing the next.
-        settings = shared.settings.model_copy(update={"code_chunk_size": 4})
-        composition.set_container(composition.Container(settings, telegram_transport=shared._telegram_transport,
-                                                        clock=shared._clock, sleep=shared._sleep))
+        # Each function runs without the secrets it is not given.
+        settings = shared.settings.model_copy(update={"code_chunk_size": 4, **self._withheld(function or "")})
+        composition.set_container(_cold_container(shared, settings))
         try:
             yield
         finally:
@@ -75,11 +77,33 @@ class Recorder:
             composition.set_container(shared)
 
 
+def _cold_container(shared: Any, settings: Any) -> Any:
+    """A container with none of `shared`'s built adapters, services or caches. Built without `__init__`:
+    re-binding the table models would only drop their botocore clients (no AWS call, and slow to rebuild)."""
+    from chalicelib.container import Container
+
+    cold = Container.__new__(Container)
+    cold.settings = settings
+    cold._telegram_transport, cold._clock, cold._sleep = shared._telegram_transport, shared._clock, shared._sleep
+    return cold
+
+
 @contextmanager
-def recording(monkeypatch: Any, client: Any) -> Iterator[Recorder]:
+def recording(monkeypatch: Any, client: Any,
+              withheld: Callable[[str], dict[str, Any]] = lambda function: {}) -> Iterator[Recorder]:
+    """Records while the app's functions run through `client`; `withheld(function)` names the settings a
+    function runs without (the secrets its role may not read)."""
     import botocore.client
 
-    recorder = Recorder()
+    from chalicelib.config import Settings
+
+    recorder = Recorder(withheld)
+    original_granted = Settings.granted
+
+    def granted(settings: Any, name: str) -> Any:
+        if recorder.function is not None:
+            recorder.secrets_asked[recorder.function].add(Settings.model_fields[name].alias)
+        return original_granted(settings, name)
     original_call = botocore.client.BaseClient._make_api_call
     original_invoke = client.lambda_.invoke
     original_request = client.http.request
@@ -92,11 +116,12 @@ def recording(monkeypatch: Any, client: Any) -> Iterator[Recorder]:
         with recorder.running(function):
             return original_invoke(function, *args, **kwargs)
 
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", make_api_call)
     def request(*args: Any, **kwargs: Any) -> Any:
         with recorder.running("api_handler"):
             return original_request(*args, **kwargs)
 
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", make_api_call)
+    monkeypatch.setattr(Settings, "granted", granted)
     monkeypatch.setattr(client.lambda_, "invoke", invoke)
     monkeypatch.setattr(client.http, "request", request)
     yield recorder
