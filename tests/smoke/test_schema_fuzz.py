@@ -97,6 +97,16 @@ def send(case: Any, stack: LocalStack, callers: Callers) -> None:
     case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
 
 
+def describe(error: BaseException) -> str:
+    """The error and, for a group (hypothesis reports a flaky failure as one), each error inside it."""
+    parts = [f"{type(error).__name__}: {error}"]
+    for inner in getattr(error, "exceptions", ()):
+        parts.append(describe(inner))
+    if error.__cause__ is not None:
+        parts.append(describe(error.__cause__))
+    return "\n".join(parts)
+
+
 def test_no_5xx_and_every_answer_matches_its_schema(stack, callers, api_schema):
     from hypothesis import given
     from hypothesis.errors import Unsatisfiable
@@ -122,5 +132,5 @@ def test_no_5xx_and_every_answer_matches_its_schema(stack, callers, api_schema):
         except Unsatisfiable:  # nothing to get wrong: no parameters and no body (GET /health in negative mode)
             continue
         except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001 - one report names every failing operation
-            failures[f"{operation.label} ({mode.value})"] = str(error)[-2000:]
+            failures[f"{operation.label} ({mode.value})"] = describe(error)[-3000:]
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
