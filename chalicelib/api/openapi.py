@@ -146,11 +146,13 @@ def _parameters(view_args: list[str], path: type | None, query: type | None,
 
 
 def _error_statuses(declared: Operation, view_args: list[str]) -> list[int]:
-    statuses = set(declared.errors) | {500, 503}
+    # Any request is measured and its Content-Type checked before the route runs (middleware.py, and Chalice
+    # itself for every method): a GET with a body too large or a foreign Content-Type is refused too.
+    statuses = set(declared.errors) | {413, 415, 500, 503}
     if declared.auth:
         statuses |= set(_REFUSALS[declared.auth])
     if declared.body:
-        statuses |= {400, 413, 415}
+        statuses.add(400)
     if declared.query or declared.path:
         statuses.add(400)
     if view_args:
