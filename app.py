@@ -3,8 +3,10 @@ from chalice import Chalice
 
 from chalicelib.api import middleware
 from chalicelib.api.admin import admin
+from chalicelib.api.alarms import alarms
 from chalicelib.api.buyers import buyers
 from chalicelib.api.consumers import consumers
+from chalicelib.api.docs import docs
 from chalicelib.api.distributors import distributors
 from chalicelib.api.health import health
 from chalicelib.api.payments import payments
@@ -14,7 +16,8 @@ from chalicelib.api.telegram import telegram
 
 app = Chalice(app_name="tgshop")
 middleware.install(app)
-for blueprint in (health, buyers, payments, schedules, telegram, admin, distributors, redeem, consumers):
+for blueprint in (health, buyers, payments, schedules, telegram, admin, distributors, redeem, consumers,
+                  docs, alarms):
     app.register_blueprint(blueprint)
 
 # The operator panel and the distributor portal (server-rendered pages; Jinja2 is imported on first render).

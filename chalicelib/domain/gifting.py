@@ -61,7 +61,7 @@ class WalletRefunds:
 
 class GiftDelivery:
     def __init__(self, orders: OrderStore, telegram: TelegramGateway, notices: Notices, clock: Clock,
-                 count: Callable[[str], None], refunds: Refunds | None = None, low_stars: int = 0,
+                 count: Callable[..., None], refunds: Refunds | None = None, low_stars: int = 0,
                  once: Callable[[str, int], bool] | None = None) -> None:
         self._orders = orders
         self._telegram = telegram
@@ -98,6 +98,7 @@ class GiftDelivery:
 
     def _has_stars_for(self, order: Order) -> bool:
         balance = int(self._telegram.call("getMyStarBalance", {}).get("amount", 0))
+        self._count("StarBalance", balance)  # read before every gift: the "Star balance low" alarm watches it
         left = balance - (order.star_count or 0)
         if 0 <= left < self._low_stars:   # too few for this gift at all: the order waits, with its own alert
             self._notices.alert("stars-low-balance", f"The bot holds {balance} Stars; after gift "
@@ -107,6 +108,7 @@ class GiftDelivery:
     def _wait_for_stars(self, order: Order, *, newly_waiting: bool) -> Order | None:
         waiting = self._orders.apply(order, WAIT_FOR_STARS, self._clock.now())
         if waiting is not None and newly_waiting:
+            self._count("OrdersWaitingForStars")
             self._notices.alert("stars-low", f"Too few Stars to gift order {order.order_id} "
                                              f"({order.star_count} needed); it waits for a top-up.")
         return waiting
@@ -136,6 +138,7 @@ class GiftDelivery:
     def _back_to_waiting(self, order: Order) -> Order | None:
         waiting = self._orders.apply(order, WAIT_FOR_STARS, self._clock.now())
         if waiting is not None:
+            self._count("OrdersWaitingForStars")
             self._notices.alert("stars-low", f"Telegram refused gift {order.order_id}: balance too low.")
         return waiting
 
