@@ -88,3 +88,21 @@ def walk(api: Any, codes: Any, seen: Seen) -> None:
                                           "from": {"id": 1001, "is_bot": False, "first_name": "Walker"}}}
     post("/telegram/webhook", update,
          headers={"X-Telegram-Bot-Api-Secret-Token": TEST_ENV["TELEGRAM_WEBHOOK_SECRET"]})
+
+    # Telegram Stars and the storefront: an order in Stars, its invoice link, its pre-checkout and payment.
+    get("/store/catalog", headers=buyer)
+    starred = json.loads(post("/orders", {"product_id": "premium_3m", "payment_method": "stars"},
+                              headers=api.buyer_headers(3003)).body)
+    post("/orders/{order_id}/stars-invoice", path=f"/orders/{starred['order_id']}/stars-invoice",
+         headers=api.buyer_headers(3003))
+    telegram = {"X-Telegram-Bot-Api-Secret-Token": TEST_ENV["TELEGRAM_WEBHOOK_SECRET"]}
+    buyer_json = {"id": 3003, "is_bot": False, "first_name": "Star"}
+    post("/telegram/webhook", {"update_id": 2, "pre_checkout_query": {
+        "id": "walk-q", "from": buyer_json, "currency": "XTR", "total_amount": 1300,
+        "invoice_payload": starred["order_id"]}}, headers=telegram)
+    post("/telegram/webhook", {"update_id": 3, "message": {
+        "message_id": 2, "date": int(START.timestamp()), "chat": {"id": 3003, "type": "private"}, "from": buyer_json,
+        "successful_payment": {"currency": "XTR", "total_amount": 1300, "invoice_payload": starred["order_id"],
+                               "telegram_payment_charge_id": "walk-charge", "provider_payment_charge_id": "x"}}},
+         headers=telegram)
+    get("/admin/stars", headers=admin)

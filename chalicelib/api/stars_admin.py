@@ -6,11 +6,14 @@ from chalice import Blueprint
 
 from chalicelib.api.auth import admin_actor
 from chalicelib.api.http import guarded, json_response
+from chalicelib.api.openapi import operation
 
 stars_admin = Blueprint(__name__)
 
 
 @stars_admin.route("/admin/stars", methods=["GET"])
+@operation(summary="The bot's Star inventory: income, refunds, gift spending and balance", tag="admin",
+           auth="admin", response="chalicelib.api.stars_models:StarInventoryView", errors=(503,))
 @guarded
 def get_star_inventory():
     from chalicelib.api.stars_models import StarInventoryView

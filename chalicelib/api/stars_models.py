@@ -1,10 +1,27 @@
 """Typed answers of the Stars routes (imported where used: pydantic is not loaded when app.py is)."""
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.api.responses import Answer, Offer
+
+
+class StoreOffer(Offer):
+    star_price: str | None = Field(default=None, description="whole Stars; absent: not payable in Stars")
+
+
+class StoreCatalog(Answer):
+    products: list[StoreOffer]
+
+
+class StarsInvoiceAnswer(Answer):
+    order_id: str
+    invoice_link: str = Field(description="https://t.me/$... for Telegram.WebApp.openInvoice")
 
 
 class StarInventoryView(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     currency: str = "XTR"
     balance: int = Field(description="Stars the bot holds now (Telegram's getMyStarBalance)")
     received: int = Field(description="every Star buyers paid, from the ledger")

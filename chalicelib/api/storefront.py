@@ -7,6 +7,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.auth import current_buyer
 from chalicelib.api.http import guarded, json_response
+from chalicelib.api.openapi import operation, web_page
 
 storefront = Blueprint(__name__)
 
@@ -22,6 +23,7 @@ def _container():
 
 
 @storefront.route("/store", methods=["GET"])
+@web_page
 @guarded
 def store_page():
     """The page itself is never cached (a deploy shows at once); its assets are named by content, cached a year."""
@@ -34,6 +36,7 @@ def store_page():
 
 
 @storefront.route("/store/assets/{name}", methods=["GET"])
+@web_page
 @guarded
 def store_asset(name: str):
     from chalicelib.api.storefront_assets import asset
@@ -44,6 +47,8 @@ def store_asset(name: str):
 
 
 @storefront.route("/store/catalog", methods=["GET"])
+@operation(summary="The catalog with each product's Star price, for the storefront", tag="buyers", auth="buyer",
+           response="chalicelib.api.stars_models:StoreCatalog")
 @guarded
 def store_catalog():
     """The buyer's catalog with each product's Star price, where it has one."""
@@ -63,6 +68,9 @@ def store_catalog():
 
 
 @storefront.route("/orders/{order_id}/stars-invoice", methods=["POST"])
+@operation(summary="A Telegram Stars invoice link for a PENDING Stars order (Telegram.WebApp.openInvoice)",
+           tag="buyers", auth="buyer", response="chalicelib.api.stars_models:StarsInvoiceAnswer",
+           errors=(409, 503), body_required=False)
 @guarded
 def create_stars_invoice(order_id: str):
     """An invoice link for a PENDING Stars order, for Telegram.WebApp.openInvoice."""
@@ -74,6 +82,7 @@ def create_stars_invoice(order_id: str):
     return json_response({"order_id": order.order_id, "invoice_link": container.stars_payments.invoice_link(order)})
 
 
+@web_page   # a CORS preflight answers the browser, not an API client: not in the API document
 def _preflight(**path_parameters: str):
     from chalicelib.api.cors import preflight
 

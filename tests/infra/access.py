@@ -183,6 +183,7 @@ def run_every_function(api: Any, codes: Any, clock: Any, sandbox: Any) -> None:
         telegram.add_fault(FaultRule(method="giftPremiumSubscription", error_code=fault[0], description=fault[1]))
         api.pay(json.loads(api.create_order(user_id=user_id).body))
         api.drain("delivery", "deliver_orders")
+    stars_gift_refused_for_good(api, telegram)
     telegram.set_star_balance(0)
     api.pay(json.loads(api.create_order(user_id=4003).body))
     api.drain("delivery", "deliver_orders")
@@ -223,3 +224,23 @@ def run_every_function(api: Any, codes: Any, clock: Any, sandbox: Any) -> None:
     api.tick("reconcile_ledger")
     alarm = {"AlarmName": "probe", "NewStateValue": "ALARM", "NewStateReason": "probe"}
     api.client.lambda_.invoke("forward_alarms", api.client.events.generate_sns_event(message=json.dumps(alarm)))
+
+
+def stars_gift_refused_for_good(api: Any, telegram: Any) -> None:
+    """A gift paid in Stars refused for good: its Stars go back with refundStarPayment, marked sent (guards)."""
+    from devstack.sandbox.state import FaultRule
+    from devstack.sandbox.stars import stars_of
+    from tests.support import TEST_ENV
+
+    order = json.loads(api.create_order(user_id=4011, payment_method="stars").body)
+    charge = stars_of(telegram).charge(4011, 1300, order["order_id"])
+    payment = {"currency": "XTR", "total_amount": 1300, "invoice_payload": order["order_id"],
+               "telegram_payment_charge_id": charge, "provider_payment_charge_id": charge}
+    api.client.http.post("/telegram/webhook", headers={
+        "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TEST_ENV["TELEGRAM_WEBHOOK_SECRET"]},
+        body=json.dumps({"update_id": 4011, "message": {
+            "message_id": 1, "date": 1_795_000_000, "chat": {"id": 4011, "type": "private"},
+            "from": {"id": 4011, "is_bot": False, "first_name": "Star"}, "successful_payment": payment}}))
+    telegram.add_fault(FaultRule(method="giftPremiumSubscription", error_code=400,
+                                 description="Bad Request: USER_ID_INVALID"))
+    api.drain("delivery", "deliver_orders")
