@@ -7,13 +7,14 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable
 
 from chalicelib.container_money import MoneyParts
+from chalicelib.container_tron import TronParts
 from chalicelib.observability import configure, count, logger
 
 if TYPE_CHECKING:
     from chalicelib.config import Settings
 
 
-class Container(MoneyParts):
+class Container(MoneyParts, TronParts):
     def __init__(self, settings: Settings, *, telegram_transport: Any = None, clock: Any = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         from chalicelib.adapters.dynamodb import models
@@ -150,7 +151,7 @@ class Container(MoneyParts):
         """Every product the shop sells, one entry each."""
         from chalicelib.domain.products import ProductRegistry
         from chalicelib.domain.products.redemption_gift import RedemptionGift
-        return ProductRegistry((self.premium, self.code_pack, RedemptionGift(), self.top_up))
+        return ProductRegistry((self.premium, self.code_pack, RedemptionGift(), self.top_up, *self.tron_products))
 
     @cached_property
     def fulfilment(self):
@@ -161,7 +162,7 @@ class Container(MoneyParts):
         return FulfilmentRouter({self.premium.kind: PremiumGiftFulfiller(self.gifts),
                                  self.code_pack.kind: self.fulfillment,
                                  RedemptionGift.kind: RedemptionGiftFulfiller(self.gifts, self.redemptions),
-                                 self.top_up.kind: self.top_up_fulfiller})
+                                 self.top_up.kind: self.top_up_fulfiller, **self.tron_fulfillers})
 
     @cached_property
     def payment_methods(self):

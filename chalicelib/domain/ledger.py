@@ -26,6 +26,8 @@ class Purpose(StrEnum):
     SUSPENSE = "suspense"                # a transfer that fits no order, kept for the operator
     REFUND = "refund"                    # an order that failed for good, refunded to the wallet
     ADJUSTMENT = "adjustment"            # an operator's correction, with a reason
+    PAYOUT = "payout"                    # TRX or energy sent out on chain (issue 12: docs/decisions.md)
+    WITHDRAWAL = "withdrawal"            # wallet balance taken out to be paid on chain
 
 
 class AccountKind(StrEnum):
@@ -35,6 +37,10 @@ class AccountKind(StrEnum):
     SUSPENSE = "suspense"        # transfers that fit nothing, until an operator resolves them
     REFUNDS = "refunds"          # refunds given back
     ADJUSTMENTS = "adjustments"  # the other side of operators' corrections
+    INVENTORY = "inventory"      # what the shop holds on chain: hot-wallet TRX, delegatable energy (negative: held)
+    PAYOUTS = "payouts"          # per product: TRX the shop sent out
+    NETWORK_FEES = "network_fees"  # TRX the chain burned for the shop's transactions
+    DELEGATED = "delegated"      # per receiving address: energy lent out until it is taken back
 
 
 def wallet(owner_id: str, currency: str) -> str:

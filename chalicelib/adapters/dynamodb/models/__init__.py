@@ -17,6 +17,7 @@ from chalicelib.adapters.dynamodb.models.ledger import EntryDayIndex, LedgerItem
 from chalicelib.adapters.dynamodb.models.orders import (AmountSlotItem, OpenDueIndex, OrderItem, OwnerCreatedIndex,
                                                         PaySlotIndex, PaymentDayIndex, PaymentItem,
                                                         ReviewReceivedIndex)
+from chalicelib.adapters.dynamodb.models.payouts import OpenPayoutIndex, PayoutItem
 
 __all__ = [
     "ALL_MODELS", "bind", "connection", "table_suffix",
@@ -24,11 +25,12 @@ __all__ = [
     "PaymentItem", "ReviewReceivedIndex", "PaymentDayIndex", "LedgerItem", "EntryDayIndex",
     "SettingItem", "AccountItem", "UsernameIndex", "GuardItem", "ConversationItem",
     "DistributorItem", "CodeItem", "RedemptionItem", "DistributorRedeemedIndex", "DistributorStatItem", "AuditItem",
+    "PayoutItem", "OpenPayoutIndex",
 ]
 
 ALL_MODELS: tuple[type[Model], ...] = (
     OrderItem, AmountSlotItem, PaymentItem, SettingItem, AccountItem, GuardItem, ConversationItem,
-    DistributorItem, CodeItem, RedemptionItem, DistributorStatItem, AuditItem, LedgerItem)
+    DistributorItem, CodeItem, RedemptionItem, DistributorStatItem, AuditItem, LedgerItem, PayoutItem)
 _TABLE_SUFFIX = {model: model.Meta.table_name for model in ALL_MODELS}
 _connection: Connection | None = None
 

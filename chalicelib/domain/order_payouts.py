@@ -1,0 +1,107 @@
+"""Carrying a paid order to DELIVERED through one on-chain payout: the fulfilment the TRON products share.
+
+PAID / PAID_LATE / WAITING_FUNDS: the limits are checked (short: WAITING_FUNDS and an operator alert), then
+the payout is signed and claimed with START_PAYOUT in one write. DELIVERING: the stored payout is driven
+(payouts.py); its landing writes MARK_DELIVERED with the ledger entry. Anything else: handled already."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from chalicelib.domain.gifting import RetryLater
+from chalicelib.domain.notices import Notices
+from chalicelib.domain.orders import MARK_DELIVERED, START_PAYOUT, WAIT_FOR_FUNDS, Order, OrderStatus
+from chalicelib.domain.payout_limits import PayoutGate
+from chalicelib.domain.payouts import PayoutService
+from chalicelib.domain.ports.common import Clock
+from chalicelib.domain.ports.orders import OrderStore
+from chalicelib.domain.ports.payouts import ClaimOutcome, OrderStep, Payout, PayoutState
+from chalicelib.domain.ports.tron import PayoutOrder
+from chalicelib.domain.products import NoticeRules
+
+S = OrderStatus
+
+
+def order_payout_id(order_id: str) -> str:
+    return f"order:{order_id}"
+
+
+@dataclass(frozen=True)
+class PayoutPlan:
+    instruction: PayoutOrder
+    booked_amount: int           # sun of TRX, or energy units
+    purpose: str                 # the product kind
+
+
+class PayoutPending(RetryLater):
+    """The payout is signed and stored but not in a block yet: the message comes back to look again."""
+
+
+class OrderPayouts:
+    def __init__(self, orders: OrderStore, payouts: PayoutService, gate: PayoutGate, notices: Notices,
+                 clock: Clock, count: Callable[[str], None]) -> None:
+        self._orders = orders
+        self._payouts = payouts
+        self._gate = gate
+        self._notices = notices
+        self._clock = clock
+        self._count = count
+
+    def fulfil(self, order_id: str, rules: NoticeRules, plan: Callable[[Order], PayoutPlan],
+               landed: Callable[[Order, Payout], dict[str, Any]] | None = None) -> Order | None:
+        """`landed`: what the product adds to the order's details when its payout lands."""
+        order = self._orders.get(order_id)
+        if order is None:
+            return None
+        if order.status in START_PAYOUT.sources:
+            return self._start(order, rules, plan(order), landed)
+        if order.status == S.DELIVERING:
+            payout = self._payouts.get(order_payout_id(order_id))
+            return None if payout is None else self._drive(order, payout, rules, landed)
+        return None
+
+    def _start(self, order: Order, rules: NoticeRules, plan: PayoutPlan,
+               landed: Callable[[Order, Payout], dict[str, Any]] | None) -> Order | None:
+        refusal = self._gate.refusal(plan.instruction)
+        if refusal is not None:
+            return self._wait(order, plan.instruction.action.value, refusal)
+        asset = "TRX" if plan.instruction.action.value == "transfer" else "ENERGY"
+        outcome, payout = self._payouts.open(order_payout_id(order.order_id), plan.instruction, plan.booked_amount,
+                                             plan.purpose, order_id=order.order_id,
+                                             step=OrderStep(order, START_PAYOUT), ceiling=self._gate.ceiling(asset))
+        if outcome == ClaimOutcome.OVER_CEILING:
+            return self._wait(order, f"ceiling-{asset}", f"the day's {asset} payout ceiling is reached")
+        if payout is None:
+            return None
+        now = self._clock.now()
+        delivering = order.model_copy(update={"status": S.DELIVERING, "status_changed_at": now})
+        if outcome == ClaimOutcome.CLAIMED:
+            self._notices.order_event(delivering, "paid", rules)
+        else:
+            current = self._orders.get(order.order_id)
+            if current is None or current.status != S.DELIVERING:
+                return None
+            delivering = current
+        return self._drive(delivering, payout, rules, landed)
+
+    def _wait(self, order: Order, reason_key: str, reason: str) -> Order | None:
+        self._gate.stopped(reason_key, f"order {order.order_id}: {reason}")
+        self._count("PayoutsWaitingForFunds")
+        if order.status == S.WAITING_FUNDS:
+            return order
+        return self._orders.apply(order, WAIT_FOR_FUNDS, self._clock.now(), failure_reason=reason[:500])
+
+    def _drive(self, order: Order, payout: Payout, rules: NoticeRules,
+               landed: Callable[[Order, Payout], dict[str, Any]] | None) -> Order | None:
+        def on_landed(final: Payout) -> OrderStep:
+            details = {**order.details, "payout_tx": final.tx_id, **(landed(order, final) if landed else {})}
+            return OrderStep(order, MARK_DELIVERED, {"delivered_at": self._clock.now(), "details": details,
+                                                     "failure_reason": None})
+        driven = self._payouts.drive(payout, on_landed)
+        if driven.payout.state != PayoutState.LANDED:
+            raise PayoutPending(f"payout {payout.payout_id} ({driven.payout.tx_id}) is not in a block yet")
+        done = self._orders.get(order.order_id)
+        if driven.landed_now and done is not None:
+            self._count("DeliverySucceeded")
+            self._notices.order_event(done, "delivered", rules)
+        return done
