@@ -43,8 +43,8 @@ DIFFERENCES_KEPT = 100               # a report counts all differences, keeps th
 ALERT_EXAMPLES = 3
 
 PAID_OR_LATER = frozenset({OrderStatus.PAID, OrderStatus.PAID_LATE, OrderStatus.WAITING_STARS,
-                           OrderStatus.WAITING_FUNDS, OrderStatus.DELIVERING, OrderStatus.DELIVERED, OrderStatus.FAILED,
-                           OrderStatus.NEEDS_REVIEW})
+                           OrderStatus.WAITING_FUNDS, OrderStatus.DELIVERING, OrderStatus.DELIVERED,
+                           OrderStatus.FAILED, OrderStatus.NEEDS_REVIEW})
 SETTLING = frozenset({Purpose.PAYMENT, Purpose.BALANCE_PAYMENT})
 PAYING_OUTCOMES = frozenset({PaymentOutcome.MATCHED, PaymentOutcome.LATE_MATCHED})
 

@@ -207,3 +207,29 @@ def test_the_chain_clock_decides_expiry_not_the_workers(api, container, tron_nod
     deliver(api, order, times=2)
     assert_paid_once(container, tron_node, order)
     assert container.payouts.get(f"order:{order['order_id']}").attempt == 1
+
+
+def test_two_workers_finding_the_same_expired_transaction_replace_it_once(api, container, tron_node, clock):
+    order = paid_exchange(api)
+    tron_node.inject("drop")
+    api.drain("delivery", "deliver_orders")
+    first = container.payouts.get(f"order:{order['order_id']}")
+    clock.advance(seconds=container.tron_settings.lifetime_seconds + 180)
+    barrier = threading.Barrier(2)
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            container.trx_exchange_fulfiller.fulfil(order["order_id"])
+        except Exception:  # noqa: BLE001 - the loser may find the new transaction not landed yet
+            pass
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    deliver(api, order)
+    assert_paid_once(container, tron_node, order)
+    payout = container.payouts.get(f"order:{order['order_id']}")
+    assert payout.attempt == 2 and payout.tx_ids[0] == first.tx_id
+    assert len({tx for tx, _ in tron_node.broadcasts_of()}) == 2      # the dropped one and its one replacement

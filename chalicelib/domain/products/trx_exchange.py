@@ -120,9 +120,10 @@ class TrxExchange(Product):
                                    f"{format_amount(terms.max_sun, 0)}", code="AMOUNT_OUT_OF_RANGE", field=field)
         details = {"to_address": choice.address, "trx_sun": sun, "rate_micros": terms.rate_micros,
                    "spread_percent": str(terms.spread_percent)}
+        attributes = {"buyer_user_id": buyer.user_id, "notify_chat_id": buyer.user_id, "language": buyer.language,
+                      "details": details}
         return OrderDraft(kind=self.kind, owner_id=owner_for_user(buyer.user_id), product_id=PRODUCT_ID,
-                          base_micros=price, attributes={"buyer_user_id": buyer.user_id, "notify_chat_id": buyer.user_id,
-                                                         "language": buyer.language, "details": details})
+                          base_micros=price, attributes=attributes)
 
     def payout_sun(self, order: Order) -> int:
         locked = int(order.details["trx_sun"])
