@@ -81,10 +81,21 @@ class TronParts:
         from chalicelib.domain.products.trx_exchange import TrxExchangeFulfiller
         return TrxExchangeFulfiller(self.trx_exchange, self.order_payouts)
 
+    @cached_property
+    def energy_rental(self):
+        from chalicelib.domain.products.energy_rental import EnergyRental
+        return EnergyRental(self.live_settings, lambda: self.tron)
+
+    @cached_property
+    def energy_rental_fulfiller(self):
+        from chalicelib.domain.products.energy_rental import EnergyRentalFulfiller
+        return EnergyRentalFulfiller(self.order_payouts, self.tron)
+
     @property
     def tron_products(self) -> tuple:
-        return (self.trx_exchange,)
+        return (self.trx_exchange, self.energy_rental)
 
     @property
     def tron_fulfillers(self) -> dict:
-        return {self.trx_exchange.kind: self.trx_exchange_fulfiller}
+        return {self.trx_exchange.kind: self.trx_exchange_fulfiller,
+                self.energy_rental.kind: self.energy_rental_fulfiller}

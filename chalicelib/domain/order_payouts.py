@@ -6,13 +6,14 @@ the payout is signed and claimed with START_PAYOUT in one write. DELIVERING: the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable
 
 from chalicelib.domain.gifting import RetryLater
 from chalicelib.domain.notices import Notices
 from chalicelib.domain.orders import MARK_DELIVERED, START_PAYOUT, WAIT_FOR_FUNDS, Order, OrderStatus
 from chalicelib.domain.payout_limits import PayoutGate
-from chalicelib.domain.payouts import PayoutService
+from chalicelib.domain.payouts import CARRIED_BY_ORDER, PayoutService
 from chalicelib.domain.ports.common import Clock
 from chalicelib.domain.ports.orders import OrderStore
 from chalicelib.domain.ports.payouts import ClaimOutcome, OrderStep, Payout, PayoutState
@@ -33,6 +34,10 @@ class PayoutPlan:
     purpose: str                 # the product kind
 
 
+# What a product adds to its order when the payout lands, and the payout that landing schedules.
+Landed = Callable[[Order, Payout, datetime], tuple[dict[str, Any], Payout | None]]
+
+
 class PayoutPending(RetryLater):
     """The payout is signed and stored but not in a block yet: the message comes back to look again."""
 
@@ -48,8 +53,9 @@ class OrderPayouts:
         self._count = count
 
     def fulfil(self, order_id: str, rules: NoticeRules, plan: Callable[[Order], PayoutPlan],
-               landed: Callable[[Order, Payout], dict[str, Any]] | None = None) -> Order | None:
-        """`landed`: what the product adds to the order's details when its payout lands."""
+               landed: Landed | None = None) -> Order | None:
+        """`landed`: what the product adds to the order's details when its payout lands, and the payout that
+        landing schedules (written in the same transaction)."""
         order = self._orders.get(order_id)
         if order is None:
             return None
@@ -60,15 +66,15 @@ class OrderPayouts:
             return None if payout is None else self._drive(order, payout, rules, landed)
         return None
 
-    def _start(self, order: Order, rules: NoticeRules, plan: PayoutPlan,
-               landed: Callable[[Order, Payout], dict[str, Any]] | None) -> Order | None:
+    def _start(self, order: Order, rules: NoticeRules, plan: PayoutPlan, landed: Landed | None) -> Order | None:
         refusal = self._gate.refusal(plan.instruction)
         if refusal is not None:
             return self._wait(order, plan.instruction.action.value, refusal)
         asset = "TRX" if plan.instruction.action.value == "transfer" else "ENERGY"
         outcome, payout = self._payouts.open(order_payout_id(order.order_id), plan.instruction, plan.booked_amount,
                                              plan.purpose, order_id=order.order_id,
-                                             step=OrderStep(order, START_PAYOUT), ceiling=self._gate.ceiling(asset))
+                                             step=OrderStep(order, START_PAYOUT), ceiling=self._gate.ceiling(asset),
+                                             details={"carried_by": CARRIED_BY_ORDER})
         if outcome == ClaimOutcome.OVER_CEILING:
             return self._wait(order, f"ceiling-{asset}", f"the day's {asset} payout ceiling is reached")
         if payout is None:
@@ -91,12 +97,13 @@ class OrderPayouts:
             return order
         return self._orders.apply(order, WAIT_FOR_FUNDS, self._clock.now(), failure_reason=reason[:500])
 
-    def _drive(self, order: Order, payout: Payout, rules: NoticeRules,
-               landed: Callable[[Order, Payout], dict[str, Any]] | None) -> Order | None:
+    def _drive(self, order: Order, payout: Payout, rules: NoticeRules, landed: Landed | None) -> Order | None:
         def on_landed(final: Payout) -> OrderStep:
-            details = {**order.details, "payout_tx": final.tx_id, **(landed(order, final) if landed else {})}
-            return OrderStep(order, MARK_DELIVERED, {"delivered_at": self._clock.now(), "details": details,
-                                                     "failure_reason": None})
+            now = self._clock.now()
+            extra, schedules = landed(order, final, now) if landed else ({}, None)
+            details = {**order.details, "payout_tx": final.tx_id, **extra}
+            return OrderStep(order, MARK_DELIVERED, {"delivered_at": now, "details": details, "failure_reason": None},
+                             schedules)
         driven = self._payouts.drive(payout, on_landed)
         if driven.payout.state != PayoutState.LANDED:
             raise PayoutPending(f"payout {payout.payout_id} ({driven.payout.tx_id}) is not in a block yet")

@@ -31,6 +31,7 @@ ENERGY = "ENERGY"
 # Blocks younger than this may still be replaced (TRON finalises a block after 19 more, about a minute).
 EXPIRY_MARGIN = timedelta(seconds=90)
 DRIVE_ROUNDS = 3
+CARRIED_BY_ORDER = "order"    # a payout whose landing moves its order: its queue message and repair drive it
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,17 @@ class PayoutService:
         return Driven(self._store.get(payout.payout_id) or payout)
 
     def sweep(self, limit: int = 100) -> list[Payout]:
-        """Drive every SIGNED payout once more (the schedule's safety net for payouts no queue carries)."""
-        page = self._store.list_open(limit)
-        return [self.drive(payout).payout for payout in page.items]
+        """The schedule's run: start the scheduled payouts that are due (sign, then the conditional write that
+        moves SCHEDULED -> SIGNED), then drive every SIGNED payout older than a minute once more (the safety
+        net for payouts no queue message carries, such as a rental's return or an automatic swap)."""
+        now = self._clock.now()
+        driven = []
+        for payout in self._store.list_open(PayoutState.SCHEDULED, now, limit).items:
+            started = self._store.start_scheduled(payout, self._chain.sign(payout.instruction))
+            if started is not None:
+                self._count("PayoutsSigned")
+            driven.append(self.drive(started or self._store.get(payout.payout_id) or payout).payout)
+        for payout in self._store.list_open(PayoutState.SIGNED, now - timedelta(minutes=1), limit).items:
+            if payout.details.get("carried_by") != CARRIED_BY_ORDER:   # those land with their order's step
+                driven.append(self.drive(payout).payout)
+        return driven

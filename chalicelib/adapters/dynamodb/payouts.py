@@ -3,6 +3,7 @@ replacement of an expired transaction and the landing (with its journal entries 
 each one conditional write or transaction; the conditions name the transaction id the writer read."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
@@ -19,6 +20,7 @@ from chalicelib.domain.ports.tron import PayoutAction, SignedTransaction
 from chalicelib.domain.shared import encode_cursor
 
 _OPEN_KEY = {"payout_id": "S", "open_state": "S", "created_at": "S"}
+_OPEN = frozenset({PayoutState.SIGNED, PayoutState.SCHEDULED})
 
 
 def _item(payout: Payout) -> PayoutItem:
@@ -26,7 +28,7 @@ def _item(payout: Payout) -> PayoutItem:
                       amount_sun=payout.amount_sun, booked_amount=payout.booked_amount, purpose=payout.purpose,
                       tx_id=payout.tx_id, signed=payout.signed, expires_at=payout.expires_at,
                       created_at=payout.created_at, state=payout.state.value,
-                      open_state=payout.state.value if payout.state == PayoutState.SIGNED else None,
+                      open_state=payout.state.value if payout.state in _OPEN else None,
                       order_id=payout.order_id, attempt=payout.attempt, tx_ids=list(payout.tx_ids),
                       details=payout.details or None)
 
@@ -101,6 +103,8 @@ class DynamoPayoutStore:
             add_entry(transaction, entry)
         if step is not None:
             _add_step(transaction, step, landed_at)
+            if step.schedules is not None:
+                transaction.put("scheduled", _item(step.schedules), PayoutItem.payout_id.does_not_exist())
         failed = transaction.commit()
         if "payout" in failed:
             return False
@@ -126,8 +130,24 @@ class DynamoPayoutStore:
             raise
         return True
 
-    def list_open(self, limit: int, cursor: str | None = None) -> Page:
-        result = PayoutItem.by_open.query(PayoutState.SIGNED.value, limit=limit,
-                                          last_evaluated_key=start_key(cursor, _OPEN_KEY,
-                                                                       {"open_state": PayoutState.SIGNED.value}))
+    def start_scheduled(self, payout: Payout, transaction: SignedTransaction) -> Payout | None:
+        started = replace(payout, tx_id=transaction.tx_id, signed=transaction.payload,
+                          expires_at=transaction.expires_at, state=PayoutState.SIGNED, attempt=1,
+                          tx_ids=(transaction.tx_id,))
+        try:
+            PayoutItem(payout.payout_id).update(actions=[
+                PayoutItem.tx_id.set(started.tx_id), PayoutItem.signed.set(started.signed),
+                PayoutItem.expires_at.set(started.expires_at), PayoutItem.state.set(PayoutState.SIGNED.value),
+                PayoutItem.open_state.set(PayoutState.SIGNED.value), PayoutItem.attempt.set(1),
+                PayoutItem.tx_ids.set(list(started.tx_ids))],
+                condition=PayoutItem.state == PayoutState.SCHEDULED.value)
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        return started
+
+    def list_open(self, state: PayoutState, due_before: datetime, limit: int, cursor: str | None = None) -> Page:
+        result = PayoutItem.by_open.query(state.value, PayoutItem.created_at <= due_before, limit=limit,
+                                          last_evaluated_key=start_key(cursor, _OPEN_KEY, {"open_state": state.value}))
         return Page([payout_from_item(item) for item in result], encode_cursor(result.last_evaluated_key))

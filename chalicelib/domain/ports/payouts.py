@@ -14,6 +14,7 @@ from chalicelib.domain.ports.tron import PayoutAction, PayoutOrder, SignedTransa
 
 
 class PayoutState(StrEnum):
+    SCHEDULED = "SCHEDULED"    # due at `created_at` (a rental's return), nothing signed yet
     SIGNED = "SIGNED"          # a signed transaction is stored: broadcast it, look it up, or replace it once expired
     LANDED = "LANDED"          # a block holds it; the ledger entry is written
     CANCELLED = "CANCELLED"    # an operator ended it after its last transaction provably expired
@@ -60,11 +61,20 @@ class Payout:
 
 @dataclass(frozen=True)
 class OrderStep:
-    """An order's transition written in the same transaction as a payout's claim or landing."""
+    """An order's transition written in the same transaction as a payout's claim or landing, and the payout
+    that landing schedules (a rental's return), if any."""
 
     order: Order
     transition: Transition
     changes: dict[str, Any] = field(default_factory=dict)
+    schedules: Payout | None = None
+
+
+def scheduled_payout(payout_id: str, instruction: PayoutOrder, booked_amount: int, purpose: str, due_at: datetime,
+                     order_id: str | None = None) -> Payout:
+    """A payout to sign at `due_at`, not before: it holds no transaction yet."""
+    return Payout(payout_id, instruction.action, instruction.to_address, instruction.amount_sun, booked_amount,
+                  purpose, "", {}, due_at, due_at, state=PayoutState.SCHEDULED, order_id=order_id, attempt=0)
 
 
 @dataclass(frozen=True)
@@ -108,5 +118,8 @@ class PayoutStore(Protocol):
     def cancel(self, payout: Payout, reason: str) -> bool:
         """SIGNED -> CANCELLED for `payout.tx_id`: an operator's decision after its provable expiry."""
 
-    def list_open(self, limit: int, cursor: str | None = None) -> Page:
-        """SIGNED payouts, oldest first."""
+    def start_scheduled(self, payout: Payout, transaction: SignedTransaction) -> Payout | None:
+        """SCHEDULED -> SIGNED with its first transaction; None when another run started it first."""
+
+    def list_open(self, state: PayoutState, due_before: datetime, limit: int, cursor: str | None = None) -> Page:
+        """SIGNED (or SCHEDULED) payouts created (or due) before `due_before`, oldest first."""
