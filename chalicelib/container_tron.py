@@ -16,6 +16,10 @@ class TronParts:
     clock: Any
     notices: Any
     live_settings: Any
+    settlement: Any
+    slots: Any
+    payments: Any
+    trc20_transfers: Any
     _tron_transport: Any = None
 
     def use_tron_transport(self, transport: Any) -> None:
@@ -99,3 +103,22 @@ class TronParts:
     def tron_fulfillers(self) -> dict:
         return {self.trx_exchange.kind: self.trx_exchange_fulfiller,
                 self.energy_rental.kind: self.energy_rental_fulfiller}
+
+    @cached_property
+    def swap_address(self) -> str | None:
+        from chalicelib.tron_config import swap_address
+        return swap_address(os.environ, self.settings.stage)
+
+    def receiver_of(self, to_address: str):
+        """Who handles a TRC20 transfer to `to_address`: the automatic swap, or the order payments."""
+        return self.auto_swap if to_address == self.swap_address else self.trc20_transfers
+
+    @cached_property
+    def auto_swap(self):
+        from chalicelib.domain.auto_swap import AutoSwap
+        from chalicelib.domain.payment_methods.trc20_transfers import PaymentRules, Trc20Transfers
+        s = self.settings
+        rules = PaymentRules(frozenset({self.swap_address}), s.usdt_contract, s.amount_suffix_decimals)
+        read = Trc20Transfers(self.settlement, self.slots, self.clock, rules).record_of
+        return AutoSwap(self.swap_address, read, self.trx_exchange.terms, self.payments, self.settlement,
+                        self.payouts, self.payout_gate, self.clock.now, count)

@@ -18,6 +18,7 @@ from chalicelib.domain.tron import is_valid_tron_address, tron_address_from_acco
 LOCAL_PRIVATE_KEY = "5f1c0ffee0ddba11ca5ecafe0b0e5eed5f1c0ffee0ddba11ca5ecafe0b0e5eed"
 LOCAL_SHOP_ADDRESS = tron_address_from_account_bytes(b"tgshop-local-hot-wl1")
 LOCAL_NODE_URL = "http://127.0.0.1:8091"
+LOCAL_SWAP_ADDRESS = tron_address_from_account_bytes(b"tgshop-local-swap-01")
 UNDEPLOYED_STAGES = frozenset({"local", "test"})
 
 
@@ -76,3 +77,15 @@ def load_tron_settings(environ: Mapping[str, str]) -> TronSettings:
         raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
     settings.check()
     return settings
+
+
+def swap_address(environ: Mapping[str, str], stage: str) -> str | None:
+    """The automatic exchange address (TRON_SWAP_ADDRESS), read apart from the rest so that the payment
+    webhook of a stage that sells nothing on TRON never needs the TRON settings; the local and test stages
+    have a fixed one."""
+    configured = environ.get("TRON_SWAP_ADDRESS")
+    if configured:
+        if not is_valid_tron_address(configured):
+            raise ConfigurationError("invalid configuration: TRON_SWAP_ADDRESS is not a valid TRON address")
+        return configured
+    return None if stage not in UNDEPLOYED_STAGES else LOCAL_SWAP_ADDRESS

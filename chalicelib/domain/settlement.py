@@ -33,6 +33,7 @@ class PaymentOutcome(StrEnum):
     UNMATCHED = "UNMATCHED"
     REJECTED_TOKEN = "REJECTED_TOKEN"
     REJECTED_ADDRESS = "REJECTED_ADDRESS"
+    SWAPPED = "SWAPPED"        # sent to the automatic exchange address: TRX goes back to the sender (issue 12)
 
 
 # Outcomes an operator has to look at: the money is in suspense, or not ours to book (a foreign token, an
@@ -42,7 +43,7 @@ REVIEW_OUTCOMES = frozenset({PaymentOutcome.UNMATCHED, PaymentOutcome.REJECTED_T
 # Outcomes whose money is in the books: each such payment has exactly one journal entry, "pay:<transaction>",
 # unless it moved nothing (a zero-value transfer).
 BOOKED_OUTCOMES = frozenset({PaymentOutcome.MATCHED, PaymentOutcome.LATE_MATCHED, PaymentOutcome.DUPLICATE,
-                             PaymentOutcome.CREDITED, PaymentOutcome.UNMATCHED})
+                             PaymentOutcome.CREDITED, PaymentOutcome.UNMATCHED, PaymentOutcome.SWAPPED})
 
 
 class UnmatchedReason(StrEnum):
