@@ -53,6 +53,7 @@ class TronParts:
         return TronNodeClient(s.node_url, s.shop_address, lambda: self.tron_key,
                               api_key=s.api_key.get_secret_value() if s.api_key else None,
                               timeout_seconds=s.timeout_seconds, lifetime=timedelta(seconds=s.lifetime_seconds),
+                              usdt_contract=self.settings.usdt_contract,
                               transport=self._tron_transport)
 
     @cached_property
@@ -95,14 +96,21 @@ class TronParts:
         from chalicelib.domain.products.energy_rental import EnergyRentalFulfiller
         return EnergyRentalFulfiller(self.order_payouts, self.tron)
 
+    @cached_property
+    def withdrawal(self):
+        from chalicelib.domain.products.withdrawal import Withdrawal
+        return Withdrawal(self.live_settings)
+
     @property
     def tron_products(self) -> tuple:
-        return (self.trx_exchange, self.energy_rental)
+        return (self.trx_exchange, self.energy_rental, self.withdrawal)
 
     @property
     def tron_fulfillers(self) -> dict:
+        from chalicelib.domain.products.withdrawal import WithdrawalFulfiller
         return {self.trx_exchange.kind: self.trx_exchange_fulfiller,
-                self.energy_rental.kind: self.energy_rental_fulfiller}
+                self.energy_rental.kind: self.energy_rental_fulfiller,
+                self.withdrawal.kind: WithdrawalFulfiller(self.order_payouts)}
 
     @cached_property
     def swap_address(self) -> str | None:

@@ -70,7 +70,7 @@ class OrderPayouts:
         refusal = self._gate.refusal(plan.instruction)
         if refusal is not None:
             return self._wait(order, plan.instruction.action.value, refusal)
-        asset = "TRX" if plan.instruction.action.value == "transfer" else "ENERGY"
+        asset = plan.instruction.asset
         outcome, payout = self._payouts.open(order_payout_id(order.order_id), plan.instruction, plan.booked_amount,
                                              plan.purpose, order_id=order.order_id,
                                              step=OrderStep(order, START_PAYOUT), ceiling=self._gate.ceiling(asset),

@@ -11,11 +11,12 @@ from chalicelib.domain.live_settings import LiveSettings
 from chalicelib.domain.money import format_amount, to_micros
 from chalicelib.domain.ports.common import Clock
 from chalicelib.domain.ports.payouts import DailyCeiling
-from chalicelib.domain.ports.tron import PayoutAction, PayoutOrder, TronChain
+from chalicelib.domain.ports.tron import AccountState, PayoutAction, PayoutOrder, TronChain
 
 SETTING = "payout_limits"
 DEFAULTS = {"per_payout_max_trx": "5000", "daily_max_trx": "50000", "hot_wallet_reserve_trx": "20",
-            "daily_max_energy": "20000000"}
+            "daily_max_energy": "20000000", "per_payout_max_usdt": "2000", "daily_max_usdt": "20000"}
+TOKEN_FEE_RESERVE_SUN = 30_000_000          # the fee limit a USDT transfer may burn
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,15 @@ class Limits:
     daily_max_sun: int
     reserve_sun: int
     daily_max_energy: int
+    per_payout_max_usdt: int
+    daily_max_usdt: int
 
 
 def parse_limits(stored: Any) -> Limits:
     values = {**DEFAULTS, **(stored if isinstance(stored, dict) else {})}
     return Limits(to_micros(values["per_payout_max_trx"]), to_micros(values["daily_max_trx"]),
-                  to_micros(values["hot_wallet_reserve_trx"]), int(values["daily_max_energy"]))
+                  to_micros(values["hot_wallet_reserve_trx"]), int(values["daily_max_energy"]),
+                  to_micros(values["per_payout_max_usdt"]), to_micros(values["daily_max_usdt"]))
 
 
 class PayoutGate:
@@ -57,15 +61,30 @@ class PayoutGate:
                 return f"the hot wallet holds {format_amount(account.balance_sun)} TRX, too little for " \
                        f"{format_amount(instruction.amount_sun)} TRX above its reserve"
             return None
+        if instruction.action == PayoutAction.TOKEN_TRANSFER:
+            return self._token_refusal(instruction.amount_sun, account, limits)
         if account.delegatable_energy_sun < instruction.amount_sun:
             return f"staked TRX free to delegate is {format_amount(account.delegatable_energy_sun)}, " \
                    f"{format_amount(instruction.amount_sun)} needed"
         return None
 
+    @staticmethod
+    def _token_refusal(micros: int, account: AccountState, limits: Limits) -> str | None:
+        if micros > limits.per_payout_max_usdt:
+            return f"{format_amount(micros, 2)} USDT is over the per-payout maximum " \
+                   f"{format_amount(limits.per_payout_max_usdt, 2)} USDT"
+        if account.usdt_micros < micros:
+            return f"the hot wallet holds {format_amount(account.usdt_micros, 2)} USDT, too little for " \
+                   f"{format_amount(micros, 2)} USDT"
+        if account.balance_sun < TOKEN_FEE_RESERVE_SUN + limits.reserve_sun:
+            return f"the hot wallet holds {format_amount(account.balance_sun)} TRX, too little for the fee"
+        return None
+
     def ceiling(self, asset: str) -> DailyCeiling:
         limits = self.limits()
         day = self._clock.now().date().isoformat()
-        return DailyCeiling(day, limits.daily_max_sun if asset == "TRX" else limits.daily_max_energy)
+        limit = {"TRX": limits.daily_max_sun, "USDT": limits.daily_max_usdt}.get(asset, limits.daily_max_energy)
+        return DailyCeiling(day, limit)
 
     def stopped(self, reason_key: str, text: str) -> None:
         self._alert(f"payouts-stopped:{reason_key}", f"Payouts wait: {text}")

@@ -40,16 +40,16 @@ class Driven:
     landed_now: bool = False      # this call wrote the landing (and its entries): tell whoever waits
 
 
-def hot_wallet() -> str:
-    return f"{ledger.AccountKind.INVENTORY}:hot-wallet:{TRX}"
+def hot_wallet(currency: str = TRX) -> str:
+    return f"{ledger.AccountKind.INVENTORY}:hot-wallet:{currency}"
 
 
 def energy_inventory() -> str:
     return f"{ledger.AccountKind.INVENTORY}:energy:{ENERGY}"
 
 
-def payouts_account(purpose: str) -> str:
-    return f"{ledger.AccountKind.PAYOUTS}:{purpose}:{TRX}"
+def payouts_account(purpose: str, currency: str = TRX) -> str:
+    return f"{ledger.AccountKind.PAYOUTS}:{purpose}:{currency}"
 
 
 def network_fees() -> str:
@@ -63,8 +63,9 @@ def delegated(address: str) -> str:
 def payout_entries(payout: Payout, fee_sun: int, now: datetime) -> tuple[JournalEntry, ...]:
     """What a landed payout moves. The shop's holdings are negative (like a clearing account that took money
     in): sending TRX out raises the hot wallet's line toward zero and books the amount to the product's
-    payouts and the burned fee to network fees. Energy is lent, not spent: delegating moves it from the
-    inventory to the receiver's delegated account and taking it back moves it home."""
+    payouts and the burned fee to network fees; USDT sent likewise, in USDT, its TRX fee in a second entry.
+    Energy is lent, not spent: delegating moves it from the inventory to the receiver's delegated account and
+    taking it back moves it home."""
     # The transaction id goes in the memo: an entry's `transaction_id` names an incoming payment, which
     # reconciliation matches against the payments table.
     about: dict[str, Any] = {"order_id": payout.order_id, "memo": f"{payout.purpose} {payout.tx_id}"}
@@ -74,14 +75,20 @@ def payout_entries(payout: Payout, fee_sun: int, now: datetime) -> tuple[Journal
         lines = (Line(hot_wallet(), payout.booked_amount + fee_sun), Line(payouts_account(payout.purpose),
                                                                           -payout.booked_amount), *fee_lines)
         return (JournalEntry(entry_id, Purpose.PAYOUT, TRX, lines, now, **about),)
-    sign = 1 if payout.action == PayoutAction.DELEGATE else -1
-    energy = JournalEntry(entry_id, Purpose.PAYOUT, ENERGY, (
-        Line(energy_inventory(), sign * payout.booked_amount),
-        Line(delegated(payout.to_address), -sign * payout.booked_amount)), now, **about)
+    if payout.action == PayoutAction.TOKEN_TRANSFER:
+        currency = payout.asset
+        sent = JournalEntry(entry_id, Purpose.PAYOUT, currency, (
+            Line(hot_wallet(currency), payout.booked_amount),
+            Line(payouts_account(payout.purpose, currency), -payout.booked_amount)), now, **about)
+    else:
+        sign = 1 if payout.action == PayoutAction.DELEGATE else -1
+        sent = JournalEntry(entry_id, Purpose.PAYOUT, ENERGY, (
+            Line(energy_inventory(), sign * payout.booked_amount),
+            Line(delegated(payout.to_address), -sign * payout.booked_amount)), now, **about)
     if not fee_sun:
-        return (energy,)
-    return energy, JournalEntry(f"payout-fee:{payout.payout_id}", Purpose.PAYOUT, TRX,
-                                (Line(hot_wallet(), fee_sun), *fee_lines), now, **about)
+        return (sent,)
+    return sent, JournalEntry(f"payout-fee:{payout.payout_id}", Purpose.PAYOUT, TRX,
+                              (Line(hot_wallet(), fee_sun), *fee_lines), now, **about)
 
 
 class PayoutService:

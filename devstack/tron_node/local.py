@@ -3,17 +3,20 @@ few buyer addresses that exist, so `make run` and the tests pay out at once."""
 from __future__ import annotations
 
 from chalicelib.adapters.tron.keys import ShopKey
+from chalicelib.config import DEFAULT_USDT_CONTRACT
 from chalicelib.domain.tron import tron_address_from_account_bytes
 from chalicelib.tron_config import LOCAL_PRIVATE_KEY, LOCAL_SHOP_ADDRESS
 from devstack.tron_node.state import NodeState
 
 SHOP_TRX_SUN = 100_000 * 1_000_000
+SHOP_USDT_MICROS = 20_000 * 1_000_000
 SHOP_STAKED_SUN = 1_000_000 * 1_000_000          # ten million energy at ten a TRX
 BUYER_ADDRESSES = tuple(tron_address_from_account_bytes(f"local-buyer-wallet-{n}".encode()) for n in range(1, 4))
 
 
-def fund_shop(state: NodeState, *, balance_sun: int = SHOP_TRX_SUN, staked_sun: int = SHOP_STAKED_SUN) -> None:
+def fund_shop(state: NodeState, *, balance_sun: int = SHOP_TRX_SUN, staked_sun: int = SHOP_STAKED_SUN,
+              usdt_micros: int = SHOP_USDT_MICROS, usdt_contract: str = DEFAULT_USDT_CONTRACT) -> None:
     state.fund(LOCAL_SHOP_ADDRESS, balance_sun, public_key=ShopKey(LOCAL_PRIVATE_KEY).public_key_hex,
-               staked_energy_sun=staked_sun)
+               staked_energy_sun=staked_sun, tokens={usdt_contract: usdt_micros})
     for address in BUYER_ADDRESSES:
         state.fund(address, 1_000_000)

@@ -74,6 +74,16 @@ def create_node_app(state: NodeState | None = None, now: Callable[[], datetime] 
             found = node.accounts.get(str(body().get("owner_address", "")))
             return {"max_size": node.delegatable(found)} if found and node.delegatable(found) > 0 else {}
 
+    @app.post("/wallet/triggerconstantcontract")
+    def constant_call():
+        request = body()
+        if request.get("function_selector") != "balanceOf(address)":
+            return {"result": {"code": "CONTRACT_VALIDATE_ERROR", "message": "only balanceOf is emulated"}}
+        with node.lock:
+            found = node.accounts.get(str(request.get("owner_address", "")))
+            balance = found.tokens.get(str(request.get("contract_address", "")), 0) if found else 0
+        return {"result": {"result": True}, "constant_result": [format(balance, "064x")]}
+
     @app.post("/wallet/getdelegatedresourcev2")
     def delegated():
         request = body()
@@ -111,7 +121,8 @@ def create_node_app(state: NodeState | None = None, now: Callable[[], datetime] 
                     "accounts": {address: {"balance_sun": account.balance_sun,
                                            "staked_energy_sun": account.staked_energy_sun,
                                            "delegated_out": account.delegated_out,
-                                           "acquired_energy_sun": account.acquired_energy_sun}
+                                           "acquired_energy_sun": account.acquired_energy_sun,
+                                           "tokens": account.tokens}
                                  for address, account in node.accounts.items()}}
 
     return app

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from coincurve import PublicKey
 
-from chalicelib.adapters.tron.encoding import transaction_id
+from chalicelib.adapters.tron.encoding import transaction_id, trc20_transfer_of
 
 GENESIS_MS = 1_500_000_000_000
 BLOCK_MS = 3_000
@@ -37,6 +37,7 @@ class Account:
     staked_energy_sun: int = 0              # Stake 2.0 frozen for energy
     delegated_out: dict[str, int] = field(default_factory=dict)    # receiver -> staked sun delegated
     acquired_energy_sun: int = 0
+    tokens: dict[str, int] = field(default_factory=dict)           # TRC20 contract -> balance in base units
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Landed:
     block_number: int
     block_ms: int
     fee_sun: int
+    result: str = "SUCCESS"
 
 
 @dataclass
@@ -84,7 +86,7 @@ class NodeState:
         return self.accounts.setdefault(address, Account(address))
 
     def fund(self, address: str, balance_sun: int | None = None, *, public_key: str | None = None,
-             staked_energy_sun: int | None = None) -> Account:
+             staked_energy_sun: int | None = None, tokens: dict[str, int] | None = None) -> Account:
         with self.lock:
             account = self.account(address)
             if balance_sun is not None:
@@ -93,6 +95,7 @@ class NodeState:
                 account.public_key = public_key
             if staked_energy_sun is not None:
                 account.staked_energy_sun = staked_energy_sun
+            account.tokens.update(tokens or {})
             return account
 
     def inject(self, kind: str, times: int = 1) -> None:
@@ -150,6 +153,10 @@ class NodeState:
         return 200, {"result": True, "txid": tx_id}
 
     def _invalid(self, kind: str, owner: Account, value: dict[str, Any]) -> str | None:
+        if kind == "TriggerSmartContract":
+            if trc20_transfer_of(value.get("data", "")) is None:
+                return "only TRC20 transfer calls are emulated"
+            return None if owner.balance_sun > 0 else "account has no TRX to pay for the call"
         if kind == "TransferContract":
             needed = int(value["amount"]) + self._fee(value["to_address"])
             return None if owner.balance_sun >= needed else "balance is not sufficient"
@@ -172,8 +179,19 @@ class NodeState:
         contract = payload["raw_data"]["contract"][0]
         value, kind = contract["parameter"]["value"], contract["type"]
         owner = self.accounts[value["owner_address"]]
-        fee = 0
-        if kind == "TransferContract":
+        fee, result = 0, "SUCCESS"
+        if kind == "TriggerSmartContract":
+            to_address, amount = trc20_transfer_of(value["data"])  # type: ignore[misc] - checked when taken
+            token = value["contract_address"]
+            fee = self.transfer_fee_sun
+            owner.balance_sun -= fee
+            if owner.tokens.get(token, 0) >= amount:   # a transfer of more than it holds reverts, fee burned
+                owner.tokens[token] -= amount
+                receiver = self.account(to_address)
+                receiver.tokens[token] = receiver.tokens.get(token, 0) + amount
+            else:
+                result = "REVERT"
+        elif kind == "TransferContract":
             fee = self._fee(value["to_address"])
             owner.balance_sun -= int(value["amount"]) + fee
             self.account(value["to_address"]).balance_sun += int(value["amount"])
@@ -182,7 +200,7 @@ class NodeState:
             sign = 1 if kind == "DelegateResourceContract" else -1
             owner.delegated_out[receiver.address] = owner.delegated_out.get(receiver.address, 0) + sign * balance
             receiver.acquired_energy_sun += sign * balance
-        self.landed[tx_id] = Landed(payload, self.head_number() + 1, self.head_ms() + BLOCK_MS, fee)
+        self.landed[tx_id] = Landed(payload, self.head_number() + 1, self.head_ms() + BLOCK_MS, fee, result)
 
     def mine(self) -> list[str]:
         """Land every held transaction that has not expired; an expired one is forgotten, as a pool does."""
@@ -206,6 +224,10 @@ class NodeState:
                 return {}
             info: dict[str, Any] = {"id": tx_id, "blockNumber": landed.block_number,
                                     "blockTimeStamp": landed.block_ms, "receipt": {"net_usage": 268}}
+            if "TriggerSmartContract" == landed.payload["raw_data"]["contract"][0]["type"]:
+                info["receipt"]["result"] = landed.result
+                if landed.result != "SUCCESS":
+                    info["result"] = "FAILED"
             if landed.fee_sun:
                 info["fee"] = landed.fee_sun
             return info
@@ -220,8 +242,12 @@ class NodeState:
         with self.lock:
             values = [landed.payload["raw_data"]["contract"][0]["parameter"]["value"] | {
                 "type": landed.payload["raw_data"]["contract"][0]["type"]} for landed in self.landed.values()]
-        return [value for value in values
-                if to_address in (None, value.get("to_address"), value.get("receiver_address"))]
+        for value in values:
+            call = trc20_transfer_of(value.get("data", ""))
+            if call is not None:
+                value["token_to"], value["token_amount"] = call
+        return [value for value in values if to_address in (None, value.get("to_address"),
+                                                            value.get("receiver_address"), value.get("token_to"))]
 
     def broadcasts_of(self, tx_id: str | None = None) -> list[tuple[str, str]]:
         with self.lock:

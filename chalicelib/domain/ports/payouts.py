@@ -43,8 +43,8 @@ class Payout:
 
     @property
     def asset(self) -> str:
-        """What `booked_amount` counts: TRX (in sun) or ENERGY (in energy units)."""
-        return "TRX" if self.action == PayoutAction.TRANSFER else "ENERGY"
+        """What `booked_amount` counts: TRX (in sun), USDT (in micros) or ENERGY (in energy units)."""
+        return self.instruction.asset
 
     @property
     def instruction(self) -> PayoutOrder:

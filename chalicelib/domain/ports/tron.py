@@ -13,6 +13,7 @@ ENERGY = "ENERGY"
 
 class PayoutAction(StrEnum):
     TRANSFER = "transfer"          # TRX to an address (TransferContract)
+    TOKEN_TRANSFER = "token_transfer"  # USDT (TRC20) to an address (TriggerSmartContract transfer)
     DELEGATE = "delegate"          # Stake 2.0 DelegateResourceContract, energy
     UNDELEGATE = "undelegate"      # Stake 2.0 UnDelegateResourceContract, energy
 
@@ -24,7 +25,12 @@ class PayoutOrder:
 
     action: PayoutAction
     to_address: str
-    amount_sun: int                 # TRX sent, or staked TRX whose energy is (un)delegated
+    amount_sun: int                 # TRX sent, staked TRX whose energy is (un)delegated, or USDT micros sent
+
+    @property
+    def asset(self) -> str:
+        """What the payout spends from the hot wallet, as its ledger currency."""
+        return {PayoutAction.TRANSFER: "TRX", PayoutAction.TOKEN_TRANSFER: "USDT"}.get(self.action, "ENERGY")
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class AccountState:
     energy_used: int = 0
     delegatable_energy_sun: int = 0  # staked TRX whose energy may still be delegated
     energy_per_trx_micros: int = 0   # energy one staked TRX gives now, times a million
+    usdt_micros: int = 0             # the address's USDT (TRC20) balance
 
 
 class ChainUnreachable(Exception):
