@@ -6,6 +6,7 @@ from chalicelib.adapters.tron.keys import ShopKey
 from chalicelib.config import DEFAULT_USDT_CONTRACT
 from chalicelib.domain.tron import tron_address_from_account_bytes
 from chalicelib.tron_config import LOCAL_PRIVATE_KEY, LOCAL_SHOP_ADDRESS
+from devstack.tron_node.server import NodeServer, serve_node
 from devstack.tron_node.state import NodeState
 
 SHOP_TRX_SUN = 100_000 * 1_000_000
@@ -20,3 +21,12 @@ def fund_shop(state: NodeState, *, balance_sun: int = SHOP_TRX_SUN, staked_sun: 
                staked_energy_sun=staked_sun, tokens={usdt_contract: usdt_micros})
     for address in BUYER_ADDRESSES:
         state.fund(address, 1_000_000)
+
+
+def serve_local_node(host: str, port: int) -> NodeServer:
+    """The local stack's chain on real time, over HTTP, with the shop funded."""
+    from datetime import datetime, timezone
+
+    state = NodeState(lambda: datetime.now(timezone.utc))
+    fund_shop(state)
+    return serve_node(host, port, state)
