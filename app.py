@@ -11,8 +11,9 @@ from chalicelib.api.payments import payments
 from chalicelib.api.redeem import redeem
 from chalicelib.api.schedules import schedules
 from chalicelib.api.telegram import telegram
+from chalicelib.api.tron import tron
 
 app = Chalice(app_name="tgshop")
 middleware.install(app)
-for blueprint in (health, buyers, payments, schedules, telegram, admin, distributors, redeem, consumers):
+for blueprint in (health, buyers, payments, schedules, telegram, admin, distributors, redeem, consumers, tron):
     app.register_blueprint(blueprint)

@@ -20,6 +20,7 @@ class TronParts:
     slots: Any
     payments: Any
     trc20_transfers: Any
+    ledger: Any
     _tron_transport: Any = None
 
     def use_tron_transport(self, transport: Any) -> None:
@@ -130,3 +131,8 @@ class TronParts:
         read = Trc20Transfers(self.settlement, self.slots, self.clock, rules).record_of
         return AutoSwap(self.swap_address, read, self.trx_exchange.terms, self.payments, self.settlement,
                         self.payouts, self.payout_gate, self.clock.now, count)
+
+    @cached_property
+    def payout_desk(self):
+        from chalicelib.domain.payout_desk import PayoutDesk
+        return PayoutDesk(self.payout_store, self.tron, self.payout_gate, self.orders, self.ledger, self.clock)
