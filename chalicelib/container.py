@@ -218,7 +218,7 @@ class Container(MoneyParts, TronParts):
                                     WalletFacade(self.wallets, self.top_up, self.ordering), self.users,
                                     self.redemptions, lambda key, ttl: self.guards.claim(key, ttl, self.clock.now()),
                                     amount_places=settings.amount_suffix_decimals,
-                                    surcharge_cap_micros=settings.surcharge_cap_micros)
+                                    surcharge_cap_micros=settings.surcharge_cap_micros, tron=self.tron_shop)
         flood = FloodPolicy(burst=settings.bot_flood_burst, per_minute=settings.bot_flood_per_minute)
         return BotService(conversation, self.conversations, self.users, self.guards, self.telegram, self.clock,
                           flood, count, logger)

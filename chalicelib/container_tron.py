@@ -21,6 +21,8 @@ class TronParts:
     payments: Any
     trc20_transfers: Any
     ledger: Any
+    ordering: Any
+    products: Any
     _tron_transport: Any = None
 
     def use_tron_transport(self, transport: Any) -> None:
@@ -136,3 +138,8 @@ class TronParts:
     def payout_desk(self):
         from chalicelib.domain.payout_desk import PayoutDesk
         return PayoutDesk(self.payout_store, self.tron, self.payout_gate, self.orders, self.ledger, self.clock)
+
+    @cached_property
+    def tron_shop(self):
+        from chalicelib.bot.tron_shop import TronFacade
+        return TronFacade(self.energy_rental, self.trx_exchange, self.ordering, self.products)

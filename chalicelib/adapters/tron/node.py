@@ -137,9 +137,10 @@ class TronNodeClient:
         resources = self._post("wallet/getaccountresource", {"address": address, "visible": True})
         delegatable = self._post("wallet/getcandelegatedmaxsize", {"owner_address": address, "type": 1,
                                                                    "visible": True})
+        argument = address_to_bytes(address)[1:].rjust(32, b"\0").hex()
         balance_of = self._post("wallet/triggerconstantcontract", {
             "owner_address": address, "contract_address": self._usdt_contract,
-            "function_selector": "balanceOf(address)", "parameter": address_to_bytes(address)[1:].rjust(32, b"\0").hex(), "visible": True})
+            "function_selector": "balanceOf(address)", "parameter": argument, "visible": True})
         usdt = int((balance_of.get("constant_result") or ["0"])[0] or "0", 16)
         weight = int(resources.get("TotalEnergyWeight", 0))
         per_trx = int(resources.get("TotalEnergyLimit", 0)) * 1_000_000 // weight if weight else 0
