@@ -63,6 +63,10 @@ class NodeState:
     def __init__(self, now: Callable[[], datetime]) -> None:
         self._now = now
         self.lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        """A chain with nothing on it (the app served over it keeps working)."""
         self.accounts: dict[str, Account] = {}
         self.landed: dict[str, Landed] = {}
         self.held: dict[str, dict[str, Any]] = {}
