@@ -13,7 +13,7 @@ from chalicelib.i18n import escape
 def detail_values(order: Order) -> dict[str, Any]:
     details = order.details
     return {"to_address": escape(details.get("to_address", "")), "energy": f"{int(details.get('energy', 0)):,}",
-            "hours": details.get("hours", ""), "trx": format_amount(int(details.get("trx_sun", 0))),
+            "hours": details.get("hours", ""), "trx": format_amount(int(details.get("trx_sun", 0)), 0),
             "withdrawn": format_amount(int(details.get("amount_micros", 0)), 2),
             "fee": format_amount(int(details.get("fee_micros", 0)), 2),
             "tx": escape(details.get("payout_tx") or "-", 80),
