@@ -3,12 +3,14 @@ transaction provably died unlanded (never before: it could still land), and book
 (TRX and USDT put into the hot wallet, energy staked) against adjustments."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from chalicelib.domain import ledger
-from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.domain.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from chalicelib.domain.orders import FLAG_FOR_REVIEW, OrderStatus
 from chalicelib.domain.payout_limits import PayoutGate
 from chalicelib.domain.payouts import EXPIRY_MARGIN, energy_inventory, hot_wallet
@@ -16,7 +18,16 @@ from chalicelib.domain.ports.common import Clock, Page, WriteResult
 from chalicelib.domain.ports.ledger import LedgerStore
 from chalicelib.domain.ports.orders import OrderStore
 from chalicelib.domain.ports.payouts import Payout, PayoutState, PayoutStore
-from chalicelib.domain.ports.tron import AccountState, TronChain
+from chalicelib.domain.ports.tron import AccountState, ChainOutcomeUnknown, ChainUnreachable, TronChain
+
+@contextmanager
+def _chain_answers() -> Iterator[None]:
+    try:
+        yield
+    except (ChainUnreachable, ChainOutcomeUnknown):
+        raise Unavailable("the TRON node cannot be reached; try again in a minute", code="CHAIN_UNAVAILABLE",
+                          retry_after=60) from None
+
 
 INVENTORIES = {"TRX": hot_wallet("TRX"), "USDT": hot_wallet("USDT"), "ENERGY": energy_inventory()}
 
@@ -51,7 +62,9 @@ class PayoutDesk:
 
     def hot_wallet(self) -> HotWallet:
         day = self._clock.now().date().isoformat()
-        return HotWallet(self._chain.account(self._chain.shop_address),
+        with _chain_answers():
+            account = self._chain.account(self._chain.shop_address)
+        return HotWallet(account,
                          {asset: self._store.paid_today(asset, day) for asset in INVENTORIES},
                          self._gate.limits(), {asset: self._ledger.balance(account)
                                                for asset, account in INVENTORIES.items()})
@@ -62,8 +75,10 @@ class PayoutDesk:
         payout = self.get(payout_id)
         if payout.state != PayoutState.SIGNED:
             raise Conflict(f"payout {payout_id} is {payout.state}", code="PAYOUT_NOT_CANCELLABLE")
-        head = self._chain.head_time()
-        if self._chain.lookup(payout.tx_id) is not None or head <= payout.expires_at + self._margin:
+        with _chain_answers():
+            head = self._chain.head_time()
+            landed = self._chain.lookup(payout.tx_id) is not None
+        if landed or head <= payout.expires_at + self._margin:
             raise Conflict(f"payout {payout_id}'s transaction {payout.tx_id} may still land (or landed): it is "
                            f"cancellable after {payout.expires_at + self._margin:%Y-%m-%d %H:%M:%S} UTC chain time",
                            code="PAYOUT_MAY_STILL_LAND")

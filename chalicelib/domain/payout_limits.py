@@ -55,17 +55,17 @@ class PayoutGate:
         account = self._chain.account(self._chain.shop_address)
         if instruction.action == PayoutAction.TRANSFER:
             if instruction.amount_sun > limits.per_payout_max_sun:
-                return f"{format_amount(instruction.amount_sun)} TRX is over the per-payout maximum " \
-                       f"{format_amount(limits.per_payout_max_sun)} TRX"
+                return f"{format_amount(instruction.amount_sun, 0)} TRX is over the per-payout maximum " \
+                       f"{format_amount(limits.per_payout_max_sun, 0)} TRX"
             if account.balance_sun - limits.reserve_sun < instruction.amount_sun:
-                return f"the hot wallet holds {format_amount(account.balance_sun)} TRX, too little for " \
-                       f"{format_amount(instruction.amount_sun)} TRX above its reserve"
+                return f"the hot wallet holds {format_amount(account.balance_sun, 0)} TRX, too little for " \
+                       f"{format_amount(instruction.amount_sun, 0)} TRX above its reserve"
             return None
         if instruction.action == PayoutAction.TOKEN_TRANSFER:
             return self._token_refusal(instruction.amount_sun, account, limits)
         if account.delegatable_energy_sun < instruction.amount_sun:
-            return f"staked TRX free to delegate is {format_amount(account.delegatable_energy_sun)}, " \
-                   f"{format_amount(instruction.amount_sun)} needed"
+            return f"staked TRX free to delegate is {format_amount(account.delegatable_energy_sun, 0)}, " \
+                   f"{format_amount(instruction.amount_sun, 0)} needed"
         return None
 
     @staticmethod
@@ -77,7 +77,7 @@ class PayoutGate:
             return f"the hot wallet holds {format_amount(account.usdt_micros, 2)} USDT, too little for " \
                    f"{format_amount(micros, 2)} USDT"
         if account.balance_sun < TOKEN_FEE_RESERVE_SUN + limits.reserve_sun:
-            return f"the hot wallet holds {format_amount(account.balance_sun)} TRX, too little for the fee"
+            return f"the hot wallet holds {format_amount(account.balance_sun, 0)} TRX, too little for the fee"
         return None
 
     def ceiling(self, asset: str) -> DailyCeiling:

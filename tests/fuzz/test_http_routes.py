@@ -49,6 +49,7 @@ BUYER = [
     Route("POST", "/redeem", "buyer", ("code",), template={"code": "ABCD-EFGH-JKMN-PQRS"}),
     Route("GET", "/wallet", "buyer"),
     Route("GET", "/wallet/history", "buyer", query=("limit", "cursor")),
+    Route("GET", "/tron/exchange/quote", "buyer", query=("trx_amount", "usdt_amount")),
 ]
 PAYMENTS = [Route("POST", "/webhooks/payments/trc20", "signature",
                   ("transaction_id", "token_info", "block_timestamp", "from", "to", "type", "value", "confirmed",
@@ -66,6 +67,12 @@ ADMIN = [
     Route("GET", "/admin/reconciliation/{day}", "admin"),
     Route("POST", "/admin/wallet-adjustments", "admin", ("owner_id", "amount", "reason", "request_id"),
           template={"owner_id": "user:1001", "amount": "2.50", "reason": "goodwill", "request_id": "fuzz-1"}),
+    Route("GET", "/admin/tron/hot-wallet", "admin"),
+    Route("GET", "/admin/payouts", "admin", query=("state", "limit", "cursor")),
+    Route("GET", "/admin/payouts/{payout_id}", "admin"),
+    Route("POST", "/admin/payouts/{payout_id}/cancel", "admin", ("reason",), template={"reason": "fuzzing"}),
+    Route("POST", "/admin/tron/stock", "admin", ("asset", "amount", "reason", "request_id"),
+          template={"asset": "TRX", "amount": "100", "reason": "funded", "request_id": "fuzz-stock-1"}),
 ]
 DISTRIBUTOR = [
     Route("GET", "/distributors/me", "distributor"),
@@ -97,7 +104,7 @@ def test_every_route_is_fuzzed():
 
 # ---------------------------------------------------------------------------------------------- the world
 @pytest.fixture
-def world(api, container, clock):
+def world(api, container, clock, tron_node):
     """A buyer with an order, a distributor with a token and a code order: real ids to aim at."""
     from chalicelib.domain.distributors import AdminActor
 
@@ -148,11 +155,12 @@ def _now(world: dict):
 
 def _path(route: Route, world: dict, draw, hostile: bool) -> str:
     path = route.path
-    for name in ("order_id", "distributor_id", "code", "day"):
+    for name in ("order_id", "distributor_id", "code", "day", "payout_id"):
         if "{" + name + "}" not in path:
             continue
         known = {"order_id": [world["order_id"], world["code_order_id"]], "distributor_id": [world["distributor_id"]],
-                 "code": ["ABCD-EFGH-JKMN-PQRS", "abcd efgh jkmn pqrs"], "day": ["2026-11-24", "2020-01-01"]}[name]
+                 "code": ["ABCD-EFGH-JKMN-PQRS", "abcd efgh jkmn pqrs"], "day": ["2026-11-24", "2020-01-01"],
+                 "payout_id": [f"order:{world['order_id']}", "swap:none"]}[name]
         value = draw(text.map(_path_segment) if hostile else st.sampled_from(known))
         path = path.replace("{" + name + "}", value)
     return path
