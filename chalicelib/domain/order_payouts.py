@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from chalicelib.domain.gifting import RetryLater
 from chalicelib.domain.notices import Notices
-from chalicelib.domain.orders import MARK_DELIVERED, START_PAYOUT, WAIT_FOR_FUNDS, Order, OrderStatus
+from chalicelib.domain.orders import FLAG_FOR_REVIEW, MARK_DELIVERED, START_PAYOUT, WAIT_FOR_FUNDS, Order, OrderStatus
 from chalicelib.domain.payout_limits import PayoutGate
 from chalicelib.domain.payouts import CARRIED_BY_ORDER, PayoutService
 from chalicelib.domain.ports.common import Clock
@@ -105,6 +105,9 @@ class OrderPayouts:
             return OrderStep(order, MARK_DELIVERED, {"delivered_at": now, "details": details, "failure_reason": None},
                              schedules)
         driven = self._payouts.drive(payout, on_landed)
+        if driven.failed_on_chain:   # nothing moved but the fee; signing again could fail the same way
+            return self._orders.apply(order, FLAG_FOR_REVIEW, self._clock.now(),
+                                      failure_reason=f"payout {driven.payout.tx_id} failed on chain")
         if driven.payout.state != PayoutState.LANDED:
             raise PayoutPending(f"payout {payout.payout_id} ({driven.payout.tx_id}) is not in a block yet")
         done = self._orders.get(order.order_id)

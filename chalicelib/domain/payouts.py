@@ -38,6 +38,7 @@ CARRIED_BY_ORDER = "order"    # a payout whose landing moves its order: its queu
 class Driven:
     payout: Payout
     landed_now: bool = False      # this call wrote the landing (and its entries): tell whoever waits
+    failed_on_chain: bool = False  # a block holds it but it failed (a reverted USDT transfer): for a person
 
 
 def hot_wallet(currency: str = TRX) -> str:
@@ -178,7 +179,7 @@ class PayoutService:
             self._store.note_error(payout, f"landed but failed: {info.result}")
             self._alert(f"payout-failed:{payout.payout_id}",
                         f"Payout {payout.payout_id} landed as {info.tx_id} but failed ({info.result}); see review.")
-            return Driven(payout)
+            return Driven(payout, failed_on_chain=True)
         now = self._clock.now()
         step = on_landed(payout) if on_landed is not None else None
         if self._store.land(payout, info.fee_sun, now, payout_entries(payout, info.fee_sun, now), step):

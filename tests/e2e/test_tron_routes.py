@@ -60,3 +60,19 @@ def test_stock_is_booked_once_per_request_id(api, container, tron_node):
     fractional = admin_post(api, "/admin/tron/stock", {**body, "asset": "ENERGY", "amount": "1.5",
                                                         "request_id": "stock-0002"})
     assert fractional.status_code == 400
+
+
+def test_an_exchange_ordered_by_its_usdt_gets_the_quoted_trx_locked_on_the_order(api, container, tron_node):
+    quote = json.loads(api.client.http.get("/tron/exchange/quote?usdt_amount=10",
+                                           headers=api.buyer_headers()).body)
+    response = api.create_order(product_id="trx_exchange", address=BUYER_ADDRESSES[0], usdt_amount="10")
+    assert response.status_code == 201, response.body
+    order = json.loads(response.body)
+    assert (quote["trx"], order["trx"]) == ("38.834951", "38.834951") and order["amount"].startswith("10.00")
+    container.settings_store.put("trx_exchange", {"rate": "0.5"})      # the rate moves after the quote
+    container.live_settings.forget()
+    outcome(api.pay(order, tx=tx_id("usdt-order")))
+    api.drain("delivery", "deliver_orders")
+    assert [int(v["amount"]) for v in tron_node.landed_payouts(BUYER_ADDRESSES[0])] == [38_834_951]
+    both = api.create_order(product_id="trx_exchange", address=BUYER_ADDRESSES[0], usdt_amount="10", trx_amount="5")
+    assert both.status_code == 400 and "exactly one" in json.loads(both.body)["error"]["message"]

@@ -72,3 +72,21 @@ def test_a_hot_wallet_short_of_usdt_makes_the_withdrawal_wait(api, container, tr
     assert any("too little for 20.00 USDT" in call["params"]["text"] for call in calls("sendMessage")
                if call["params"]["chat_id"] == 999)
     assert tron_node.broadcasts_of() == []
+
+
+def test_a_transfer_that_reverts_on_chain_puts_the_withdrawal_up_for_review(api, container, tron_node, calls):
+    container.wallets.adjust(OWNER, 50_000_000, "test credit", "credit-5")
+    order = json.loads(withdraw(api, "20").body)
+    tron_node.inject("hold")
+    api.drain("delivery", "deliver_orders")                 # signed, taken by the node, not in a block yet
+    tron_node.fund(LOCAL_SHOP_ADDRESS, tokens={USDT: 1_000_000})   # the hot wallet was emptied meanwhile
+    assert len(tron_node.mine()) == 1                      # the block holds it, reverted
+    api.client.lambda_.invoke("deliver_orders", sqs_event([{"MessageId": "again", "ReceiptHandle": "r",
+                                                            "Body": json.dumps({"order_id": order["order_id"],
+                                                                                "kind": "WITHDRAWAL"})}]))
+    stored = container.orders.get(order["order_id"])
+    assert stored.status == OrderStatus.NEEDS_REVIEW and "failed on chain" in stored.failure_reason
+    assert usdt_sent(tron_node) == [20_000_000] and tron_node.accounts[TO].tokens.get(USDT, 0) == 0
+    assert container.ledger.entry(f"payout:order:{order['order_id']}") is None     # nothing left the books
+    assert any("landed as" in call["params"]["text"] for call in calls("sendMessage")
+               if call["params"]["chat_id"] == 999)
