@@ -297,7 +297,7 @@ class LocalStack:
             where = endpoint_file().relative_to(PROJECT_DIR)
             lines += ["", "Now, in another terminal:  .venv/bin/chalice local --stage local",
                       f"  (it reads the emulator's URL, {aws}, from {where}; an exported AWS_ENDPOINT_URL wins)"]
-        lines += ["", "Ports: TGSHOP_AWS_PORT, TGSHOP_API_PORT, TGSHOP_SANDBOX_PORT.", ""]
+        lines += ["", "Ports: TGSHOP_AWS_PORT, TGSHOP_API_PORT, TGSHOP_SANDBOX_PORT, TGSHOP_TRON_PORT.", ""]
         return "\n".join(lines)
 
 
