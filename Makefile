@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STAGE ?= prod
 
-.PHONY: install run aws tick test soak package bench set-webhook webhook-info clean
+.PHONY: install run aws tick test soak package bench set-webhook webhook-info clean operator
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ aws: $(STAMP)
 ## Run one scheduled handler now against the running local stack: make tick JOB=expire_orders
 tick: $(STAMP)
 	$(BIN)/python -m devstack tick $(JOB)
+
+## A panel operator in the running local stack (asks for the password): make operator NAME=alice ROLE=owner
+ROLE ?= operator
+operator: $(STAMP)
+	$(BIN)/python -m devstack.operator create $(NAME) --role $(ROLE)
 
 ## Two workers for everything that runs in process; the suites that start the real local stack (smoke,
 ## browser) run after them, one at a time, since a checkout publishes one stack's ports.

@@ -17,3 +17,13 @@ app = Chalice(app_name="tgshop")
 middleware.install(app)
 for blueprint in (health, buyers, payments, schedules, telegram, admin, distributors, redeem, consumers, tron):
     app.register_blueprint(blueprint)
+
+# The operator panel and the distributor portal (server-rendered pages; Jinja2 is imported on first render).
+from chalicelib.api.admin_desks import admin_desks  # noqa: E402
+from chalicelib.api.panel import panel  # noqa: E402
+from chalicelib.api.panel_actions import panel_actions  # noqa: E402
+from chalicelib.api.panel_exports import panel_exports  # noqa: E402
+from chalicelib.api.portal import portal  # noqa: E402
+
+for blueprint in (admin_desks, panel, panel_actions, panel_exports, portal):
+    app.register_blueprint(blueprint)

@@ -2,29 +2,64 @@
 since the day began, never the days before; and what one day of 100,000 entries costs to prove."""
 from __future__ import annotations
 
+import inspect
 import os
+import threading
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Iterator
 
 from bench.dynamo_counter import DynamoCounter
 from bench.harness import Emulator, SettableClock, Stack, md_table, progress, quiet
 
-# The issue asks 100,000; the emulator answers an index query by walking the whole table (seconds per page
-# at that size, where DynamoDB reads only the partition), so the default is what it proves in minutes.
-DAY_ENTRIES = int(os.environ.get("BENCH_LEDGER_ENTRIES", "10000"))
-HISTORY_ENTRIES = int(os.environ.get("BENCH_LEDGER_HISTORY", "5000"))
+DAY_ENTRIES = int(os.environ.get("BENCH_LEDGER_ENTRIES", "100000"))
+HISTORY_ENTRIES = int(os.environ.get("BENCH_LEDGER_HISTORY", "50000"))
 WALLETS = int(os.environ.get("BENCH_LEDGER_WALLETS", "200"))
 EMULATOR_READ_TIMEOUT_SECONDS = 600
 DAY = datetime(2026, 11, 24, tzinfo=timezone.utc)
 
 
 def run() -> str:
-    with Emulator() as emulator, quiet():
+    with Emulator() as emulator, quiet(), partition_reads():
         with Stack(emulator, prefix="tgshop-bench-ledger", clock=SettableClock(DAY + timedelta(days=1, hours=1))) \
                 as stack:
             return reconciliation_section(stack)
+
+
+@contextmanager
+def partition_reads() -> Iterator[None]:
+    """The emulator answers every Query by sorting the whole table and walking it, which makes a day of 100,000
+    entries take hours where DynamoDB reads one partition. Within this block a table query starts from the
+    queried partition (an index query from the unsorted items, which it sorts itself); what it returns, its
+    pages and its limits are the emulator's own."""
+    from moto.dynamodb.models.table import Table
+
+    original = Table.query
+    signature = inspect.signature(original)
+    one_at_a_time = threading.Lock()
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs).arguments
+        if not self.range_key_attr:
+            return original(self, *args, **kwargs)
+        if bound.get("index_name"):
+            candidates = [item for partition in self.items.values() for item in partition.values()]
+        else:
+            candidates = list((self.items.get(bound["hash_key"]) or {}).values())
+        with one_at_a_time:
+            self.all_items = lambda: candidates
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                del self.all_items
+
+    Table.query = query
+    try:
+        yield
+    finally:
+        Table.query = original
 
 
 class _Collected:
@@ -121,7 +156,10 @@ def reconciliation_section(stack: Stack) -> str:
         f"written with the adapter's own item shapes ({day_items:,} items in batches, {day_seconds:.0f} s on the "
         f"emulator) after an earlier day of {HISTORY_ENTRIES:,} entries ({history_items:,} items, "
         f"{history_seconds:.0f} s) that had been proved already, and before {after:,} entries of the day after. "
-        "Then one `Reconciliation.reconcile(day)` ran under the DynamoDB counter (one run).",
+        "Then one `Reconciliation.reconcile(day)` ran under the DynamoDB counter (one run). The emulator sorts "
+        "and walks the whole table for every Query; for this run its queries started from the queried partition "
+        "instead, as DynamoDB's do (`partition_reads` in `bench/bench_ledger.py`): the calls, pages and items "
+        "are the emulator's own, the run time is not DynamoDB's.",
         "",
         md_table(["", "value"], rows),
         "",

@@ -93,6 +93,12 @@ class Settings(BaseModel):
     redeem_user_refill_seconds: int = Field(default=60, ge=1, alias="REDEEM_USER_REFILL_SECONDS")
     redeem_ip_burst: int = Field(default=30, ge=1, alias="REDEEM_IP_BURST")
     redeem_ip_refill_seconds: int = Field(default=10, ge=1, alias="REDEEM_IP_REFILL_SECONDS")
+    # The operator panel and the distributor portal (chalicelib/api/panel*.py, portal.py).
+    panel_base_url: str | None = Field(default=None, alias="PANEL_BASE_URL")
+    panel_session_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60, alias="PANEL_SESSION_MINUTES")
+    sign_in_burst: int = Field(default=5, ge=1, alias="SIGN_IN_BURST")
+    sign_in_refill_seconds: int = Field(default=60, ge=1, alias="SIGN_IN_REFILL_SECONDS")
+    bot_username: str = Field(default="your_bot", pattern=r"^[A-Za-z0-9_]{3,64}$", alias="BOT_USERNAME")
 
     @field_validator("payment_webhook_secrets", "payment_addresses", mode="before")
     @classmethod

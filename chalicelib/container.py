@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable
 
 from chalicelib.container_money import MoneyParts
+from chalicelib.container_panel import PanelParts, install_text_overrides
 from chalicelib.container_tron import TronParts
 from chalicelib.observability import configure, count, logger
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from chalicelib.config import Settings
 
 
-class Container(MoneyParts, TronParts):
+class Container(MoneyParts, PanelParts, TronParts):
     def __init__(self, settings: Settings, *, telegram_transport: Any = None, clock: Any = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         from chalicelib.adapters.dynamodb import models
@@ -178,9 +179,11 @@ class Container(MoneyParts, TronParts):
     # ------------------------------------------------------------------ services
     @cached_property
     def notices(self):
+        from chalicelib.domain.alerts import panel_link
         from chalicelib.domain.notices import Notices
         return Notices(self.users, self.messenger, self.guards, self.clock, self.settings.admin_chat_id,
-                       self.settings.alert_cooldown_minutes * 60, logger)
+                       self.settings.alert_cooldown_minutes * 60, logger,
+                       link_for=lambda key: panel_link(self.settings.panel_base_url, key))
 
     @cached_property
     def ordering(self):
@@ -281,6 +284,7 @@ def get_container() -> Container:
         settings = get_settings()
         configure(settings.metrics_namespace, settings.secret_values())
         _container = Container(settings)
+        install_text_overrides(_container)
     return _container
 
 
@@ -288,5 +292,7 @@ def set_container(container: Container | None) -> None:
     """Tests and the local stack install a container built with their own clock or transport."""
     global _container
     _container = container
+    install_text_overrides(container)
     if container is not None:
         configure(container.settings.metrics_namespace, container.settings.secret_values())
+

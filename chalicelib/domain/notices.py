@@ -8,7 +8,7 @@ rather than doubling it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from chalicelib.domain.orders import Order
 from chalicelib.domain.ports.common import Clock, GuardStore
@@ -35,7 +35,9 @@ class Notice:
 
 class Notices:
     def __init__(self, users: UserStore, messenger: Messenger, guards: GuardStore, clock: Clock,
-                 admin_chat_id: int | None, alert_cooldown_seconds: int, log: Any) -> None:
+                 admin_chat_id: int | None, alert_cooldown_seconds: int, log: Any,
+                 link_for: Callable[[str], str | None] = lambda key: None) -> None:
+        self._link_for = link_for   # the panel page an alert is about (alerts.panel_link), when a panel is set
         self._users = users
         self._messenger = messenger
         self._guards = guards
@@ -106,4 +108,5 @@ class Notices:
         if self._admin_chat_id is None:
             return
         if self._guards.claim(f"alert#{key}", self._cooldown, self._clock.now()):
-            self._messenger.send_text(self._admin_chat_id, f"⚠️ {text}")
+            link = self._link_for(key)
+            self._messenger.send_text(self._admin_chat_id, f"⚠️ {text}" + (f"\n{link}" if link else ""))

@@ -67,6 +67,12 @@ ADMIN = [
     Route("GET", "/admin/reconciliation/{day}", "admin"),
     Route("POST", "/admin/wallet-adjustments", "admin", ("owner_id", "amount", "reason", "request_id"),
           template={"owner_id": "user:1001", "amount": "2.50", "reason": "goodwill", "request_id": "fuzz-1"}),
+    Route("POST", "/admin/orders/{order_id}/actions", "admin", ("action", "reason", "proof"),
+          template={"action": "cancel", "reason": "fuzz"}),
+    Route("GET", "/admin/payments/review", "admin", query=("limit", "cursor")),
+    Route("POST", "/admin/payments/{transaction_id}/resolution", "admin",
+          ("how", "reason", "owner_id", "order_id", "return_tx"),
+          template={"how": "credit", "reason": "fuzz", "owner_id": "user:1001"}),
     Route("GET", "/admin/tron/hot-wallet", "admin"),
     Route("GET", "/admin/payouts", "admin", query=("state", "limit", "cursor")),
     Route("GET", "/admin/payouts/{payout_id}", "admin"),
@@ -96,9 +102,11 @@ AREAS = {"buyer": BUYER, "payments": PAYMENTS, "telegram": TELEGRAM, "admin": AD
 
 def test_every_route_is_fuzzed():
     from app import app
+    from tests.fuzz.test_browser_routes import BROWSER
 
     served = {(method, path) for path, methods in app.routes.items() for method in methods}
-    fuzzed = {(route.method, route.path) for routes in AREAS.values() for route in routes}
+    fuzzed = {(route.method, route.path) for routes in AREAS.values() for route in routes} | {
+        (page.method, page.path) for page in BROWSER}
     assert served == fuzzed
 
 
@@ -155,12 +163,12 @@ def _now(world: dict):
 
 def _path(route: Route, world: dict, draw, hostile: bool) -> str:
     path = route.path
-    for name in ("order_id", "distributor_id", "code", "day", "payout_id"):
+    for name in ("order_id", "distributor_id", "code", "day", "transaction_id", "payout_id"):
         if "{" + name + "}" not in path:
             continue
         known = {"order_id": [world["order_id"], world["code_order_id"]], "distributor_id": [world["distributor_id"]],
                  "code": ["ABCD-EFGH-JKMN-PQRS", "abcd efgh jkmn pqrs"], "day": ["2026-11-24", "2020-01-01"],
-                 "payout_id": [f"order:{world['order_id']}", "swap:none"]}[name]
+                 "transaction_id": ["c" * 64], "payout_id": [f"order:{world['order_id']}", "swap:none"]}[name]
         value = draw(text.map(_path_segment) if hostile else st.sampled_from(known))
         path = path.replace("{" + name + "}", value)
     return path

@@ -84,3 +84,35 @@ def test_item_size_follows_dynamodb_rules():
     assert item_size({"id": {"S": "abc"}}) == 2 + 3
     assert item_size({"flag": {"BOOL": True}}) == 4 + 1
     assert item_size({"n": {"N": "12345"}}) == 1 + 4
+
+
+def test_the_ledger_bench_reads_a_partition_with_the_emulators_own_answers(dynamodb):
+    from bench.bench_ledger import partition_reads
+
+    table = "tgshop-test-ledger"
+    for account in range(3):
+        for line in range(40):
+            dynamodb.put_item(TableName=table, Item={
+                "pk": {"S": f"acct:{account}"}, "sk": {"S": f"line#{line:03}"}, "pad": {"S": "x" * 30_000},
+                "day_shard": {"S": f"2026-11-24#{line % 2}"}, "posted_at": {"S": f"2026-11-24T00:{line:02}"}})
+    queries = [
+        {"KeyConditionExpression": "pk = :p AND sk >= :s",
+         "ExpressionAttributeValues": {":p": {"S": "acct:1"}, ":s": {"S": "line#005"}}},
+        {"IndexName": "entry-day", "KeyConditionExpression": "day_shard = :d",
+         "ExpressionAttributeValues": {":d": {"S": "2026-11-24#1"}}, "ScanIndexForward": False},
+    ]
+
+    def pages(query: dict) -> list:
+        answers, start = [], {}
+        while True:
+            page = dynamodb.query(TableName=table, **query, **start)
+            answers.append((page["Items"], page.get("LastEvaluatedKey")))
+            if "LastEvaluatedKey" not in page:
+                return answers
+            start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+    plain = [pages(query) for query in queries]
+    with partition_reads():
+        partitioned = [pages(query) for query in queries]
+    assert all(len(answers) > 1 for answers in plain)   # 30 KB items: the 1 MB page limit splits both
+    assert partitioned == plain

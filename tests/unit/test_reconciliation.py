@@ -19,7 +19,8 @@ from chalicelib.domain.payment_methods.trc20 import Trc20UniqueAmount, UniqueAmo
 from chalicelib.domain.payment_methods.trc20_transfers import PaymentRules, Transfer, Trc20Transfers
 from chalicelib.domain.ports.payments import PaymentRecord
 from chalicelib.domain.products import OrderDraft
-from chalicelib.domain.reconciliation import CATCH_UP_DAYS, Mismatch, Reconciliation
+from chalicelib.domain.reconciliation import CATCH_UP_DAYS, Reconciliation
+from chalicelib.domain.reconciliation_report import Mismatch
 from chalicelib.domain.settlement import PaymentOutcome, Settlement
 from tests.fakes import (Counted, FixedClock, InMemoryGuardStore, InMemoryOrderStore, InMemoryPaymentSlotStore,
                          InMemoryPaymentStore, InMemoryUserStore, RecordingMessenger, RecordingQueue, SequentialIds)

@@ -21,6 +21,9 @@ from chalicelib.domain.ports.payments import PaymentSlot
 from chalicelib.domain.shared import encode_cursor
 
 _ORDER_FIELDS = tuple(Order.model_fields)
+# Steps a waiting order can repeat every repair run (Stars low, Telegram unreachable): not kept in its history,
+# which would otherwise grow without bound. Every other step happens at most once per order (or per operator act).
+UNRECORDED_STEPS = frozenset({"start_delivery", "start_fulfilment", "wait_for_stars", "return_to_paid"})
 _BY_OWNER_KEY = {"order_id": "S", "owner_id": "S", "created_at": "S"}
 _BY_OPEN_DUE_KEY = {"order_id": "S", "open_status": "S", "due_at": "S"}
 
@@ -50,6 +53,9 @@ def transition_update(transition: Transition, now: datetime, changes: dict[str, 
     for name, value in changes.items():
         attribute = getattr(OrderItem, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
+    if transition.name not in UNRECORDED_STEPS:   # the order's history for the panel, bounded: milestones only
+        milestone = {"at": now.isoformat(), "to": target.value, "step": transition.name}
+        actions.append(OrderItem.history.set((OrderItem.history | []).append([milestone])))
     return actions, OrderItem.status.is_in(*(status.value for status in transition.sources))
 
 
@@ -173,3 +179,11 @@ class DynamoOrderStore:
                                                                           {"open_status": status.value}))
         items = [order_from_item(item) for item in result]
         return Page(items, encode_cursor(result.last_evaluated_key))
+
+
+def order_history(order_id: str) -> list[dict[str, Any]]:
+    """The order's recorded milestones, oldest first (empty for an order written before they were kept)."""
+    try:
+        return list(OrderItem.get(order_id, consistent_read=True, attributes_to_get=["history"]).history or [])
+    except DoesNotExist:
+        return []

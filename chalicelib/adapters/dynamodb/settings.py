@@ -26,3 +26,25 @@ class DynamoSettingsStore:
         except PutError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
+
+    def versioned(self, setting_id: str) -> tuple[Any | None, str]:
+        """The value and its version (when it was last written; "" when never), for a change that names it."""
+        try:
+            item = SettingItem.get(setting_id, consistent_read=True)
+        except DoesNotExist:
+            return None, ""
+        return item.value, item.updated_at.isoformat() if item.updated_at else ""
+
+    def replace(self, setting_id: str, value: Any, version: str) -> bool:
+        """Write the value only if the setting is still at `version`; False when someone changed it meanwhile."""
+        if version:
+            condition = SettingItem.updated_at == datetime.fromisoformat(version)
+        else:
+            condition = SettingItem.setting_id.does_not_exist() | SettingItem.updated_at.does_not_exist()
+        try:
+            SettingItem(setting_id, value=value, updated_at=datetime.now(timezone.utc)).save(condition=condition)
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -17,6 +17,7 @@ from chalicelib.adapters.dynamodb.models.ledger import EntryDayIndex, LedgerItem
 from chalicelib.adapters.dynamodb.models.orders import (AmountSlotItem, OpenDueIndex, OrderItem, OwnerCreatedIndex,
                                                         PaySlotIndex, PaymentDayIndex, PaymentItem,
                                                         ReviewReceivedIndex)
+from chalicelib.adapters.dynamodb.models.operators import OperatorItem, PrincipalIndex, SessionItem
 from chalicelib.adapters.dynamodb.models.payouts import OpenPayoutIndex, PayoutItem
 
 __all__ = [
@@ -25,12 +26,14 @@ __all__ = [
     "PaymentItem", "ReviewReceivedIndex", "PaymentDayIndex", "LedgerItem", "EntryDayIndex",
     "SettingItem", "AccountItem", "UsernameIndex", "GuardItem", "ConversationItem",
     "DistributorItem", "CodeItem", "RedemptionItem", "DistributorRedeemedIndex", "DistributorStatItem", "AuditItem",
+    "OperatorItem", "SessionItem", "PrincipalIndex",
     "PayoutItem", "OpenPayoutIndex",
 ]
 
 ALL_MODELS: tuple[type[Model], ...] = (
     OrderItem, AmountSlotItem, PaymentItem, SettingItem, AccountItem, GuardItem, ConversationItem,
-    DistributorItem, CodeItem, RedemptionItem, DistributorStatItem, AuditItem, LedgerItem, PayoutItem)
+    DistributorItem, CodeItem, RedemptionItem, DistributorStatItem, AuditItem, LedgerItem,
+    OperatorItem, SessionItem, PayoutItem)
 _TABLE_SUFFIX = {model: model.Meta.table_name for model in ALL_MODELS}
 _connection: Connection | None = None
 

@@ -1,8 +1,8 @@
 """Orders, the payment slots that tell their amounts apart, and the payments received for them."""
 from __future__ import annotations
 
-from pynamodb.attributes import (BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute,
-                                 UTCDateTimeAttribute)
+from pynamodb.attributes import (BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute,
+                                 UnicodeAttribute, UTCDateTimeAttribute)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
@@ -82,6 +82,7 @@ class OrderItem(Model):
     code_max_uses = NumberAttribute(null=True)
     code_valid_days = NumberAttribute(null=True)
     details = JSONAttribute(null=True)                 # a product's own facts (see Order.details)
+    history = ListAttribute(null=True)                 # milestones: {"at", "to", "step"} (orders.HISTORY_STEPS)
     pay_slot = UnicodeAttribute(null=True)             # "<address>#<fraction micros>": orders holding a slot
 
     by_owner = OwnerCreatedIndex()
@@ -149,6 +150,7 @@ class PaymentItem(Model):
     method = UnicodeAttribute(null=True)               # the payment method; absent: "trc20"
     currency = UnicodeAttribute(null=True)             # absent: "USDT"
     credited_micros = NumberAttribute(null=True)       # what went to the wallet of the order's buyer
+    resolution = JSONAttribute(null=True)              # how an operator resolved it (panel)
     day_shard = UnicodeAttribute(null=True)
 
     by_review = ReviewReceivedIndex()

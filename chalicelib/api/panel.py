@@ -1,0 +1,274 @@
+"""The operator panel's pages (GET) and its sign-in: server-rendered HTML under /panel. The actions that change
+something are in panel_actions.py; both resolve the operator's session through panel_session.browser_route."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.http import guarded, parse_query
+from chalicelib.api.panel_session import PANEL_COOKIE, browser_route, cookie_header, redirect
+from chalicelib.domain.operators import OPERATOR_PREFIX, Role
+
+panel = Blueprint(__name__)
+FORM = ["application/x-www-form-urlencoded"]
+LEDGER_ACCOUNTS = ("suspense:USDT", "refunds:USDT", "adjustments:USDT")
+
+
+def _container():
+    from chalicelib.container import get_container
+
+    return get_container()
+
+
+def page(role: Role = Role.VIEWER):
+    return browser_route(panel, "panel", PANEL_COOKIE, OPERATOR_PREFIX, role)
+
+
+def _render(request, session, template: str, active: str, status: int = 200, **context):
+    from chalicelib.api.views_panel import chrome
+    from chalicelib.panel import render
+
+    return render(template, status, **chrome(request, session, "panel", active), **context)
+
+
+@panel.route("/panel", methods=["GET"])
+@guarded
+def panel_home():
+    return redirect(panel.current_request, "/panel/dashboard")
+
+
+@panel.route("/panel/static/{name}", methods=["GET"])
+@guarded
+def panel_static(name: str):
+    from chalicelib.panel import static_file
+
+    found = static_file(name)
+    if found is None:
+        return Response(body="not found", status_code=404, headers={"Content-Type": "text/plain"})
+    return Response(body=found[0], status_code=200, headers={"Content-Type": found[1],
+                                                             "Cache-Control": "public, max-age=3600"})
+
+
+@panel.route("/panel/sign-in", methods=["GET"])
+@guarded
+def sign_in_page():
+    return _render(panel.current_request, None, "sign_in.html", "", title="Operator sign-in", token_sign_in=False)
+
+
+@panel.route("/panel/sign-in", methods=["POST"], content_types=FORM)
+@guarded
+def sign_in():
+    from urllib.parse import parse_qsl
+
+    from pydantic import ValidationError
+
+    from chalicelib.api.auth import source_ip
+    from chalicelib.api.panel_forms import SignInForm
+    from chalicelib.domain.errors import DomainError
+
+    request = panel.current_request
+    fields = dict(parse_qsl((request.raw_body or b"").decode("utf-8", "replace"), max_num_fields=10))
+    fields.pop("csrf", None)
+    container = _container()
+    try:
+        form = SignInForm.model_validate(fields)
+        signed = container.operators.sign_in(form.name, form.password, source_ip(request))
+    except ValidationError:
+        return _render(request, None, "sign_in.html", "", 400, title="Operator sign-in", token_sign_in=False,
+                       problem="Enter your name and your password.")
+    except DomainError as error:
+        status = 429 if error.code == "SIGN_IN_LIMITED" else 401
+        headers_extra = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+        response = _render(request, None, "sign_in.html", "", status, title="Operator sign-in", token_sign_in=False,
+                           problem=error.message)
+        response.headers.update(headers_extra)
+        return response
+    max_age = container.settings.panel_session_minutes * 60
+    return redirect(request, "/panel/dashboard",
+                    {"Set-Cookie": cookie_header(request, PANEL_COOKIE, "panel", signed.token, max_age)})
+
+
+@panel.route("/panel/sign-out", methods=["POST"], content_types=FORM)
+@guarded
+@page()
+def sign_out(request, session):
+    from chalicelib.api.panel_forms import Form
+    from chalicelib.api.panel_session import parse_form
+
+    parse_form(request, session, Form)
+    _container().operators.sign_out(session)
+    return redirect(request, "/panel/sign-in", {"Set-Cookie": cookie_header(request, PANEL_COOKIE, "panel", "", 0)})
+
+
+@panel.route("/panel/dashboard", methods=["GET"])
+@guarded
+@page()
+def dashboard(request, session):
+    from chalicelib.domain.panel_figures import figures
+
+    container = _container()
+    now = container.clock.now()
+    orders = container.panel_reads.orders_between(now - timedelta(days=30), now + timedelta(seconds=1), limit=100_000)
+    stuck_after = timedelta(minutes=container.settings.paid_stuck_minutes)
+    shown = figures(orders, now, stuck_after)
+    balances = {account: container.ledger.balance(account) for account in LEDGER_ACCOUNTS}
+    for product in container.products.all():
+        balances[f"revenue:{product.kind}:USDT"] = container.ledger.balance(f"revenue:{product.kind}:USDT")
+    chart = {"days": shown.days, "orders": shown.daily_orders, "paid": shown.daily_paid,
+             "revenue": shown.daily_revenue}
+    wallets, holders = container.panel_reads.wallets_total()
+    return _render(request, session, "dashboard.html", "dashboard", title="Dashboard", figures=shown,
+                   balances=balances, queues=container.queue_depths(), chart=chart, now=now, wallets=wallets,
+                   holders=holders, stars=container.star_balance())
+
+
+@panel.route("/panel/orders", methods=["GET"])
+@guarded
+@page()
+def orders_page(request, session):
+    from datetime import date, datetime, time, timezone
+
+    from chalicelib.api.panel_forms import OrdersQuery
+
+    query = parse_query(request.query_params, OrdersQuery)
+    container = _container()
+    now = container.clock.now()
+    first = date.fromisoformat(query.day_from) if query.day_from else (now - timedelta(days=30)).date()
+    last = date.fromisoformat(query.day_to) if query.day_to else now.date()
+    since = datetime.combine(first, time(0), tzinfo=timezone.utc)
+    until = datetime.combine(last, time(0), tzinfo=timezone.utc) + timedelta(days=1)
+    orders = container.panel_reads.orders_between(
+        since, until, status=query.status.value if query.status else None, product_id=query.product_id,
+        owner_id=f"user:{query.buyer}" if query.buyer else None, limit=200)
+    return _render(request, session, "orders.html", "orders", title="Orders", orders=orders, query=query,
+                   statuses=[status.value for status in _statuses()], day_from=first.isoformat(),
+                   day_to=last.isoformat())
+
+
+def _statuses():
+    from chalicelib.domain.orders import OrderStatus
+
+    return list(OrderStatus)
+
+
+@panel.route("/panel/orders/{order_id}", methods=["GET"])
+@guarded
+@page()
+def order_page(request, session, order_id: str):
+    from chalicelib.domain.ledger import balance_entry_id, payment_entry_id, refund_entry_id
+
+    container = _container()
+    order = container.order_desk.order(order_id)
+    payment = container.payments.get(order.payment_tx) if order.payment_tx else None
+    entry_ids = [refund_entry_id(order.order_id), balance_entry_id(order.order_id)]
+    if order.payment_tx:
+        entry_ids.insert(0, payment_entry_id(order.payment_tx))
+    entries = [entry for entry in map(container.ledger.entry, entry_ids) if entry is not None]
+    return _render(request, session, "order.html", "orders", title=f"Order {order.order_id}", order=order,
+                   payment=payment, entries=entries, notes=order.details.get("operator_actions", []),
+                   milestones=container.panel_reads.history(order.order_id),
+                   steps=container.order_desk.steps_for(order),
+                   can_act=session.role >= Role.OPERATOR)
+
+
+@panel.route("/panel/payments", methods=["GET"])
+@guarded
+@page()
+def payments_page(request, session):
+    queue = _container().payment_desk.queue(200)
+    return _render(request, session, "payments.html", "payments", title="Payments to review", items=queue.items,
+                   can_act=session.role >= Role.OPERATOR)
+
+
+@panel.route("/panel/buyers", methods=["GET"])
+@guarded
+@page()
+def buyers_page(request, session):
+    from chalicelib.api.panel_forms import BuyerQuery
+
+    query = parse_query(request.query_params, BuyerQuery)
+    container = _container()
+    found = None
+    if query.owner_id:
+        found = {"owner_id": query.owner_id, "balance": container.wallets.balance(query.owner_id),
+                 "history": container.wallets.history(query.owner_id, 50).items,
+                 "orders": container.orders.list_by_owner(query.owner_id, 50, None).items}
+    return _render(request, session, "buyers.html", "buyers", title="Buyers", found=found,
+                   request_id=container.ids.new_id(), can_act=session.role >= Role.OPERATOR)
+
+
+@panel.route("/panel/settings", methods=["GET"])
+@guarded
+@page()
+def settings_page(request, session):
+    from chalicelib.domain.bot_texts import EDITABLE, preview
+
+    container = _container()
+    desk = container.catalog_desk
+    texts, texts_version = container.bot_texts.current()
+    language = (request.query_params or {}).get("language")
+    language = language if language in texts else "en"
+    (prices, prices_version), (plans, plans_version), (limits, limits_version) = (
+        desk.prices(), desk.plans_text(), desk.limits())
+    return _render(request, session, "settings.html", "settings", title="Catalog & settings", prices=prices,
+                   prices_version=prices_version, plans=plans, plans_version=plans_version, limits=limits,
+                   limits_version=limits_version, plan_problems=container.code_pack.problems(),
+                   offers=container.premium.offers(), addresses=container.settings.payment_addresses,
+                   texts=texts, texts_version=texts_version, language=language, editable=EDITABLE,
+                   preview={key: preview(text) for key, text in texts[language].items()},
+                   can_act=session.role >= Role.OPERATOR)
+
+
+@panel.route("/panel/distributors", methods=["GET"])
+@guarded
+@page()
+def distributors_page(request, session):
+    from chalicelib.domain.products.code_pack import PLANS_SETTING
+
+    container = _container()
+    listed = container.panel_reads.distributors()
+    now = container.clock.now()
+    packs = [order for order in container.panel_reads.orders_between(now - timedelta(days=365), now, limit=100_000)
+             if order.kind == "CODE_PACK"]
+    ranking: dict[str, list[int]] = {}
+    for order in packs:
+        if order.paid_micros:
+            counts = ranking.setdefault(order.plan_id or "?", [0, 0])
+            counts[0] += order.quantity or 0
+            counts[1] += min(order.paid_micros, order.amount_micros)
+    sales = {d.distributor_id: sum(min(o.paid_micros or 0, o.amount_micros) for o in packs
+                                   if o.owner_id == f"dist:{d.distributor_id}") for d in listed}
+    return _render(request, session, "distributors.html", "distributors", title="Distributors",
+                   distributors=listed, sales=sales, plan_setting=PLANS_SETTING,
+                   ranking=sorted(ranking.items(), key=lambda item: -item[1][1]),
+                   can_act=session.role >= Role.OPERATOR)
+
+
+@panel.route("/panel/operators", methods=["GET"])
+@guarded
+@page()
+def operators_page(request, session):
+    return _render(request, session, "operators.html", "operators", title="Operators",
+                   operators=_container().operators.list(), is_owner=session.role >= Role.OWNER)
+
+
+@panel.route("/panel/reports", methods=["GET"])
+@guarded
+@page()
+def reports_page(request, session):
+    from datetime import date
+
+    from chalicelib.api.requests import AuditQuery
+    from chalicelib.domain.errors import NotFound
+
+    container = _container()
+    query = parse_query(request.query_params, AuditQuery)
+    day = query.day or container.clock.now().date().isoformat()
+    try:
+        report = container.reconciliation.stored(date.fromisoformat(day))
+    except NotFound:
+        report = None
+    audit = container.distributors.audit_day(session.actor(), day, 200, None).items
+    return _render(request, session, "reports.html", "reports", title="Reports", day=day, report=report, audit=audit,
+                   can_act=session.role >= Role.OPERATOR)

@@ -1,0 +1,102 @@
+"""The composition root's panel half: operators and their sessions, the sign-in limit, and the desks the operator
+panel and the distributor portal act through. Mixed into `Container` (chalicelib/container.py), built lazily
+once per container like the rest."""
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+
+class PanelParts:
+    settings: Any
+    clock: Any
+    orders: Any
+    payments: Any
+    queue: Any
+    products: Any
+    notices: Any
+    settings_store: Any
+    live_settings: Any
+    distributors: Any
+    sqs: Any
+    telegram: Any
+
+    @cached_property
+    def operators_limiter(self):
+        """Failed sign-ins of the panel (per name and per address) and of the portal (per address)."""
+        from chalicelib.adapters.dynamodb.distributors import DynamoBucketStore
+        from chalicelib.domain.attempt_limits import AttemptLimiter, BucketPolicy
+        from chalicelib.domain.operators import LIMITER_NAMESPACE
+        s = self.settings
+        return AttemptLimiter(DynamoBucketStore(), {
+            "name": BucketPolicy(s.sign_in_burst, s.sign_in_refill_seconds),
+            "ip": BucketPolicy(s.sign_in_burst * 4, s.sign_in_refill_seconds)}, LIMITER_NAMESPACE)
+
+    @cached_property
+    def operators(self):
+        from chalicelib.adapters.dynamodb.operators import DynamoOperatorStore, DynamoSessionStore
+        from chalicelib.domain.operators import OperatorService
+        return OperatorService(DynamoOperatorStore(), DynamoSessionStore(), self.operators_limiter, self.clock,
+                               timedelta(minutes=self.settings.panel_session_minutes), self.distributors)
+
+    @cached_property
+    def panel_reads(self):
+        from chalicelib.adapters.dynamodb.panel_reads import DynamoPanelReads
+        return DynamoPanelReads()
+
+    @cached_property
+    def order_desk(self):
+        from chalicelib.domain.order_desk import OrderDesk
+        return OrderDesk(self.orders, self.queue, self.products, self.notices, self.clock, self.distributors)
+
+    @cached_property
+    def payment_desk(self):
+        from chalicelib.adapters.dynamodb.payment_desk import DynamoReviewStore
+        from chalicelib.domain.payment_desk import PaymentDesk
+        return PaymentDesk(self.payments, DynamoReviewStore(), self.orders, self.queue, self.products.settles_to,
+                           self.clock, self.distributors)
+
+    @cached_property
+    def catalog_desk(self):
+        from chalicelib.domain.catalog_desk import CatalogDesk
+        return CatalogDesk(self.settings_store, self.live_settings, self.settings.max_codes_per_order,
+                           self.distributors)
+
+    @cached_property
+    def bot_texts(self):
+        from chalicelib.domain.bot_texts import BotTexts
+        return BotTexts(self.live_settings, self.settings_store, self.distributors)
+
+    def queue_depths(self) -> dict[str, int | None]:
+        """Messages waiting in each product queue and its dead-letter queue (None: SQS did not answer)."""
+        from chalicelib.adapters.dead_letters import SqsDeadLetters
+
+        names = sorted(self.products.queues())
+        depths: dict[str, int | None] = {}
+        for name in [*names, *(f"{queue}-dlq" for queue in names)]:
+            try:
+                depths.update(SqsDeadLetters(self.sqs, (name,)).depths())
+            except Exception:  # noqa: BLE001 - the dashboard shows the rest
+                depths[name] = None
+        return depths
+
+    def star_balance(self) -> int | None:
+        """The bot's Star balance (what Premium gifts spend), or None when Telegram did not answer."""
+        try:
+            return int(self.telegram.call("getMyStarBalance", {}).get("amount", 0))
+        except Exception:  # noqa: BLE001 - the dashboard shows the rest
+            return None
+
+
+def install_text_overrides(container: Any) -> None:
+    """The bot's texts an operator changed in the panel, read through this container's settings cache."""
+    from chalicelib.i18n import use_overrides
+
+    def lookup(language: str, key: str) -> str | None:
+        try:
+            return container.bot_texts.lookup(language, key)
+        except Exception:  # noqa: BLE001 - a settings read that fails leaves the catalog's text, never no message
+            return None
+
+    use_overrides(None if container is None else lookup)
