@@ -27,7 +27,6 @@ class Purpose(StrEnum):
     REFUND = "refund"                    # an order that failed for good, refunded to the wallet
     ADJUSTMENT = "adjustment"            # an operator's correction, with a reason
     PAYOUT = "payout"                    # TRX or energy sent out on chain (issue 12: docs/decisions.md)
-    WITHDRAWAL = "withdrawal"            # wallet balance taken out to be paid on chain
     SWAP = "swap"                        # USDT sent to the automatic exchange address, swapped back in TRX
 
 
