@@ -27,6 +27,19 @@ def order_payout_id(order_id: str) -> str:
     return f"order:{order_id}"
 
 
+def current_payout_id(order: Order) -> str:
+    """The order's payout now: the first, or the one an operator's retry started after cancelling it."""
+    return order.details.get("payout_id") or order_payout_id(order.order_id)
+
+
+def next_payout_id(order: Order) -> str:
+    """A retry after a cancelled payout gets a payout of its own: `order:<id>:2`, `:3`, ..."""
+    first = order_payout_id(order.order_id)
+    current = current_payout_id(order)
+    attempt = 1 if current == first else int(current.rsplit(":", 1)[1])
+    return f"{first}:{attempt + 1}"
+
+
 @dataclass(frozen=True)
 class PayoutPlan:
     instruction: PayoutOrder
@@ -62,7 +75,7 @@ class OrderPayouts:
         if order.status in START_PAYOUT.sources:
             return self._start(order, rules, plan(order), landed)
         if order.status == S.DELIVERING:
-            payout = self._payouts.get(order_payout_id(order_id))
+            payout = self._payouts.get(current_payout_id(order))
             return None if payout is None else self._drive(order, payout, rules, landed)
         return None
 
@@ -71,16 +84,21 @@ class OrderPayouts:
         if refusal is not None:
             return self._wait(order, plan.instruction.action.value, refusal)
         asset = plan.instruction.asset
-        outcome, payout = self._payouts.open(order_payout_id(order.order_id), plan.instruction, plan.booked_amount,
-                                             plan.purpose, order_id=order.order_id,
-                                             step=OrderStep(order, START_PAYOUT), ceiling=self._gate.ceiling(asset),
+        payout_id = current_payout_id(order)
+        earlier = self._payouts.get(payout_id)
+        if earlier is not None and earlier.state == PayoutState.CANCELLED:   # an operator retries it
+            payout_id = next_payout_id(order)
+        step = OrderStep(order, START_PAYOUT, {"details": {**order.details, "payout_id": payout_id}})
+        outcome, payout = self._payouts.open(payout_id, plan.instruction, plan.booked_amount, plan.purpose,
+                                             order_id=order.order_id, step=step, ceiling=self._gate.ceiling(asset),
                                              details={"carried_by": CARRIED_BY_ORDER})
         if outcome == ClaimOutcome.OVER_CEILING:
             return self._wait(order, f"ceiling-{asset}", f"the day's {asset} payout ceiling is reached")
         if payout is None:
             return None
         now = self._clock.now()
-        delivering = order.model_copy(update={"status": S.DELIVERING, "status_changed_at": now})
+        delivering = order.model_copy(update={"status": S.DELIVERING, "status_changed_at": now,
+                                              "details": step.changes["details"]})
         if outcome == ClaimOutcome.CLAIMED:
             self._notices.order_event(delivering, "paid", rules)
         else:
