@@ -3,8 +3,10 @@ from chalice import Chalice
 
 from chalicelib.api import middleware
 from chalicelib.api.admin import admin
+from chalicelib.api.alarms import alarms
 from chalicelib.api.buyers import buyers
 from chalicelib.api.consumers import consumers
+from chalicelib.api.docs import docs
 from chalicelib.api.distributors import distributors
 from chalicelib.api.health import health
 from chalicelib.api.payments import payments
@@ -15,7 +17,8 @@ from chalicelib.api.tron import tron
 
 app = Chalice(app_name="tgshop")
 middleware.install(app)
-for blueprint in (health, buyers, payments, schedules, telegram, admin, distributors, redeem, consumers, tron):
+for blueprint in (health, buyers, payments, schedules, telegram, admin, distributors, redeem, consumers,
+                  docs, alarms, tron):
     app.register_blueprint(blueprint)
 
 # The operator panel and the distributor portal (server-rendered pages; Jinja2 is imported on first render).

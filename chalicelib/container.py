@@ -264,7 +264,7 @@ class Container(MoneyParts, PanelParts, TronParts):
 
     @property
     def _code_secret(self) -> bytes:
-        return self.settings.code_secret_key.get_secret_value().encode()
+        return self.settings.granted("code_secret_key").get_secret_value().encode()
 
     @cached_property
     def dead_letter_watch(self):

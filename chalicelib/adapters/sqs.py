@@ -26,6 +26,10 @@ class SqsQueues:
             self._urls[queue] = self.client().get_queue_url(QueueName=f"{self._prefix}-{queue}")["QueueUrl"]
         return self._urls[queue]
 
+    def probe(self, queue: str) -> None:
+        """Raises when the queue cannot be reached (for /health): one cheap attribute read."""
+        self.client().get_queue_attributes(QueueUrl=self.url(queue), AttributeNames=["QueueArn"])
+
     def send(self, queue: str, body: dict) -> None:
         self.client().send_message(QueueUrl=self.url(queue), MessageBody=json.dumps(body, separators=(",", ":")))
 

@@ -9,6 +9,7 @@ from chalice import Blueprint
 
 from chalicelib.api.auth import admin_actor
 from chalicelib.api.http import guarded, json_response, parse_body, parse_query
+from chalicelib.api.openapi import operation
 from chalicelib.domain.errors import DomainError
 
 admin = Blueprint(__name__)
@@ -32,6 +33,8 @@ def _audited(actor, action: str, target: str | None) -> Iterator[None]:
 
 
 @admin.route("/admin/distributors", methods=["POST"])
+@operation(summary="Create a distributor and issue its token", tag="admin", auth="admin",
+           body="CreateDistributorRequest", response="IssuedToken", status=201, errors=(409,))
 @guarded
 def create_distributor():
     from chalicelib.api.requests import CreateDistributorRequest
@@ -46,6 +49,7 @@ def create_distributor():
 
 
 @admin.route("/admin/distributors/{distributor_id}", methods=["GET"])
+@operation(summary="One distributor", tag="admin", auth="admin", response="DistributorAnswer")
 @guarded
 def get_distributor(distributor_id: str):
     from chalicelib.api.views import distributor_view
@@ -57,6 +61,8 @@ def get_distributor(distributor_id: str):
 
 
 @admin.route("/admin/distributors/{distributor_id}/rotate-token", methods=["POST"])
+@operation(summary="Issue a new token; the old one stops working", tag="admin", auth="admin",
+           response="IssuedToken", errors=(409,))
 @guarded
 def rotate_distributor_token(distributor_id: str):
     from chalicelib.api.views import issued_token_view
@@ -68,6 +74,8 @@ def rotate_distributor_token(distributor_id: str):
 
 
 @admin.route("/admin/distributors/{distributor_id}/disable", methods=["POST"])
+@operation(summary="Disable a distributor", tag="admin", auth="admin", response="DistributorAnswer",
+           errors=(409,))
 @guarded
 def disable_distributor(distributor_id: str):
     from chalicelib.api.views import distributor_view
@@ -79,6 +87,8 @@ def disable_distributor(distributor_id: str):
 
 
 @admin.route("/admin/audit", methods=["GET"])
+@operation(summary="One UTC day of the audit log", tag="admin", auth="admin", query="AuditQuery",
+           response="AuditPage")
 @guarded
 def list_audit():
     """One UTC day of the audit log (`day`, default today), in pages."""
@@ -96,6 +106,8 @@ def list_audit():
 
 
 @admin.route("/admin/wallet-adjustments", methods=["POST"])
+@operation(summary="Correct a wallet with a journal entry", tag="admin", auth="admin",
+           body="WalletAdjustmentRequest", response="WalletAdjustmentAnswer", errors=(409, 422))
 @guarded
 def adjust_wallet():
     """A correction of a buyer's or a distributor's wallet, as a journal entry with a reason. A retry with the
@@ -116,6 +128,8 @@ def adjust_wallet():
 
 
 @admin.route("/admin/reconciliation", methods=["POST"])
+@operation(summary="Reconcile one UTC day now", tag="admin", auth="admin", body="ReconciliationRequest",
+           body_required=False, response="ReconciliationReport", errors=(422,))
 @guarded
 def run_reconciliation():
     """Reconcile one UTC day now (body `{"day": "YYYY-MM-DD"}`, or none: today so far) and answer its report."""
@@ -133,6 +147,8 @@ def run_reconciliation():
 
 
 @admin.route("/admin/reconciliation/{day}", methods=["GET"])
+@operation(summary="The stored reconciliation report of a day", tag="admin", auth="admin", path="DayPath",
+           response="ReconciliationReport")
 @guarded
 def get_reconciliation(day: str):
     """The stored report of a day: 404 when that day was never reconciled."""

@@ -55,7 +55,7 @@ def admin_actor(request: Any) -> AdminActor:
 
     try:
         return authenticate_admin(request.headers.get("x-api-key"),
-                                  _container().settings.admin_api_key.get_secret_value(), request_id(),
+                                  _container().settings.granted("admin_api_key").get_secret_value(), request_id(),
                                   source_ip(request))
     except DomainError:
         count("AdminAuthFailed")
@@ -68,7 +68,7 @@ def verify_telegram_webhook(request: Any) -> None:
 
     from chalicelib.domain.errors import Unauthenticated
 
-    expected = _container().settings.telegram_webhook_secret.get_secret_value().encode()
+    expected = _container().settings.granted("telegram_webhook_secret").get_secret_value().encode()
     supplied = (request.headers.get(TELEGRAM_SECRET_HEADER) or "").encode()
     if not hmac.compare_digest(supplied, expected):
         raise Unauthenticated("the secret token header does not match", code="WEBHOOK_SECRET_INVALID")
@@ -81,5 +81,5 @@ def verify_payment_webhook(request: Any) -> None:
     container = _container()
     settings = container.settings
     verify_signature_header(request.headers.get("x-signature"), request.raw_body or b"",
-                            tuple(secret.get_secret_value() for secret in settings.payment_webhook_secrets),
+                            tuple(secret.get_secret_value() for secret in settings.granted("payment_webhook_secrets")),
                             container.clock.now(), settings.signature_tolerance_seconds)

@@ -5,6 +5,7 @@ from chalice import Blueprint
 
 from chalicelib.api.auth import current_buyer
 from chalicelib.api.http import guarded, json_response, parse_body, parse_query
+from chalicelib.api.openapi import operation
 
 buyers = Blueprint(__name__)
 
@@ -27,6 +28,7 @@ def _order_view(order) -> dict:
 
 
 @buyers.route("/catalog", methods=["GET"])
+@operation(summary="The products on sale with their prices", tag="buyers", response="Catalog")
 @guarded
 def get_catalog():
     from chalicelib.api.views import list_view, offer_view
@@ -35,6 +37,8 @@ def get_catalog():
 
 
 @buyers.route("/orders", methods=["POST"])
+@operation(summary="Place an order", tag="buyers", auth="buyer", body="CreateOrderRequest", response="OrderAnswer",
+           status=201, errors=(404, 409, 422, 429), headers=("Idempotency-Key",))
 @guarded
 def create_order():
     """With an Idempotency-Key, a retry of the same body returns the first answer (see `run_once`)."""
@@ -56,6 +60,8 @@ def create_order():
 
 
 @buyers.route("/orders", methods=["GET"])
+@operation(summary="The buyer's orders, newest first", tag="buyers", auth="buyer", query="PageQuery",
+           response="OrderPage")
 @guarded
 def list_orders():
     from chalicelib.api.requests import PageQuery
@@ -70,6 +76,7 @@ def list_orders():
 
 
 @buyers.route("/orders/{order_id}", methods=["GET"])
+@operation(summary="One of the buyer's orders", tag="buyers", auth="buyer", response="OrderAnswer")
 @guarded
 def get_order(order_id: str):
     from chalicelib.domain.users import owner_for_user
@@ -79,6 +86,7 @@ def get_order(order_id: str):
 
 
 @buyers.route("/orders/{order_id}/cancel", methods=["POST"])
+@operation(summary="Cancel an unpaid order", tag="buyers", auth="buyer", response="OrderAnswer", errors=(409,))
 @guarded
 def cancel_order(order_id: str):
     from chalicelib.domain.users import owner_for_user
@@ -88,6 +96,7 @@ def cancel_order(order_id: str):
 
 
 @buyers.route("/wallet", methods=["GET"])
+@operation(summary="The buyer's wallet balance", tag="buyers", auth="buyer", response="WalletAnswer")
 @guarded
 def get_wallet():
     from chalicelib.api.views import balance_view
@@ -98,6 +107,8 @@ def get_wallet():
 
 
 @buyers.route("/wallet/history", methods=["GET"])
+@operation(summary="The buyer's wallet entries, newest first", tag="buyers", auth="buyer",
+           query="PageQuery", response="WalletHistory")
 @guarded
 def get_wallet_history():
     """Every entry of the buyer's wallet with what it was for, newest first."""

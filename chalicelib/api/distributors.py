@@ -5,6 +5,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.auth import current_distributor
 from chalicelib.api.http import guarded, json_response, parse_body, parse_query
+from chalicelib.api.openapi import operation
 
 distributors = Blueprint(__name__)
 
@@ -22,6 +23,7 @@ def _code_order_view(order) -> dict:
 
 
 @distributors.route("/distributors/me", methods=["GET"])
+@operation(summary="The calling distributor", tag="distributors", auth="distributor", response="DistributorAnswer")
 @guarded
 def get_me():
     from chalicelib.api.views import distributor_view
@@ -30,6 +32,7 @@ def get_me():
 
 
 @distributors.route("/distributors/me/plans", methods=["GET"])
+@operation(summary="The code pack plans on sale", tag="distributors", auth="distributor", response="PlanList")
 @guarded
 def list_plans():
     from chalicelib.api.views import list_view, plan_view
@@ -39,6 +42,8 @@ def list_plans():
 
 
 @distributors.route("/distributors/me/orders", methods=["POST"])
+@operation(summary="Order a pack of codes", tag="distributors", auth="distributor",
+           body="CreateCodeOrderRequest", response="CodeOrderAnswer", status=201, errors=(404, 409, 422, 429))
 @guarded
 def create_code_order():
     from chalicelib.api.requests import CreateCodeOrderRequest
@@ -52,6 +57,8 @@ def create_code_order():
 
 
 @distributors.route("/distributors/me/wallet", methods=["GET"])
+@operation(summary="The distributor's wallet balance", tag="distributors", auth="distributor",
+           response="WalletAnswer")
 @guarded
 def get_wallet():
     from chalicelib.api.views import balance_view
@@ -63,6 +70,8 @@ def get_wallet():
 
 
 @distributors.route("/distributors/me/wallet/history", methods=["GET"])
+@operation(summary="The distributor's wallet entries, newest first", tag="distributors",
+           auth="distributor", query="PageQuery", response="WalletHistory")
 @guarded
 def get_wallet_history():
     from chalicelib.api.requests import PageQuery
@@ -77,6 +86,8 @@ def get_wallet_history():
 
 
 @distributors.route("/distributors/me/wallet/top-ups", methods=["POST"])
+@operation(summary="Top up the distributor's wallet by a transfer", tag="distributors", auth="distributor",
+           body="TopUpRequest", response="OrderAnswer", status=201, errors=(409, 422, 429))
 @guarded
 def create_top_up():
     """A top-up of the distributor's wallet, paid by a unique transfer like a code order."""
@@ -93,6 +104,8 @@ def create_top_up():
 
 
 @distributors.route("/distributors/me/orders", methods=["GET"])
+@operation(summary="The distributor's code orders, newest first", tag="distributors", auth="distributor",
+           query="PageQuery", response="CodeOrderPage")
 @guarded
 def list_code_orders():
     from chalicelib.api.requests import PageQuery
@@ -106,6 +119,8 @@ def list_code_orders():
 
 
 @distributors.route("/distributors/me/orders/{order_id}", methods=["GET"])
+@operation(summary="One code order with its fulfilment progress", tag="distributors", auth="distributor",
+           response="CodeOrderAnswer")
 @guarded
 def get_code_order(order_id: str):
     distributor = current_distributor(distributors.current_request)
@@ -113,6 +128,8 @@ def get_code_order(order_id: str):
 
 
 @distributors.route("/distributors/me/orders/{order_id}/codes.csv", methods=["GET"])
+@operation(summary="An order's codes as CSV, in parts", tag="distributors", auth="distributor",
+           query="CsvQuery", media_type="text/csv", errors=(409,))
 @guarded
 def export_codes(order_id: str):
     """The codes as CSV, in parts of `rows` (default 20,000): a next part is named by the `Link` header
@@ -133,6 +150,8 @@ def export_codes(order_id: str):
 
 
 @distributors.route("/distributors/me/codes", methods=["GET"])
+@operation(summary="The distributor's codes", tag="distributors", auth="distributor", query="CodesQuery",
+           response="CodePage")
 @guarded
 def list_codes():
     from chalicelib.api.requests import CodesQuery
@@ -148,6 +167,8 @@ def list_codes():
 
 
 @distributors.route("/distributors/me/codes/{code}/deactivate", methods=["POST"])
+@operation(summary="Deactivate a code", tag="distributors", auth="distributor", response="CodeBody",
+           errors=(409,))
 @guarded
 def deactivate_code(code: str):
     from chalicelib.api.views import code_view
@@ -158,6 +179,8 @@ def deactivate_code(code: str):
 
 
 @distributors.route("/distributors/me/summary", methods=["GET"])
+@operation(summary="Totals of codes, redemptions and revenue", tag="distributors", auth="distributor",
+           response="Summary")
 @guarded
 def get_summary():
     distributor = current_distributor(distributors.current_request)
@@ -165,6 +188,8 @@ def get_summary():
 
 
 @distributors.route("/distributors/me/redemptions", methods=["GET"])
+@operation(summary="Redemptions of the distributor's codes, newest first", tag="distributors",
+           auth="distributor", query="LongPageQuery", response="RedemptionPage")
 @guarded
 def list_redemptions():
     from chalicelib.api.requests import LongPageQuery
@@ -178,6 +203,8 @@ def list_redemptions():
 
 
 @distributors.route("/distributors/me/sales-trend", methods=["GET"])
+@operation(summary="One point per UTC day, oldest first", tag="distributors", auth="distributor",
+           query="TrendQuery", response="SalesTrend")
 @guarded
 def get_sales_trend():
     from chalicelib.api.requests import TrendQuery

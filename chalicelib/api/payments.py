@@ -5,6 +5,7 @@ from chalice import Blueprint
 
 from chalicelib.api.auth import verify_payment_webhook
 from chalicelib.api.http import guarded, json_response, parse_json
+from chalicelib.api.openapi import operation
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.observability import logger
 
@@ -42,6 +43,8 @@ def _transfers(document: object) -> list[tuple[object, dict]]:
 
 
 @payments.route("/webhooks/payments/trc20", methods=["POST"])
+@operation(summary="TRC20 transfers to the shop's addresses", tag="webhooks", auth="payments",
+           body="chalicelib.api.webhook_bodies:TransferBatch", response="TransferResults")
 @guarded
 def trc20_webhook():
     from chalicelib.container import get_container

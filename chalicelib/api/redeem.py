@@ -5,11 +5,14 @@ from chalice import Blueprint
 
 from chalicelib.api.auth import current_buyer, source_ip
 from chalicelib.api.http import guarded, json_response, parse_body
+from chalicelib.api.openapi import operation
 
 redeem = Blueprint(__name__)
 
 
 @redeem.route("/redeem", methods=["POST"])
+@operation(summary="Redeem a code for a gift", tag="buyers", auth="buyer", body="RedeemRequest",
+           response="RedeemAnswer", errors=(404, 409, 410, 422, 429))
 @guarded
 def redeem_code():
     from chalicelib.api.requests import RedeemRequest

@@ -29,7 +29,8 @@ def _calendar_day(value: str) -> str:
     return value
 
 
-Day = Annotated[StrictStr, AfterValidator(_calendar_day)]
+Day = Annotated[StrictStr, Field(pattern=_DAY.pattern, description="a UTC date, YYYY-MM-DD"),
+                AfterValidator(_calendar_day)]
 
 
 # ---------------------------------------------------------------------------------------------- bodies

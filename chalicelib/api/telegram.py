@@ -5,6 +5,7 @@ from chalice import Blueprint
 
 from chalicelib.api.auth import verify_telegram_webhook
 from chalicelib.api.http import guarded, json_response, parse_json
+from chalicelib.api.openapi import operation
 from chalicelib.observability import logger
 
 telegram = Blueprint(__name__)
@@ -28,6 +29,8 @@ def handle_update(update: object) -> str:
 
 
 @telegram.route("/telegram/webhook", methods=["POST"])
+@operation(summary="A Telegram update", tag="webhooks", auth="telegram",
+           body="chalicelib.api.webhook_bodies:TelegramUpdate", response="TelegramAnswer")
 @guarded
 def telegram_webhook():
     request = telegram.current_request

@@ -11,9 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 from chalicelib.api.auth import admin_actor, current_buyer
 from chalicelib.api.http import guarded, json_response, parse_body, parse_query
+from chalicelib.api.openapi import operation
 from chalicelib.api.requests import PageQuery, Query
 
 tron = Blueprint(__name__)
+M = "chalicelib.api.tron:"      # where the document finds this module's models
 
 
 def _container():
@@ -105,12 +107,23 @@ class HotWalletView(BaseModel):
     limits: dict[str, int]
 
 
+class PayoutPage(BaseModel):
+    payouts: list[PayoutView]
+    cursor: str | None = None
+
+
+class StockAnswer(BaseModel):
+    result: Literal["APPLIED", "DUPLICATE"]
+
+
 def _send(model: BaseModel, status: int = 200):
     return json_response(model.model_dump(mode="json"), status)
 
 
 # ---------------------------------------------------------------------- buyer
 @tron.route("/tron/exchange/quote", methods=["GET"])
+@operation(summary="Quote TRX for USDT at the posted rate and spread", tag="buyers", auth="buyer",
+           query=f"{M}QuoteQuery", response=f"{M}QuoteView")
 @guarded
 def exchange_quote():
     from chalicelib.domain.money import format_amount, to_micros
@@ -131,6 +144,8 @@ def exchange_quote():
 
 # ---------------------------------------------------------------------- operators
 @tron.route("/admin/tron/hot-wallet", methods=["GET"])
+@operation(summary="The hot wallet on chain, today's payouts, the books and the limits", tag="admin", auth="admin",
+           response=f"{M}HotWalletView", errors=(503,))
 @guarded
 def hot_wallet():
     admin_actor(tron.current_request)
@@ -143,17 +158,21 @@ def hot_wallet():
 
 
 @tron.route("/admin/payouts", methods=["GET"])
+@operation(summary="Open payouts (signed, or scheduled), oldest first", tag="admin", auth="admin",
+           query=f"{M}PayoutsQuery", response=f"{M}PayoutPage")
 @guarded
 def list_payouts():
+    from chalicelib.domain.ports.payouts import PayoutState
+
     admin_actor(tron.current_request)
     query = parse_query(tron.current_request.query_params, PayoutsQuery)
-    from chalicelib.domain.ports.payouts import PayoutState
     page = _container().payout_desk.open_payouts(PayoutState(query.state), query.limit, query.cursor)
-    return json_response({"payouts": [PayoutView.of(payout).model_dump(mode="json") for payout in page.items],
-                          "cursor": page.cursor})
+    return _send(PayoutPage(payouts=[PayoutView.of(payout) for payout in page.items], cursor=page.cursor))
 
 
 @tron.route("/admin/payouts/{payout_id}", methods=["GET"])
+@operation(summary="One payout with every transaction signed for it", tag="admin", auth="admin",
+           response=f"{M}PayoutView", errors=(404,))
 @guarded
 def get_payout(payout_id: str):
     admin_actor(tron.current_request)
@@ -161,6 +180,8 @@ def get_payout(payout_id: str):
 
 
 @tron.route("/admin/payouts/{payout_id}/cancel", methods=["POST"])
+@operation(summary="Cancel a payout whose transaction provably expired unlanded", tag="admin", auth="admin",
+           body=f"{M}CancelPayoutRequest", response=f"{M}PayoutView", errors=(404, 409, 503))
 @guarded
 def cancel_payout(payout_id: str):
     request = tron.current_request
@@ -173,6 +194,8 @@ def cancel_payout(payout_id: str):
 
 
 @tron.route("/admin/tron/stock", methods=["POST"])
+@operation(summary="Book TRX, USDT or energy put into (or taken from) the hot wallet", tag="admin", auth="admin",
+           body=f"{M}StockRequest", response=f"{M}StockAnswer")
 @guarded
 def book_stock():
     """Book TRX or USDT put into the hot wallet, or energy staked (negative: taken out), once per request id."""
@@ -186,4 +209,4 @@ def book_stock():
     written = container.payout_desk.book_stock(body.asset, amount, body.reason, body.request_id)
     container.distributors.record_action(actor, "tron.stock", body.asset, amount=str(body.amount),
                                          reason=body.reason, request_id=body.request_id, result=written.value)
-    return json_response({"result": written.value})
+    return _send(StockAnswer(result=written.value))

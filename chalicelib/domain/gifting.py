@@ -30,7 +30,7 @@ class GiftListener(Protocol):
 
 class GiftDelivery:
     def __init__(self, orders: OrderStore, telegram: TelegramGateway, notices: Notices, clock: Clock,
-                 count: Callable[[str], None]) -> None:
+                 count: Callable[..., None]) -> None:
         self._orders = orders
         self._telegram = telegram
         self._notices = notices
@@ -61,12 +61,14 @@ class GiftDelivery:
         return self._gift(gift)
 
     def _has_stars_for(self, order: Order) -> bool:
-        balance = self._telegram.call("getMyStarBalance", {})
-        return int(balance.get("amount", 0)) >= (order.star_count or 0)
+        balance = int(self._telegram.call("getMyStarBalance", {}).get("amount", 0))
+        self._count("StarBalance", balance)  # read before every gift: the "Star balance low" alarm watches it
+        return balance >= (order.star_count or 0)
 
     def _wait_for_stars(self, order: Order, *, newly_waiting: bool) -> Order | None:
         waiting = self._orders.apply(order, WAIT_FOR_STARS, self._clock.now())
         if waiting is not None and newly_waiting:
+            self._count("OrdersWaitingForStars")
             self._notices.alert("stars-low", f"Too few Stars to gift order {order.order_id} "
                                              f"({order.star_count} needed); it waits for a top-up.")
         return waiting
@@ -96,6 +98,7 @@ class GiftDelivery:
     def _back_to_waiting(self, order: Order) -> Order | None:
         waiting = self._orders.apply(order, WAIT_FOR_STARS, self._clock.now())
         if waiting is not None:
+            self._count("OrdersWaitingForStars")
             self._notices.alert("stars-low", f"Telegram refused gift {order.order_id}: balance too low.")
         return waiting
 

@@ -11,10 +11,11 @@ from chalicelib.observability import logger
 from tests.support import BOT_TOKEN, PAYMENT_SECRET, TEST_ENV
 
 
-def test_health_reports_the_table_check(api):
+def test_health_reports_the_table_and_queue_checks(api):
     response = api.client.http.get("/health")
     assert response.status_code == 200
-    assert json.loads(response.body) == {"status": "ok", "version": "0.1.0", "checks": {"dynamodb": "ok"}}
+    assert json.loads(response.body) == {"status": "ok", "version": "0.1.0",
+                                         "checks": {"dynamodb": "ok", "queues": "ok"}}
     assert response.headers["X-Request-Id"]
 
 
@@ -23,6 +24,13 @@ def test_health_is_503_when_a_table_cannot_be_reached(api, aws):
     response = api.client.http.get("/health")
     assert response.status_code == 503
     assert json.loads(response.body)["checks"]["dynamodb"] == "unreachable"
+
+
+def test_health_is_503_when_a_work_queue_cannot_be_reached(api, aws):
+    aws["sqs"].delete_queue(QueueUrl=aws["queues"]["tgshop-test-fulfillment"])
+    response = api.client.http.get("/health")
+    assert response.status_code == 503
+    assert json.loads(response.body)["checks"] == {"dynamodb": "ok", "queues": "unreachable"}
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ class Route:
 
 BUYER = [
     Route("GET", "/health", "none"),
+    Route("GET", "/openapi.json", "none", query=("format",)),
     Route("GET", "/catalog", "none"),
     Route("POST", "/orders", "buyer", ("product_id", "payment_method", "recipient_user_id"),
           template={"product_id": "premium_3m", "payment_method": "trc20", "recipient_user_id": 2002}),

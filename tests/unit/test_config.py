@@ -93,3 +93,23 @@ def test_the_suffix_step_and_surcharge_cap():
     assert (default.suffix_step_micros, default.surcharge_cap_micros) == (1_000, 100_000)
     fine = load_settings({**TEST_ENV, "AMOUNT_SUFFIX_DECIMALS": "4", "AMOUNT_SURCHARGE_CAP": "0.0125"})
     assert (fine.suffix_step_micros, fine.surcharge_cap_micros) == (100, 12_500)
+
+
+def test_a_function_not_given_an_api_secret_starts_and_asking_for_it_names_the_variable():
+    # Given a worker's environment: its role may read the bot token, not the API's secrets
+    environ = without(TEST_ENV, "TELEGRAM_WEBHOOK_SECRET", "PAYMENT_WEBHOOK_SECRET", "ADMIN_API_KEY",
+                      "CODE_SECRET_KEY")
+    settings = load_settings({**environ, "STAGE": "prod"})
+    assert settings.telegram_bot_token.get_secret_value() == TEST_ENV["TELEGRAM_BOT_TOKEN"]
+    for name, variable in [("admin_api_key", "ADMIN_API_KEY"),
+                           ("payment_webhook_secrets", "PAYMENT_WEBHOOK_SECRET"),
+                           ("telegram_webhook_secret", "TELEGRAM_WEBHOOK_SECRET"),
+                           ("code_secret_key", "CODE_SECRET_KEY")]:
+        with pytest.raises(ConfigurationError, match=f"{variable} is not given to this function"):
+            settings.granted(name)
+    assert load_settings(TEST_ENV).granted("admin_api_key").get_secret_value() == TEST_ENV["ADMIN_API_KEY"]
+
+
+def test_a_payment_webhook_secret_given_empty_still_stops_start_up():
+    with pytest.raises(ConfigurationError, match="PAYMENT_WEBHOOK_SECRET is malformed"):
+        load_settings({**TEST_ENV, "PAYMENT_WEBHOOK_SECRET": " , "})

@@ -59,8 +59,13 @@ class Desk:
         self.counted = Counted()
         notices = Notices(self.users, self.messenger, InMemoryGuardStore(), self.clock, ADMIN_CHAT, 600,
                           logging.getLogger("tests.gifting"))
-        self.gifts = GiftDelivery(self.orders, self.telegram, notices, self.clock, self.counted.append)
+        self.gauges: list[tuple[str, int]] = []
+        self.gifts = GiftDelivery(self.orders, self.telegram, notices, self.clock, self.count)
         self.listener = Listener()
+
+    def count(self, name: str, value: int = 1) -> None:
+        self.counted.append(name)
+        self.gauges.append((name, value))
 
     def paid_order(self, recipient: int = FRIEND, order_id: str = "order-1", **fields) -> Order:
         order = Order(order_id=order_id, kind="PREMIUM_GIFT", owner_id=f"user:{BUYER}", status=OrderStatus.PAID,
@@ -199,6 +204,9 @@ def test_too_few_stars_waits_with_one_alert_and_gifts_after_a_top_up(desk):
     desk.telegram.on(BALANCE, {"amount": 1000})
     assert desk.deliver().status == OrderStatus.DELIVERED
     assert len(desk.telegram.calls(GIFT)) == 1
+    # the metrics the "Star balance low" alarms watch (infra/resources.yaml)
+    assert [value for name, value in desk.gauges if name == "StarBalance"] == [999, 999, 1000]
+    assert desk.counted.of("OrdersWaitingForStars") == 1
     assert desk.told() == [(BUYER, "paid"), (BUYER, "delivered"), (FRIEND, "delivered_recipient")]
 
 
