@@ -13,11 +13,12 @@ from chalicelib.api.payments import payments
 from chalicelib.api.redeem import redeem
 from chalicelib.api.schedules import schedules
 from chalicelib.api.telegram import telegram
+from chalicelib.api.tron import tron
 
 app = Chalice(app_name="tgshop")
 middleware.install(app)
 for blueprint in (health, buyers, payments, schedules, telegram, admin, distributors, redeem, consumers,
-                  docs, alarms):
+                  docs, alarms, tron):
     app.register_blueprint(blueprint)
 
 # The operator panel and the distributor portal (server-rendered pages; Jinja2 is imported on first render).

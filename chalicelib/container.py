@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any, Callable
 from chalicelib.container_money import MoneyParts
 from chalicelib.container_panel import PanelParts, install_text_overrides
 from chalicelib.container_stars import StarsParts
+from chalicelib.container_tron import TronParts
 from chalicelib.observability import configure, count, logger
 
 if TYPE_CHECKING:
     from chalicelib.config import Settings
 
 
-class Container(MoneyParts, PanelParts, StarsParts):
+class Container(MoneyParts, PanelParts, StarsParts, TronParts):
     def __init__(self, settings: Settings, *, telegram_transport: Any = None, clock: Any = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         from chalicelib.adapters.dynamodb import models
@@ -152,7 +153,7 @@ class Container(MoneyParts, PanelParts, StarsParts):
         """Every product the shop sells, one entry each."""
         from chalicelib.domain.products import ProductRegistry
         from chalicelib.domain.products.redemption_gift import RedemptionGift
-        return ProductRegistry((self.premium, self.code_pack, RedemptionGift(), self.top_up))
+        return ProductRegistry((self.premium, self.code_pack, RedemptionGift(), self.top_up, *self.tron_products))
 
     @cached_property
     def fulfilment(self):
@@ -163,7 +164,7 @@ class Container(MoneyParts, PanelParts, StarsParts):
         return FulfilmentRouter({self.premium.kind: PremiumGiftFulfiller(self.gifts),
                                  self.code_pack.kind: self.fulfillment,
                                  RedemptionGift.kind: RedemptionGiftFulfiller(self.gifts, self.redemptions),
-                                 self.top_up.kind: self.top_up_fulfiller})
+                                 self.top_up.kind: self.top_up_fulfiller, **self.tron_fulfillers})
 
     @cached_property
     def payment_methods(self):
@@ -219,7 +220,7 @@ class Container(MoneyParts, PanelParts, StarsParts):
                                     self.redemptions, lambda key, ttl: self.guards.claim(key, ttl, self.clock.now()),
                                     amount_places=settings.amount_suffix_decimals,
                                     surcharge_cap_micros=settings.surcharge_cap_micros,
-                                    store_url=settings.miniapp_url)
+                                    store_url=settings.miniapp_url, tron=self.tron_shop)
         flood = FloodPolicy(burst=settings.bot_flood_burst, per_minute=settings.bot_flood_per_minute)
         return BotService(conversation, self.conversations, self.users, self.guards, self.telegram, self.clock,
                           flood, count, logger)

@@ -52,6 +52,7 @@ class LocalStack:
         self.environment: dict[str, str] = {}
         self.emulator: Any = None
         self.sandbox: Any = None
+        self.tron_node: Any = None
         self.api_process: subprocess.Popen | None = None
         self.threads: list[threading.Thread] = []
         self.stop_event = threading.Event()
@@ -84,6 +85,7 @@ class LocalStack:
         self.environment = apply_local_environment(self.ports)
         self._start_emulator()
         if self.with_app:
+            self._start_tron_node()  # before the API: it reads the node's URL from the environment
             self._spawn_api()  # imports in parallel with the bootstrap below
             if not self.real_bot:
                 self._start_sandbox()
@@ -154,6 +156,17 @@ class LocalStack:
                              "pick another port with TGSHOP_SANDBOX_PORT=<port>") from None
         from devstack.telegram_admin import set_menu_button
         set_menu_button(self.environment["MINIAPP_URL"], self.environment)   # as `make set-webhook` does
+
+    def _start_tron_node(self) -> None:
+        from devstack.tron_node.local import serve_local_node
+
+        port = int(os.environ.get("TGSHOP_TRON_PORT", "8091"))
+        try:
+            self.tron_node = serve_local_node(HOST, port)
+        except OSError as error:
+            raise StackError(f"the fake TRON node cannot listen on {HOST}:{port} ({error}); "
+                             "pick another port with TGSHOP_TRON_PORT=<port>") from None
+        os.environ["TRON_NODE_URL"] = self.tron_node.url
 
     def _spawn_api(self) -> None:
         environment = {**os.environ, **self.ports.as_environment(), "PYTHONUNBUFFERED": "1"}
@@ -232,6 +245,8 @@ class LocalStack:
                 process.wait()
         if self.sandbox is not None:
             self.sandbox.shutdown()
+        if self.tron_node is not None:
+            self.tron_node.shutdown()
         if self.emulator is not None:
             self.emulator.stop()
 
@@ -259,6 +274,9 @@ class LocalStack:
                              "(TGSHOP_REAL_GIFTS=yes to gift for real)")
             else:
                 lines.append(f"  Telegram sandbox  {sandbox}/    (web chat with the bot; calls: {sandbox}/calls)")
+            if self.tron_node is not None:
+                lines.append(f"  TRON node (fake)  {self.tron_node.url}    (hot wallet funded; "
+                             f"state: {self.tron_node.url}/_node/state)")
             for name, queue in self.workers:
                 lines.append(f"  SQS worker        {name} <- {queue}")
             for name, expression in self.jobs:
@@ -281,7 +299,7 @@ class LocalStack:
             where = endpoint_file().relative_to(PROJECT_DIR)
             lines += ["", "Now, in another terminal:  .venv/bin/chalice local --stage local",
                       f"  (it reads the emulator's URL, {aws}, from {where}; an exported AWS_ENDPOINT_URL wins)"]
-        lines += ["", "Ports: TGSHOP_AWS_PORT, TGSHOP_API_PORT, TGSHOP_SANDBOX_PORT.", ""]
+        lines += ["", "Ports: TGSHOP_AWS_PORT, TGSHOP_API_PORT, TGSHOP_SANDBOX_PORT, TGSHOP_TRON_PORT.", ""]
         return "\n".join(lines)
 
 

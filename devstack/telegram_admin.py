@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 WEBHOOK_PATH = "/telegram/webhook"
 DEFAULT_MAX_CONNECTIONS = 40
-COMMANDS = ("start", "balance", "orders", "redeem", "language", "help", "cancel")
+COMMANDS = ("start", "energy", "balance", "orders", "redeem", "language", "help", "cancel")
 
 
 class AdminError(Exception):

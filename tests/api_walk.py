@@ -83,6 +83,15 @@ def walk(api: Any, codes: Any, seen: Seen) -> None:
          path=f"/admin/distributors/{distributor['distributor_id']}/disable", headers=admin)
     get("/distributors/me", headers=bearer)  # 401: the token was rotated
 
+    get("/tron/exchange/quote", "/tron/exchange/quote?trx_amount=10", headers=buyer)
+    get("/admin/tron/hot-wallet", headers=admin)      # 503 when no TRON node answers
+    get("/admin/payouts", headers=admin)
+    get("/admin/payouts/{payout_id}", "/admin/payouts/order:none", headers=admin)
+    post("/admin/payouts/{payout_id}/cancel", {"reason": "walk"}, path="/admin/payouts/order:none/cancel",
+         headers=admin)
+    post("/admin/tron/stock", {"asset": "TRX", "amount": "10", "reason": "walk", "request_id": "walk-stock"},
+         headers=admin)
+
     update = {"update_id": 1, "message": {"message_id": 1, "date": int(START.timestamp()), "text": "/start",
                                           "chat": {"id": 1001, "type": "private"},
                                           "from": {"id": 1001, "is_bot": False, "first_name": "Walker"}}}

@@ -144,3 +144,19 @@ def sqs_event(messages: list[dict]) -> dict:
 @pytest.fixture
 def api(client, clock, aws):
     return Api(client, clock, aws)
+
+
+# ---------------------------------------------------------------- TRON (issue 12)
+@pytest.fixture
+def tron_node(container, clock):
+    """The fake TRON node in process, on the test clock, with the shop's hot wallet funded and staked; the
+    container's TRON adapter talks to it over its HTTP API (an httpx WSGI transport)."""
+    import httpx
+
+    from devstack.tron_node import NodeState, create_node_app
+    from devstack.tron_node.local import fund_shop
+
+    state = NodeState(clock.now)
+    container.use_tron_transport(httpx.WSGITransport(app=create_node_app(state)))
+    fund_shop(state)
+    return state

@@ -37,10 +37,11 @@ def shell_env() -> dict[str, str]:
 
 class LocalStack:
     def __init__(self, command: str = "run") -> None:
-        aws, api, sandbox = free_ports(3)
+        aws, api, sandbox, tron = free_ports(4)
         self.helper_env = {**shell_env(), "PYTHONUNBUFFERED": "1"}  # another shell: it knows no port
         self.env = {**self.helper_env, "TGSHOP_AWS_PORT": str(aws), "TGSHOP_API_PORT": str(api),
-                    "TGSHOP_SANDBOX_PORT": str(sandbox)}
+                    "TGSHOP_SANDBOX_PORT": str(sandbox), "TGSHOP_TRON_PORT": str(tron)}
+        self.tron = f"http://127.0.0.1:{tron}"
         self.aws = f"http://127.0.0.1:{aws}"
         self.api = f"http://127.0.0.1:{api}"
         self.sandbox = f"http://127.0.0.1:{sandbox}"

@@ -52,8 +52,8 @@ def trc20_webhook():
     request = payments.current_request
     verify_payment_webhook(request)
     transfers = _transfers(parse_json(request.raw_body))
-    trc20_transfers = get_container().trc20_transfers
-    results = [trc20_transfers.handle(transfer, item).as_dict() for transfer, item in transfers]
+    container = get_container()
+    results = [container.receiver_of(transfer.to).handle(transfer, item).as_dict() for transfer, item in transfers]
     for result in results:
         logger.info("transfer handled", extra=result)
     return json_response({"results": results})

@@ -50,3 +50,13 @@ def reconcile_ledger(event):
                "differences": sum(len(report.differences) for report in reports)}
     logger.info("reconcile_ledger finished", extra=summary)
     return summary
+
+
+@schedules.schedule(Rate(1, unit=Rate.MINUTES), name="drive_payouts")
+def drive_payouts(event):
+    """On-chain payouts no queue message carries: energy rentals that ended are taken back, automatic swaps
+    and withdrawals are driven until they land (each exactly once: chalicelib/domain/payouts.py)."""
+    payouts = _container().payouts.sweep()
+    summary = {"driven": len(payouts), "landed": sum(payout.state.value == "LANDED" for payout in payouts)}
+    logger.info("drive_payouts finished", extra=summary)
+    return summary

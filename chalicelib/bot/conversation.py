@@ -16,6 +16,7 @@ from chalicelib.bot.flows.language import LanguageFlow
 from chalicelib.bot.flows.menu import MenuFlow
 from chalicelib.bot.flows.orders import OrdersFlow
 from chalicelib.bot.flows.redeem import LINK_PREFIX as REDEEM_LINK_PREFIX, RedeemFlow
+from chalicelib.bot.flows.tron import AWAIT_TRON_ADDRESS, TronFlow, TronShop
 from chalicelib.bot.flows.wallet import WalletFlow
 from chalicelib.bot.ports import Redeemer, Shop, Wallet
 from chalicelib.bot.turn import AWAIT_CODE, AWAIT_RECIPIENT, AWAIT_TOP_UP, STEP_TTL_SECONDS, Call, Turn
@@ -30,7 +31,7 @@ Handler = Callable[[Turn, str], None]   # the turn, and a command's arguments, a
 class Conversation:
     def __init__(self, shop: Shop, wallet: Wallet, directory: UserStore, redeemer: Redeemer | None,
                  once: Callable[[str, int], bool], *, amount_places: int, surcharge_cap_micros: int,
-                 store_url: str | None = None) -> None:
+                 store_url: str | None = None, tron: TronShop | None = None) -> None:
         self._shop = shop   # the one Shop every flow drives; the end-to-end tests stub it here
         self._menu = menu = MenuFlow(store_url)
         money = {"amount_places": amount_places, "surcharge_cap_micros": surcharge_cap_micros}
@@ -55,6 +56,15 @@ class Conversation:
             verbs.TOP_UP_AMOUNT: funds.amount_chosen,
             verbs.REDEEM: redeem.ask,
             verbs.LANGUAGE: language.picker, verbs.SET_LANGUAGE: language.choose}
+        if tron is not None:
+            self._add_tron(TronFlow(tron, amount_places=amount_places))
+
+    def _add_tron(self, flow: TronFlow) -> None:
+        """Energy and the TRX exchange (flows/tron.py): their command, buttons and the typed address."""
+        self._commands["energy"] = flow.energy
+        self._typed[AWAIT_TRON_ADDRESS] = flow.address_typed
+        self._callbacks.update({verbs.ENERGY: flow.energy, verbs.ENERGY_PACKAGE: flow.package_chosen,
+                                verbs.EXCHANGE: flow.exchange, verbs.EXCHANGE_AMOUNT: flow.amount_chosen})
 
     def handle(self, incoming: Incoming, state: ChatState, now: datetime) -> list[Call]:
         if state.step and int(now.timestamp()) - state.step_at > STEP_TTL_SECONDS:

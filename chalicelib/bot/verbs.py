@@ -27,6 +27,10 @@ TOP_UP_AMOUNT = "ta"            # ta:<cents>:<stamp>
 PAY_FROM_BALANCE = "pb"         # pb:<months>:<recipient user id>:<stamp>
 TOP_UP_DIFFERENCE = "td"        # td:<months>:<recipient user id>:<stamp>
 PAY_WITH_STARS = "ps"           # ps:<months>:<recipient user id>:<stamp>
+ENERGY = "en"                   # en (flows/tron.py)
+ENERGY_PACKAGE = "ep"           # ep:<product id>
+EXCHANGE = "ex"                 # ex
+EXCHANGE_AMOUNT = "xa"          # xa:<whole TRX>
 
 FOR_ME = "me"                   # the recipient arguments of RECIPIENT
 FOR_OTHER = "other"

@@ -8,19 +8,18 @@ import math
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from chalicelib.bot.verbs import (BUY, CANCEL_ORDER, CHECK, CONFIRM, FOR_ME, FOR_OTHER, HELP, HISTORY, LANGUAGE,
-                                  MENU, MONTHS, ORDER, ORDERS, PAY_FROM_BALANCE, RECIPIENT, REDEEM, SET_LANGUAGE,
-                                  TOP_UP, TOP_UP_AMOUNT, TOP_UP_DIFFERENCE, WALLET, data)
-from chalicelib.domain.ledger import HistoryLine
+from chalicelib.bot.verbs import (BUY, CANCEL_ORDER, CHECK, CONFIRM, ENERGY, EXCHANGE, FOR_ME, FOR_OTHER, HELP,
+                                  LANGUAGE, MENU, MONTHS, ORDER, ORDERS, PAY_FROM_BALANCE, RECIPIENT, REDEEM,
+                                  SET_LANGUAGE, TOP_UP_DIFFERENCE, WALLET, data)
 from chalicelib.domain.money import MICROS_PER_UNIT, format_amount, places_for
 from chalicelib.domain.orders import Order, OrderStatus
 from chalicelib.domain.products import Offer
+from chalicelib.bot.order_facts import detail_values
 from chalicelib.i18n import catalog, escape, normalize, text
 
 NETWORK_LABEL = "TRON (TRC20)"
 PREMIUM_TEXTS = "premium"   # the wording of Premium, the product the bot sells; a top-up has its own
 CENT_MICROS = MICROS_PER_UNIT // 100
-SHORT_ID = 6                # an order in a wallet's history: the last characters of its id (the random part)
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
 
@@ -83,6 +82,7 @@ def recipient_label(order: Order, lang: str, names: dict[str, str] | None = None
 
 def main_menu(lang: str) -> dict[str, Any]:
     return inline([button(text(lang, "button.buy"), BUY)],
+                  [button(text(lang, "button.energy"), ENERGY), button(text(lang, "button.exchange"), EXCHANGE)],
                   [button(text(lang, "button.wallet"), WALLET), button(text(lang, "button.orders"), data(ORDERS, 0))],
                   [button(text(lang, "button.redeem"), REDEEM)],
                   [button(text(lang, "button.help"), HELP), button(text(lang, "button.language"), LANGUAGE)])
@@ -159,7 +159,7 @@ def payment_message(order: Order, lang: str, now: datetime, places: int, names: 
                 recipient=recipient_label(order, lang, names), amount=amount(order.amount_micros, places),
                 price=amount(order.amount_micros - surcharge, places), surcharge=amount(surcharge, places),
                 network=NETWORK_LABEL, address=order.pay_to or "", minutes=minutes_left(order, now),
-                deadline=deadline, then_buy=then_buy)
+                deadline=deadline, then_buy=then_buy, **detail_values(order))
     markup = inline([button(text(lang, "button.check"), data(CHECK, order.order_id))],
                     [button(text(lang, "button.cancel_order"), data(CANCEL_ORDER, order.order_id))])
     return body, markup
@@ -180,7 +180,8 @@ def event_text(order: Order, event: str, lang: str, places: int, reason: str = "
     values = {"order_id": order.order_id, "months": order.month_count,
               "amount": amount(order.amount_micros, places), "recipient": recipient_label(order, lang),
               "reason": escape(reason, 200), "status": status_name(order.status, lang),
-              "paid": amount(paid, places), "missing": amount(max(order.amount_micros - paid, 0), places)}
+              "paid": amount(paid, places), "missing": amount(max(order.amount_micros - paid, 0), places),
+              **detail_values(order)}
     key = worded(lang, f"event.{event}" if event in EVENTS + PAYMENT_EVENTS else "event.status", texts)
     body = text(lang, key, **values)
     if event == "expired":
@@ -200,7 +201,8 @@ def status_message(order: Order, lang: str, places: int,
 def order_button(order: Order, lang: str, places: int, page: int,
                  texts: str | None = PREMIUM_TEXTS) -> dict[str, str]:
     label = text(lang, worded(lang, "button.order_item", texts), months=order.month_count or "?",
-                 amount=amount(order.amount_micros, places), status=status_name(order.status, lang))
+                 amount=amount(order.amount_micros, places), status=status_name(order.status, lang),
+                 **detail_values(order))
     return button(label, data(ORDER, order.order_id, page))
 
 
@@ -224,58 +226,14 @@ def order_details(order: Order, lang: str, places: int, page: int, now: datetime
     created = order.created_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
     body = text(lang, worded(lang, "orders.details", texts), order_id=order.order_id,
                 status=status_name(order.status, lang), months=order.month_count or "?",
-                recipient=recipient_label(order, lang), amount=amount(order.amount_micros, places), created=created)
+                recipient=recipient_label(order, lang), amount=amount(order.amount_micros, places), created=created,
+                **detail_values(order))
     rows = []
     if order.status == OrderStatus.PENDING and minutes_left(order, now) > 0:
         rows.append([button(text(lang, "button.check"), data(CHECK, order.order_id)),
                      button(text(lang, "button.cancel_order"), data(CANCEL_ORDER, order.order_id))])
     rows.append([button(text(lang, "button.back"), data(ORDERS, page))])
     return body, inline(*rows)
-
-
-# ---------------------------------------------------------------------------------------------- the wallet
-def wallet_screen(balance_micros: int, lang: str) -> tuple[str, dict[str, Any]]:
-    return text(lang, "wallet.title", balance=price(balance_micros)), \
-        inline([button(text(lang, "button.top_up"), TOP_UP), button(text(lang, "button.history"), data(HISTORY, 0))],
-               [button(text(lang, "button.back"), MENU)])
-
-
-def top_up_picker(presets: list[int], low: int, high: int, stamp: str, lang: str) -> tuple[str, dict[str, Any]]:
-    """Preset amounts (micros, whole cents) that order at once, or any amount typed."""
-    body = text(lang, "wallet.top_up_ask", min=price(low), max=price(high))
-    row = [button(text(lang, "button.top_up_preset", amount=price(preset)),
-                  data(TOP_UP_AMOUNT, cents(preset), stamp)) for preset in presets]
-    return body, inline(row, [button(text(lang, "button.back"), WALLET)])
-
-
-def top_up_confirmation(amount_micros: int, stamp: str, lang: str, *, surcharge_cap_micros: int,
-                        places: int) -> tuple[str, dict[str, Any]]:
-    body = text(lang, "wallet.top_up_confirm", amount=price(amount_micros), cap=amount(surcharge_cap_micros, places))
-    return body, inline([button(text(lang, "button.confirm"), data(TOP_UP_AMOUNT, cents(amount_micros), stamp))],
-                        [button(text(lang, "button.cancel"), WALLET)])
-
-
-def history_line(line: HistoryLine, lang: str) -> str:
-    order = f"…{line.order_id[-SHORT_ID:]}" if line.order_id else "—"
-    what = text(lang, f"history.{line.purpose.value}", order=order, memo=escape(line.memo, 80))
-    posted = line.posted_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
-    return text(lang, "history.line", sign="+" if line.amount_micros > 0 else "−",
-                amount=price(abs(line.amount_micros)), date=posted, what=what)
-
-
-def history_page(lines: list[HistoryLine], page: int, has_next: bool, balance_micros: int,
-                 lang: str) -> tuple[str, dict[str, Any]]:
-    back = [button(text(lang, "button.back"), WALLET)]
-    if not lines and page == 0:
-        return text(lang, "wallet.history_empty"), inline(back)
-    body = "\n\n".join([text(lang, "wallet.history_title", page=page + 1, balance=price(balance_micros)),
-                         *(history_line(line, lang) for line in lines)])
-    navigation = []
-    if page > 0:
-        navigation.append(button(text(lang, "button.newer"), data(HISTORY, page - 1)))
-    if has_next:
-        navigation.append(button(text(lang, "button.more"), data(HISTORY, page + 1)))
-    return body, inline(navigation, back)
 
 
 # ---------------------------------------------------------------------------------------------- settings

@@ -27,6 +27,8 @@ class Purpose(StrEnum):
     REFUND = "refund"                    # an order that failed for good, refunded to the wallet
     ADJUSTMENT = "adjustment"            # an operator's correction, with a reason
     RETURNED = "returned"                # a payment sent back the way it came (Stars that paid nothing)
+    PAYOUT = "payout"                    # TRX or energy sent out on chain (issue 12: docs/decisions.md)
+    SWAP = "swap"                        # USDT sent to the automatic exchange address, swapped back in TRX
 
 
 class AccountKind(StrEnum):
@@ -36,7 +38,10 @@ class AccountKind(StrEnum):
     SUSPENSE = "suspense"        # transfers that fit nothing, until an operator resolves them
     REFUNDS = "refunds"          # refunds given back
     ADJUSTMENTS = "adjustments"  # the other side of operators' corrections
-    PAYOUTS = "payouts"          # money sent back out the way it came in (Stars refunded through Telegram)
+    INVENTORY = "inventory"      # what the shop holds on chain: hot-wallet TRX, delegatable energy (negative: held)
+    PAYOUTS = "payouts"          # money sent out: Stars refunded through Telegram (payouts:XTR), TRX per product
+    NETWORK_FEES = "network_fees"  # TRX the chain burned for the shop's transactions
+    DELEGATED = "delegated"      # per receiving address: energy lent out until it is taken back
 
 
 def wallet(owner_id: str, currency: str) -> str:

@@ -24,10 +24,10 @@ from chalicelib.domain.shared import iso
 RETRY_DELIVERY = Transition("retry_delivery", frozenset({S.NEEDS_REVIEW}), S.PAID)
 CONFIRM_DELIVERED = Transition("confirm_delivered", frozenset({S.NEEDS_REVIEW, S.WAITING_STARS}), S.DELIVERED)
 REFUND_TO_WALLET = Transition("refund_to_wallet", frozenset({S.NEEDS_REVIEW, S.PAID, S.PAID_LATE,
-                                                             S.WAITING_STARS}), S.FAILED)
+                                                             S.WAITING_STARS, S.WAITING_FUNDS}), S.FAILED)
 CANCEL_PENDING = Transition("cancel_by_operator", frozenset({S.PENDING}), S.CANCELLED)
 # Orders a worker will pick up again: a retry only queues them once more.
-QUEUED_AGAIN = frozenset({S.PAID, S.PAID_LATE, S.WAITING_STARS})
+QUEUED_AGAIN = frozenset({S.PAID, S.PAID_LATE, S.WAITING_STARS, S.WAITING_FUNDS})
 NOTES_KEPT = 20
 
 

@@ -20,6 +20,7 @@ class OrderStatus(StrEnum):
     CANCELLED = "CANCELLED"
     FAILED = "FAILED"
     NEEDS_REVIEW = "NEEDS_REVIEW"
+    WAITING_FUNDS = "WAITING_FUNDS"      # paid, but the hot wallet holds too little TRX or energy to pay out now
 
 
 class OrderKind(StrEnum):
@@ -63,10 +64,13 @@ FLAG_FOR_REVIEW = _step("flag_for_review", {S.DELIVERING}, S.NEEDS_REVIEW)
 # back to WAITING_STARS only when the Star balance is too low.
 RETURN_TO_PAID = _step("return_to_paid", {S.DELIVERING}, S.PAID)
 WAIT_FOR_STARS = _step("wait_for_stars", {S.DELIVERING}, S.WAITING_STARS)
+# On-chain payouts (issue 12): checked before promising, claimed with the signed transaction stored.
+WAIT_FOR_FUNDS = _step("wait_for_funds", {S.PAID, S.PAID_LATE}, S.WAITING_FUNDS)
+START_PAYOUT = _step("start_payout", {S.PAID, S.PAID_LATE, S.WAITING_FUNDS}, S.DELIVERING)
 
 TRANSITIONS_BY_NAME: dict[str, Transition] = {transition.name: transition for transition in (
     MARK_PAID, MARK_PAID_LATE, EXPIRE, CANCEL, START_DELIVERY, START_FULFILMENT, MARK_DELIVERED, MARK_FAILED,
-    FLAG_FOR_REVIEW, RETURN_TO_PAID, WAIT_FOR_STARS)}
+    FLAG_FOR_REVIEW, RETURN_TO_PAID, WAIT_FOR_STARS, WAIT_FOR_FUNDS, START_PAYOUT)}
 
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     status: frozenset(step.target for step in TRANSITIONS_BY_NAME.values() if status in step.sources)
@@ -75,7 +79,7 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 PAYABLE = frozenset({S.PENDING, S.EXPIRED, S.CANCELLED})
 READY_TO_DELIVER = START_DELIVERY.sources
 # Statuses kept in the sparse work index, keyed by the time the next job should look at them.
-OPEN_STATUSES = frozenset({S.PENDING, S.PAID, S.PAID_LATE, S.WAITING_STARS, S.DELIVERING})
+OPEN_STATUSES = frozenset({S.PENDING, S.PAID, S.PAID_LATE, S.WAITING_STARS, S.DELIVERING, S.WAITING_FUNDS})
 
 
 def sources_of(target: OrderStatus) -> frozenset[OrderStatus]:

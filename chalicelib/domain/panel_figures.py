@@ -9,9 +9,10 @@ from typing import Iterable
 
 from chalicelib.domain.orders import Order, OrderStatus as S
 
-PAID_STATUSES = frozenset({S.PAID, S.PAID_LATE, S.WAITING_STARS, S.DELIVERING, S.DELIVERED, S.NEEDS_REVIEW})
+PAID_STATUSES = frozenset({S.PAID, S.PAID_LATE, S.WAITING_STARS, S.WAITING_FUNDS, S.DELIVERING, S.DELIVERED,
+                           S.NEEDS_REVIEW})
 WINDOWS = (("today", 1), ("7 days", 7), ("30 days", 30))
-ATTENTION = (S.NEEDS_REVIEW, S.WAITING_STARS, S.FAILED)
+ATTENTION = (S.NEEDS_REVIEW, S.WAITING_STARS, S.WAITING_FUNDS, S.FAILED)
 
 
 @dataclass

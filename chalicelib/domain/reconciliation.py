@@ -40,8 +40,8 @@ LIVE_READ_ROUNDS = 3                 # balance reads around an account's lines, 
 ALERT_EXAMPLES = 3
 
 PAID_OR_LATER = frozenset({OrderStatus.PAID, OrderStatus.PAID_LATE, OrderStatus.WAITING_STARS,
-                           OrderStatus.DELIVERING, OrderStatus.DELIVERED, OrderStatus.FAILED,
-                           OrderStatus.NEEDS_REVIEW})
+                           OrderStatus.WAITING_FUNDS, OrderStatus.DELIVERING, OrderStatus.DELIVERED,
+                           OrderStatus.FAILED, OrderStatus.NEEDS_REVIEW})
 SETTLING = frozenset({Purpose.PAYMENT, Purpose.BALANCE_PAYMENT})
 PAYING_OUTCOMES = frozenset({PaymentOutcome.MATCHED, PaymentOutcome.LATE_MATCHED})
 

@@ -34,6 +34,7 @@ class PaymentOutcome(StrEnum):
     REJECTED_TOKEN = "REJECTED_TOKEN"
     REJECTED_ADDRESS = "REJECTED_ADDRESS"
     RETURNED = "RETURNED"      # paid nothing and sent straight back to its payer (Stars: refundStarPayment)
+    SWAPPED = "SWAPPED"        # sent to the automatic exchange address: TRX goes back to the sender (issue 12)
 
 
 # Outcomes an operator has to look at: the money is in suspense, or not ours to book (a foreign token, an
@@ -43,7 +44,8 @@ REVIEW_OUTCOMES = frozenset({PaymentOutcome.UNMATCHED, PaymentOutcome.REJECTED_T
 # Outcomes whose money is in the books: each such payment has exactly one journal entry, "pay:<transaction>",
 # unless it moved nothing (a zero-value transfer).
 BOOKED_OUTCOMES = frozenset({PaymentOutcome.MATCHED, PaymentOutcome.LATE_MATCHED, PaymentOutcome.DUPLICATE,
-                             PaymentOutcome.CREDITED, PaymentOutcome.UNMATCHED, PaymentOutcome.RETURNED})
+                             PaymentOutcome.CREDITED, PaymentOutcome.UNMATCHED, PaymentOutcome.RETURNED,
+                             PaymentOutcome.SWAPPED})
 
 
 class UnmatchedReason(StrEnum):

@@ -53,3 +53,17 @@ def tron_address_from_account_bytes(account: bytes) -> str:
         raise ValueError("a TRON account is 20 bytes")
     payload = bytes([_TRON_VERSION_BYTE]) + account
     return _b58encode(payload + _checksum(payload))
+
+
+def address_to_bytes(address: str) -> bytes:
+    """The 21 bytes (version byte and account) that a valid base58check address names."""
+    if not is_valid_tron_address(address):
+        raise ValueError(f"{address!r} is not a valid TRON address")
+    return _b58decode(address)[:_PAYLOAD_LENGTH]
+
+
+def address_from_bytes(payload: bytes) -> str:
+    """The base58check address of 21 bytes that start with the version byte."""
+    if len(payload) != _PAYLOAD_LENGTH or payload[0] != _TRON_VERSION_BYTE:
+        raise ValueError("a TRON address is 21 bytes starting with 0x41")
+    return _b58encode(payload + _checksum(payload))

@@ -80,7 +80,7 @@ class UpkeepService:
                 report.requeued += 1
                 report.order_ids.append(order.order_id)
                 self._queue.enqueue(order.order_id, order.kind)
-        for order in self._due(S.WAITING_STARS, now):
+        for order in (*self._due(S.WAITING_STARS, now), *self._due(S.WAITING_FUNDS, now)):
             report.examined += 1
             report.requeued += 1
             report.order_ids.append(order.order_id)

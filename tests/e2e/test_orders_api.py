@@ -14,8 +14,11 @@ def body(response) -> dict:
 def test_catalog_lists_products_with_live_prices(api, container):
     products = body(api.client.http.get("/catalog"))["products"]
     assert [(p["product_id"], p["price"]) for p in products] == [
-        ("premium_3m", "15.00"), ("premium_6m", "22.00"), ("premium_12m", "36.00"), ("wallet_top_up", "1.00")]
-    assert (products[-1]["min"], products[-1]["max"]) == ("1.00", "5000.00")   # a top-up is priced by the buyer
+        ("premium_3m", "15.00"), ("premium_6m", "22.00"), ("premium_12m", "36.00"), ("wallet_top_up", "1.00"),
+        ("trx_exchange", "0.26"), ("energy_65k_1h", "2.50"), ("energy_131k_1h", "4.50"), ("energy_65k_1d", "5.00"),
+        ("energy_131k_1d", "9.00"), ("withdrawal", "6.00")]
+    top_up = products[3]
+    assert (top_up["min"], top_up["max"]) == ("1.00", "5000.00")   # a top-up is priced by the buyer
     container.settings_store.put("prices", {"premium_3m": "14.5", "premium_6m": "22", "premium_12m": "36"})
     container.live_settings.forget()
     assert body(api.client.http.get("/catalog"))["products"][0]["price"] == "14.50"

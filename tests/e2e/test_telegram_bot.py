@@ -81,8 +81,8 @@ def test_start_greets_with_the_main_menu(ann, state):
     reply = ann.last_reply()
     assert reply["status"] == 200
     assert "Hello, Ann!" in reply["params"]["text"]
-    assert list(ann.buttons()) == ["⭐ Buy Premium", "💰 Wallet", "📦 My orders", "🎟 Redeem a code", "❓ Help",
-                                   "🌐 Language"]
+    assert list(ann.buttons()) == ["⭐ Buy Premium", "⚡ Energy", "🔁 TRX exchange", "💰 Wallet", "📦 My orders",
+                                   "🎟 Redeem a code", "❓ Help", "🌐 Language"]
 
 
 def test_a_replayed_update_gets_no_second_reply(ann, state):

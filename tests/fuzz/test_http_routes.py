@@ -57,6 +57,7 @@ BUYER = [
     *(Route("OPTIONS", path, "none") for path in ("/catalog", "/orders", "/orders/{order_id}",
                                                   "/orders/{order_id}/cancel", "/orders/{order_id}/stars-invoice",
                                                   "/wallet", "/wallet/history", "/store/catalog")),
+    Route("GET", "/tron/exchange/quote", "buyer", query=("trx_amount", "usdt_amount")),
 ]
 PAYMENTS = [Route("POST", "/webhooks/payments/trc20", "signature",
                   ("transaction_id", "token_info", "block_timestamp", "from", "to", "type", "value", "confirmed",
@@ -82,6 +83,12 @@ ADMIN = [
     Route("POST", "/admin/payments/{transaction_id}/resolution", "admin",
           ("how", "reason", "owner_id", "order_id", "return_tx"),
           template={"how": "credit", "reason": "fuzz", "owner_id": "user:1001"}),
+    Route("GET", "/admin/tron/hot-wallet", "admin"),
+    Route("GET", "/admin/payouts", "admin", query=("state", "limit", "cursor")),
+    Route("GET", "/admin/payouts/{payout_id}", "admin"),
+    Route("POST", "/admin/payouts/{payout_id}/cancel", "admin", ("reason",), template={"reason": "fuzzing"}),
+    Route("POST", "/admin/tron/stock", "admin", ("asset", "amount", "reason", "request_id"),
+          template={"asset": "TRX", "amount": "100", "reason": "funded", "request_id": "fuzz-stock-1"}),
 ]
 DISTRIBUTOR = [
     Route("GET", "/distributors/me", "distributor"),
@@ -115,7 +122,7 @@ def test_every_route_is_fuzzed():
 
 # ---------------------------------------------------------------------------------------------- the world
 @pytest.fixture
-def world(api, container, clock):
+def world(api, container, clock, tron_node):
     """A buyer with an order, a distributor with a token and a code order: real ids to aim at."""
     from chalicelib.domain.distributors import AdminActor
 
@@ -166,12 +173,13 @@ def _now(world: dict):
 
 def _path(route: Route, world: dict, draw, hostile: bool) -> str:
     path = route.path
-    for name in ("order_id", "distributor_id", "code", "day", "transaction_id", "name"):
+    for name in ("order_id", "distributor_id", "code", "day", "transaction_id", "name", "payout_id"):
         if "{" + name + "}" not in path:
             continue
         known = {"order_id": [world["order_id"], world["code_order_id"]], "distributor_id": [world["distributor_id"]],
                  "code": ["ABCD-EFGH-JKMN-PQRS", "abcd efgh jkmn pqrs"], "day": ["2026-11-24", "2020-01-01"],
-                 "transaction_id": ["c" * 64], "name": ["app.js", "app.css"]}[name]
+                 "transaction_id": ["c" * 64], "name": ["app.js", "app.css"],
+                 "payout_id": [f"order:{world['order_id']}", "swap:none"]}[name]
         value = draw(text.map(_path_segment) if hostile else st.sampled_from(known))
         path = path.replace("{" + name + "}", value)
     return path

@@ -85,6 +85,7 @@ def _cold_container(shared: Any, settings: Any) -> Any:
     cold = Container.__new__(Container)
     cold.settings = settings
     cold._telegram_transport, cold._clock, cold._sleep = shared._telegram_transport, shared._clock, shared._sleep
+    cold.use_tron_transport(shared._tron_transport)
     return cold
 
 
@@ -96,6 +97,8 @@ def recording(monkeypatch: Any, client: Any,
     import botocore.client
 
     from chalicelib.config import Settings
+
+    from chalicelib.tron_config import TronSettings
 
     recorder = Recorder(withheld)
     original_granted = Settings.granted
@@ -120,8 +123,16 @@ def recording(monkeypatch: Any, client: Any,
         with recorder.running("api_handler"):
             return original_request(*args, **kwargs)
 
+    original_key_reader = TronSettings.key_reader
+
+    def key_reader(settings: Any, read_parameter: Callable[[str], str]) -> Callable[[], str]:
+        if recorder.function is not None:
+            recorder.secrets_asked[recorder.function].add("TRON_PRIVATE_KEY")
+        return original_key_reader(settings, read_parameter)
+
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", make_api_call)
     monkeypatch.setattr(Settings, "granted", granted)
+    monkeypatch.setattr(TronSettings, "key_reader", key_reader)
     monkeypatch.setattr(client.lambda_, "invoke", invoke)
     monkeypatch.setattr(client.http, "request", request)
     yield recorder
@@ -222,6 +233,7 @@ def run_every_function(api: Any, codes: Any, clock: Any, sandbox: Any) -> None:
     api.tick("watch_dead_letters")
     clock.advance(days=1)
     api.tick("reconcile_ledger")
+    tron_payouts(api, codes, clock)
     alarm = {"AlarmName": "probe", "NewStateValue": "ALARM", "NewStateReason": "probe"}
     api.client.lambda_.invoke("forward_alarms", api.client.events.generate_sns_event(message=json.dumps(alarm)))
 
@@ -244,3 +256,27 @@ def stars_gift_refused_for_good(api: Any, telegram: Any) -> None:
     telegram.add_fault(FaultRule(method="giftPremiumSubscription", error_code=400,
                                  description="Bad Request: USER_ID_INVALID"))
     api.drain("delivery", "deliver_orders")
+
+
+def tron_payouts(api: Any, codes: Any, clock: Any) -> None:
+    """The TRON products (issue 12): energy and TRX paid and paid out, a withdrawal, an automatic swap, a
+    rental taken back by drive_payouts, and the operators' TRON routes."""
+    from chalicelib.tron_config import LOCAL_SWAP_ADDRESS
+    from devstack.tron_node.local import BUYER_ADDRESSES
+
+    for user_id, choice in [(4101, {"product_id": "energy_65k_1h", "address": BUYER_ADDRESSES[1]}),
+                            (4102, {"product_id": "trx_exchange", "address": BUYER_ADDRESSES[0], "trx_amount": "20"})]:
+        api.pay(json.loads(api.create_order(user_id=user_id, **choice).body))
+    api.drain("delivery", "deliver_orders")
+    codes.container.wallets.adjust("user:4103", 20_000_000, "scenario", "scenario-credit")
+    api.create_order(user_id=4103, product_id="withdrawal", payment_method="balance", address=BUYER_ADDRESSES[2],
+                     amount="10")
+    api.drain("delivery", "deliver_orders")
+    api.pay(amount="10", to=LOCAL_SWAP_ADDRESS)
+    clock.advance(hours=2)
+    api.tick("drive_payouts")
+    headers = {"X-Api-Key": "test-admin-key", "Content-Type": "application/json"}
+    for path in ("/admin/tron/hot-wallet", "/admin/payouts", "/tron/exchange/quote?trx_amount=5"):
+        api.client.http.get(path, headers={**headers, **api.buyer_headers(4104)})
+    api.client.http.post("/admin/tron/stock", headers=headers, body=json.dumps(
+        {"asset": "TRX", "amount": "10", "reason": "scenario", "request_id": "scenario-stock"}))

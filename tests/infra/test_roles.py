@@ -101,7 +101,7 @@ def withheld_for(packaged: dict):
 
 
 @pytest.fixture
-def observed(api, codes, clock, sandbox, monkeypatch, packaged):  # noqa: F811
+def observed(api, codes, clock, sandbox, monkeypatch, packaged, tron_node):  # noqa: F811
     with recording(monkeypatch, api.client, withheld_for(packaged)) as recorder:
         run_every_function(api, codes, clock, sandbox)
     return recorder
@@ -143,7 +143,7 @@ def secrets_given_exactly(observed, packaged) -> None:
         prefix = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SecretsPath}"
         assert sorted(readable) == sorted(prefix + path for path in given.values()), function
     assert observed.secrets_asked["api_handler"] == {"TELEGRAM_WEBHOOK_SECRET", "PAYMENT_WEBHOOK_SECRET",
-                                                     "ADMIN_API_KEY", "CODE_SECRET_KEY"}
+                                                     "ADMIN_API_KEY", "CODE_SECRET_KEY", "TRON_PRIVATE_KEY"}
 
 
 def test_each_role_writes_only_its_own_logs_and_traces(packaged):

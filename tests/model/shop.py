@@ -10,6 +10,9 @@ to the buyer's wallet), less is credited whole to the buyer's wallet, after the 
 second payment of a paid order; a transfer that points at no order goes to suspense; a foreign token, a
 foreign address and an unconfirmed transfer book nothing. A paid order that fails for good refunds what it
 settled to its buyer's wallet, once. Paying from the wallet moves the price to revenue, or is refused.
+The TRON products (issue 12) are paid like any order; delivering one pays out on chain once: TRX for an
+exchange, energy lent for a rental (taken back once when it ends), USDT for a withdrawal paid from the
+wallet (its amount plus the fee).
 """
 from __future__ import annotations
 
@@ -20,6 +23,10 @@ from datetime import datetime, timedelta
 MICRO = 1_000_000
 PREMIUM = "PREMIUM_GIFT"
 TOP_UP = "WALLET_TOP_UP"
+EXCHANGE = "TRX_EXCHANGE"
+ENERGY = "ENERGY_RENTAL"
+WITHDRAWAL = "WITHDRAWAL"
+PAYOUT_ASSET = {EXCHANGE: "TRX", ENERGY: "ENERGY", WITHDRAWAL: "USDT"}    # what each one's payout sends
 PAYABLE = ("PENDING", "EXPIRED", "CANCELLED")
 READY = ("PAID", "PAID_LATE", "WAITING_STARS")
 
@@ -53,6 +60,10 @@ class Order:
     recipient: int | None = None
     gift_calls: int = 0
     refund: int = 0
+    payout: int = 0             # what delivering it sends on chain: sun of TRX, energy, USDT micros
+    hours: int = 0              # a rental's length
+    ends_at: datetime | None = None
+    returned: bool = False
 
     @property
     def fraction(self) -> int:
@@ -88,6 +99,9 @@ class Shop:
     stars: int
     wallets: dict[int, int] = field(default_factory=dict)
     revenue: int = 0            # Premium's revenue account
+    product_revenue: Counter = field(default_factory=Counter)    # the TRON products' revenue accounts
+    paid_out: Counter = field(default_factory=Counter)           # by asset: what left the hot wallet
+    lent: int = 0               # energy delegated and not taken back yet
     suspense: int = 0
     refunded: int = 0           # what the refunds account gave back (its balance is minus this)
     money_in: int = 0           # every booked transfer's amount: what the clearing account took in
@@ -131,7 +145,7 @@ class Shop:
     def pay_from_wallet(self, order: Order) -> None:
         self.orders[order.order_id] = order
         self.wallets[order.user_id] -= order.price
-        self.revenue += order.price
+        self._earn(order, order.price)
         self.entries[f"balance:{order.order_id}"] = order.price
         self.queue[order.order_id] += 1
 
@@ -201,12 +215,18 @@ class Shop:
         if order.kind == TOP_UP:
             self.wallets[order.user_id] += order.amount
         else:
-            self.revenue += order.amount
+            self._earn(order, order.amount)
         self.wallets[order.user_id] += amount - order.amount
         self._move(order, "PAID_LATE" if late else "PAID", now)
         self.queue[order.order_id] += 1
         return Outcome("LATE_MATCHED" if late else "MATCHED", "OVERPAID" if amount > order.amount else None,
                        order.order_id, booked=amount)
+
+    def _earn(self, order: Order, amount: int) -> None:
+        if order.kind == PREMIUM:
+            self.revenue += amount
+        else:
+            self.product_revenue[order.kind] += amount
 
     def _credit(self, order: Order, amount: int, outcome: str, reason: str | None) -> Outcome:
         self.wallets[order.user_id] += amount
@@ -222,9 +242,11 @@ class Shop:
     def deliver(self, order_id: str, fault: str, now: datetime) -> None:
         """One delivery message handled; `fault` is what the gift request meets (when it is made)."""
         order = self.orders[order_id]
-        if order.kind == TOP_UP:
+        if order.kind in (TOP_UP, *PAYOUT_ASSET):
             if order.status in ("PAID", "PAID_LATE"):
                 self._move(order, "DELIVERED", now)
+                if order.kind in PAYOUT_ASSET:
+                    self._paid_out(order, now)
             return
         if order.status not in READY:
             return
@@ -244,6 +266,24 @@ class Shop:
             self._move(order, "FAILED", now)
         else:
             self._move(order, "NEEDS_REVIEW", now)
+
+    def _paid_out(self, order: Order, now: datetime) -> None:
+        """The one payout of a delivered TRON order, and the entry that books it."""
+        self.paid_out[PAYOUT_ASSET[order.kind]] += order.payout
+        self.entries[f"payout:order:{order.order_id}"] = order.payout
+        if order.kind == ENERGY:
+            self.lent += order.payout
+            order.ends_at = now + timedelta(hours=order.hours)
+
+    def return_energy(self, now: datetime) -> int:
+        """Rentals that ended are taken back, each once; how many."""
+        ended = [order for order in self.orders.values()
+                 if order.ends_at is not None and not order.returned and order.ends_at <= now]
+        for order in ended:
+            order.returned = True
+            self.lent -= order.payout
+            self.entries[f"payout:order:{order.order_id}:return"] = order.payout
+        return len(ended)
 
     def _move(self, order: Order, status: str, now: datetime) -> None:
         order.status = status

@@ -1,7 +1,8 @@
-"""The shop the ledger model drives: emulated AWS (moto) built from infra/, the Telegram sandbox in process, a
-settable clock, and the app behind chalice.test.Client, as tests/conftest.py builds them for a test. One
-world serves every example of a test: `reset` empties it for the next (tables and queues made anew, the
-sandbox forgotten, the clock back at its start), like a warm Lambda container meeting a fresh account.
+"""The shop the ledger model drives: emulated AWS (moto) built from infra/, the Telegram sandbox and the fake
+TRON node in process, a settable clock, and the app behind chalice.test.Client, as tests/conftest.py builds
+them for a test. One world serves every example of a test: `reset` empties it for the next (tables and queues
+made anew, the sandbox and the chain forgotten, the clock back at its start), like a warm Lambda container
+meeting a fresh account.
 Building the world again for each example would cost more than the example's steps.
 
 Besides driving the app, the world reads what the emulator holds without going through the app: the
@@ -50,6 +51,8 @@ class World:
         from devstack.emulator import serialize_in_process_dynamodb
         from devstack.infra import create_resources, seed_defaults
         from devstack.sandbox import create_sandbox_app
+        from devstack.tron_node import NodeState, create_node_app
+        from devstack.tron_node.local import fund_shop
 
         serialize_in_process_dynamodb()
         self._mock = mock_aws()
@@ -63,6 +66,9 @@ class World:
         self.clock = FakeClock(START)
         self.container = Container(load_settings(TEST_ENV), telegram_transport=httpx.WSGITransport(app=sandbox),
                                    clock=self.clock, sleep=lambda seconds: None)
+        self.chain = NodeState(self.clock.now)
+        self.container.use_tron_transport(httpx.WSGITransport(app=create_node_app(self.chain)))
+        fund_shop(self.chain)
         set_container(self.container)
         seed_defaults(self.container)
         self.client = Client(app)
@@ -71,6 +77,7 @@ class World:
     def reset(self) -> World:
         """Empty the shop for the next example."""
         from devstack.infra import create_resources, seed_defaults
+        from devstack.tron_node.local import fund_shop
 
         for table in self.dynamodb.list_tables()["TableNames"]:
             self.dynamodb.delete_table(TableName=table)
@@ -78,6 +85,8 @@ class World:
             self.sqs.delete_queue(QueueUrl=url)
         create_resources(self.dynamodb, self.sqs, PREFIX)
         self.telegram.reset()
+        self.chain.reset()
+        fund_shop(self.chain)
         self.clock.current = START
         self.container.live_settings.forget()
         seed_defaults(self.container)

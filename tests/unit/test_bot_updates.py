@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib.bot import views
+from chalicelib.bot import views, wallet_views
 from chalicelib.bot.limits import FloodPolicy, take
 from chalicelib.bot.updates import (CALLBACK, IGNORED, MEMBER, MESSAGE, USERS_SHARED, parse_update,
                                     split_command)
@@ -91,8 +91,8 @@ def test_every_callback_data_fits_64_bytes_with_the_longest_values():
                   month_count=12, star_count=2500)
     markups = [views.confirmation(12, 2 ** 52, "x", 36_000_000, "zzzzzz.zzzz", "en", surcharge_cap_micros=999_000,
                                   places=3, balance_micros=balance)[1] for balance in (1, 10 ** 12)]
-    markups += [views.top_up_picker([10 ** 15], 1, 10 ** 15, "zzzzzz.zzzz", "en")[1],
-                views.history_page([], 10 ** 6, True, 0, "en")[1]]
+    markups += [wallet_views.top_up_picker([10 ** 15], 1, 10 ** 15, "zzzzzz.zzzz", "en")[1],
+                wallet_views.history_page([], 10 ** 6, True, 0, "en")[1]]
     data = [button["callback_data"] for markup in markups for row in markup["inline_keyboard"] for button in row]
     assert any(item.startswith("pb:") for item in data) and any(item.startswith("td:") for item in data)
     data.append(views.order_button(order, "en", 3, 40)["callback_data"])

@@ -9,7 +9,7 @@ import re
 from decimal import Decimal
 from typing import Callable
 
-from chalicelib.bot import views
+from chalicelib.bot import views, wallet_views
 from chalicelib.bot.flows.paging import numbered_page
 from chalicelib.bot.placing import OrderGate, refusal, stamp
 from chalicelib.bot.ports import Shop, Wallet
@@ -37,21 +37,21 @@ class WalletFlow:
     def show(self, turn: Turn, _: str) -> None:
         """The Wallet button, /balance, and Back from the wallet's screens (leaving a wait for an amount)."""
         turn.set_step(None)
-        turn.show(*views.wallet_screen(self._wallet.balance(turn.owner), turn.lang))
+        turn.show(*wallet_views.wallet_screen(self._wallet.balance(turn.owner), turn.lang))
 
     def history(self, turn: Turn, page: str) -> None:
         shown = numbered_page(lambda limit, cursor: self._wallet.history(turn.owner, limit, cursor),
                               integer(page or "0"), HISTORY_PER_PAGE, MAX_HISTORY_PAGES)
         if shown.past_end:
             turn.answer(turn.t("callback.stale"))
-        turn.show(*views.history_page(shown.items, shown.number, shown.has_next, self._wallet.balance(turn.owner),
-                                      turn.lang))
+        turn.show(*wallet_views.history_page(shown.items, shown.number, shown.has_next,
+                                             self._wallet.balance(turn.owner), turn.lang))
 
     def ask_amount(self, turn: Turn, _: str) -> None:
         low, high = self._wallet.top_up_limits()
         presets = [preset for preset in PRESETS_MICROS if low <= preset <= high]
         turn.set_step(AWAIT_TOP_UP)
-        turn.show(*views.top_up_picker(presets, low, high, stamp(turn.now, turn.incoming.update_id), turn.lang))
+        turn.show(*wallet_views.top_up_picker(presets, low, high, stamp(turn.now, turn.incoming.update_id), turn.lang))
 
     def amount_typed(self, turn: Turn, typed: str) -> None:
         """A wrong amount is explained and the wait goes on; a right one is confirmed with a button."""
@@ -64,7 +64,7 @@ class WalletFlow:
             turn.send(self._out_of_range(turn))
             return
         turn.set_step(None)
-        turn.send(*views.top_up_confirmation(micros, stamp(turn.now, turn.incoming.update_id), turn.lang,
+        turn.send(*wallet_views.top_up_confirmation(micros, stamp(turn.now, turn.incoming.update_id), turn.lang,
                                              surcharge_cap_micros=self._cap, places=self._places))
 
     def amount_chosen(self, turn: Turn, rest: str) -> None:

@@ -100,6 +100,10 @@ class Trc20Transfers:
             return self._settlement.credit_late(record, holder.order_id, now, hint=hint)
         return self._settlement.settle(record, holder.order_id, now, hint=hint)
 
+    def record_of(self, transfer: Transfer, raw: dict) -> PaymentRecord:
+        """The transfer as these rules read it (token, address, confirmation), not recorded yet."""
+        return self._record_for(transfer, raw, self._clock.now())
+
     def _holder(self, record: PaymentRecord) -> tuple[PaymentSlot | None, bool]:
         """The order that last took the transfer's fraction at the address before it was mined (its window
         may have closed by then: a payment after the late window), and whether it is the fraction's latest

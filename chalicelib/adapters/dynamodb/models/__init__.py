@@ -18,6 +18,7 @@ from chalicelib.adapters.dynamodb.models.orders import (AmountSlotItem, OpenDueI
                                                         PaySlotIndex, PaymentDayIndex, PaymentItem,
                                                         ReviewReceivedIndex)
 from chalicelib.adapters.dynamodb.models.operators import OperatorItem, PrincipalIndex, SessionItem
+from chalicelib.adapters.dynamodb.models.payouts import OpenPayoutIndex, PayoutItem
 
 __all__ = [
     "ALL_MODELS", "bind", "connection", "table_suffix",
@@ -26,12 +27,13 @@ __all__ = [
     "SettingItem", "AccountItem", "UsernameIndex", "GuardItem", "ConversationItem",
     "DistributorItem", "CodeItem", "RedemptionItem", "DistributorRedeemedIndex", "DistributorStatItem", "AuditItem",
     "OperatorItem", "SessionItem", "PrincipalIndex",
+    "PayoutItem", "OpenPayoutIndex",
 ]
 
 ALL_MODELS: tuple[type[Model], ...] = (
     OrderItem, AmountSlotItem, PaymentItem, SettingItem, AccountItem, GuardItem, ConversationItem,
     DistributorItem, CodeItem, RedemptionItem, DistributorStatItem, AuditItem, LedgerItem,
-    OperatorItem, SessionItem)
+    OperatorItem, SessionItem, PayoutItem)
 _TABLE_SUFFIX = {model: model.Meta.table_name for model in ALL_MODELS}
 _connection: Connection | None = None
 

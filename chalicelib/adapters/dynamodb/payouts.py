@@ -1,0 +1,153 @@
+"""Payouts in DynamoDB. The claim (the payout with its signed transaction, and the order's step), the
+replacement of an expired transaction and the landing (with its journal entries and the order's step) are
+each one conditional write or transaction; the conditions name the transaction id the writer read."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from chalicelib.adapters.dynamodb.cursors import start_key
+from chalicelib.adapters.dynamodb.ledger import add_entry
+from chalicelib.adapters.dynamodb.models import OrderItem, PayoutItem
+from chalicelib.adapters.dynamodb.orders import transition_update
+from chalicelib.adapters.dynamodb.transactions import NamedTransaction
+from chalicelib.domain.ledger import JournalEntry
+from chalicelib.domain.ports.common import Page
+from chalicelib.domain.ports.payouts import ClaimOutcome, DailyCeiling, OrderStep, Payout, PayoutState
+from chalicelib.domain.ports.tron import PayoutAction, SignedTransaction
+from chalicelib.domain.shared import encode_cursor
+
+_OPEN_KEY = {"payout_id": "S", "open_state": "S", "created_at": "S"}
+_OPEN = frozenset({PayoutState.SIGNED, PayoutState.SCHEDULED})
+
+
+def _item(payout: Payout) -> PayoutItem:
+    return PayoutItem(payout.payout_id, action=payout.action.value, to_address=payout.to_address,
+                      amount_sun=payout.amount_sun, booked_amount=payout.booked_amount, purpose=payout.purpose,
+                      tx_id=payout.tx_id, signed=payout.signed, expires_at=payout.expires_at,
+                      created_at=payout.created_at, state=payout.state.value,
+                      open_state=payout.state.value if payout.state in _OPEN else None,
+                      order_id=payout.order_id, attempt=payout.attempt, tx_ids=list(payout.tx_ids),
+                      details=payout.details or None)
+
+
+def payout_from_item(item: PayoutItem) -> Payout:
+    return Payout(item.payout_id, PayoutAction(item.action), item.to_address, int(item.amount_sun),
+                  int(item.booked_amount), item.purpose, item.tx_id, item.signed, item.expires_at, item.created_at,
+                  state=PayoutState(item.state), order_id=item.order_id, attempt=int(item.attempt),
+                  tx_ids=tuple(item.tx_ids or ()), landed_at=item.landed_at, fee_sun=int(item.fee_sun or 0),
+                  last_error=item.last_error, details=item.details or {})
+
+
+def _add_step(transaction: NamedTransaction, step: OrderStep, now: datetime) -> None:
+    actions, condition = transition_update(step.transition, now, step.changes)
+    transaction.update("order", OrderItem(step.order.order_id), actions, condition & OrderItem.order_id.exists())
+
+
+def _holds(payout: Payout):
+    return (PayoutItem.tx_id == payout.tx_id) & (PayoutItem.state == PayoutState.SIGNED.value)
+
+
+class DynamoPayoutStore:
+    def claim(self, payout: Payout, step: OrderStep | None = None,
+              ceiling: DailyCeiling | None = None) -> ClaimOutcome:
+        transaction = NamedTransaction()
+        transaction.put("payout", _item(payout), PayoutItem.payout_id.does_not_exist())
+        if step is not None:
+            _add_step(transaction, step, payout.created_at)
+        if ceiling is not None:
+            room = ceiling.limit - payout.booked_amount
+            transaction.update("ceiling", PayoutItem(f"day#{payout.asset}#{ceiling.day}"),
+                               [PayoutItem.booked_amount.add(payout.booked_amount)],
+                               PayoutItem.booked_amount.does_not_exist() | (PayoutItem.booked_amount <= room))
+        failed = transaction.commit()
+        if not failed:
+            return ClaimOutcome.CLAIMED
+        return ClaimOutcome.OVER_CEILING if failed == {"ceiling"} else ClaimOutcome.TAKEN
+
+    def paid_today(self, asset: str, day: str) -> int:
+        try:
+            return int(PayoutItem.get(f"day#{asset}#{day}", consistent_read=True).booked_amount or 0)
+        except DoesNotExist:
+            return 0
+
+    def get(self, payout_id: str) -> Payout | None:
+        try:
+            return payout_from_item(PayoutItem.get(payout_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def replace_transaction(self, payout: Payout, transaction: SignedTransaction) -> Payout | None:
+        replaced = payout.with_transaction(transaction)
+        try:
+            PayoutItem(payout.payout_id).update(actions=[
+                PayoutItem.tx_id.set(replaced.tx_id), PayoutItem.signed.set(replaced.signed),
+                PayoutItem.expires_at.set(replaced.expires_at), PayoutItem.attempt.set(replaced.attempt),
+                PayoutItem.tx_ids.set(list(replaced.tx_ids)), PayoutItem.last_error.remove()],
+                condition=_holds(payout))
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        return replaced
+
+    def land(self, payout: Payout, fee_sun: int, landed_at: datetime, entries: tuple[JournalEntry, ...],
+             step: OrderStep | None = None) -> bool:
+        transaction = NamedTransaction()
+        transaction.update("payout", PayoutItem(payout.payout_id), [
+            PayoutItem.state.set(PayoutState.LANDED.value), PayoutItem.open_state.remove(),
+            PayoutItem.landed_at.set(landed_at), PayoutItem.fee_sun.set(fee_sun)], _holds(payout))
+        for entry in entries:
+            add_entry(transaction, entry)
+        if step is not None:
+            _add_step(transaction, step, landed_at)
+            if step.schedules is not None:
+                transaction.put("scheduled", _item(step.schedules), PayoutItem.payout_id.does_not_exist())
+        failed = transaction.commit()
+        if "payout" in failed:
+            return False
+        if failed:   # the entry id exists or the order moved while the payout was still SIGNED: never expected
+            raise RuntimeError(f"payout {payout.payout_id} could not land: {sorted(failed)}")
+        return True
+
+    def note_error(self, payout: Payout, error: str) -> None:
+        try:
+            PayoutItem(payout.payout_id).update(actions=[PayoutItem.last_error.set(error)], condition=_holds(payout))
+        except UpdateError as failure:
+            if failure.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    def cancel(self, payout: Payout, reason: str) -> bool:
+        try:
+            PayoutItem(payout.payout_id).update(actions=[
+                PayoutItem.state.set(PayoutState.CANCELLED.value), PayoutItem.open_state.remove(),
+                PayoutItem.last_error.set(reason[:300])], condition=_holds(payout))
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def start_scheduled(self, payout: Payout, transaction: SignedTransaction) -> Payout | None:
+        started = replace(payout, tx_id=transaction.tx_id, signed=transaction.payload,
+                          expires_at=transaction.expires_at, state=PayoutState.SIGNED, attempt=1,
+                          tx_ids=(transaction.tx_id,))
+        try:
+            PayoutItem(payout.payout_id).update(actions=[
+                PayoutItem.tx_id.set(started.tx_id), PayoutItem.signed.set(started.signed),
+                PayoutItem.expires_at.set(started.expires_at), PayoutItem.state.set(PayoutState.SIGNED.value),
+                PayoutItem.open_state.set(PayoutState.SIGNED.value), PayoutItem.attempt.set(1),
+                PayoutItem.tx_ids.set(list(started.tx_ids))],
+                condition=PayoutItem.state == PayoutState.SCHEDULED.value)
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        return started
+
+    def list_open(self, state: PayoutState, due_before: datetime, limit: int, cursor: str | None = None) -> Page:
+        result = PayoutItem.by_open.query(state.value, PayoutItem.created_at <= due_before, limit=limit,
+                                          last_evaluated_key=start_key(cursor, _OPEN_KEY, {"open_state": state.value}))
+        return Page([payout_from_item(item) for item in result], encode_cursor(result.last_evaluated_key))

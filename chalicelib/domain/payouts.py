@@ -1,0 +1,204 @@
+"""On-chain payouts that happen exactly once, whatever is retried, raced, redelivered or crashed.
+
+The protocol (docs/decisions.md, "On-chain payouts"):
+1. Sign first, then claim: the signed transaction and its id are stored by the one conditional write that
+   creates the payout record (and moves its order on, in the same DynamoDB transaction). A worker that
+   loses the claim drops its own signature unsent; nothing was broadcast before the write.
+2. Drive the stored transaction: read the chain's head time, then look the id up. Found in a block: the
+   payout landed; its journal entry is written with SIGNED -> LANDED (conditional on that id). Not found
+   and not expired: broadcast the same signed bytes again (a node answers a duplicate with
+   DUP_TRANSACTION_ERROR; the chain includes one id at most once).
+3. Only when the head time read before the lookup is past the stored expiration (plus a margin for blocks
+   that are not yet final) is the transaction provably dead: every block that could hold it is older than
+   the lookup. Then a new transaction is signed and stored in place of the old one, on condition that the
+   old id is still the stored one, so two workers can never both replace it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from chalicelib.domain import ledger
+from chalicelib.domain.ledger import JournalEntry, Line, Purpose
+from chalicelib.domain.ports.common import Clock
+from chalicelib.domain.ports.payouts import ClaimOutcome, DailyCeiling, OrderStep, Payout, PayoutState, PayoutStore
+from chalicelib.domain.ports.tron import (BroadcastResult, ChainOutcomeUnknown, ChainRejected, ChainUnreachable,
+                                         PayoutAction, PayoutOrder, TransactionInfo, TronChain)
+
+TRX = "TRX"
+ENERGY = "ENERGY"
+# Blocks younger than this may still be replaced (TRON finalises a block after 19 more, about a minute).
+EXPIRY_MARGIN = timedelta(seconds=90)
+DRIVE_ROUNDS = 3
+CARRIED_BY_ORDER = "order"    # a payout whose landing moves its order: its queue message and repair drive it
+
+
+@dataclass(frozen=True)
+class Driven:
+    payout: Payout
+    landed_now: bool = False      # this call wrote the landing (and its entries): tell whoever waits
+    failed_on_chain: bool = False  # a block holds it but it failed (a reverted USDT transfer): for a person
+
+
+def hot_wallet(currency: str = TRX) -> str:
+    return f"{ledger.AccountKind.INVENTORY}:hot-wallet:{currency}"
+
+
+def energy_inventory() -> str:
+    return f"{ledger.AccountKind.INVENTORY}:energy:{ENERGY}"
+
+
+def payouts_account(purpose: str, currency: str = TRX) -> str:
+    return f"{ledger.AccountKind.PAYOUTS}:{purpose}:{currency}"
+
+
+def network_fees() -> str:
+    return f"{ledger.AccountKind.NETWORK_FEES}:{TRX}"
+
+
+def delegated(address: str) -> str:
+    return f"{ledger.AccountKind.DELEGATED}:{address}:{ENERGY}"
+
+
+def payout_entries(payout: Payout, fee_sun: int, now: datetime) -> tuple[JournalEntry, ...]:
+    """What a landed payout moves. The shop's holdings are negative (like a clearing account that took money
+    in): sending TRX out raises the hot wallet's line toward zero and books the amount to the product's
+    payouts and the burned fee to network fees; USDT sent likewise, in USDT, its TRX fee in a second entry.
+    Energy is lent, not spent: delegating moves it from the inventory to the receiver's delegated account and
+    taking it back moves it home."""
+    # The transaction id goes in the memo: an entry's `transaction_id` names an incoming payment, which
+    # reconciliation matches against the payments table.
+    about: dict[str, Any] = {"order_id": payout.order_id, "memo": f"{payout.purpose} {payout.tx_id}"}
+    entry_id = f"payout:{payout.payout_id}"
+    fee_lines = [Line(network_fees(), -fee_sun)] if fee_sun else []
+    if payout.action == PayoutAction.TRANSFER:
+        lines = (Line(hot_wallet(), payout.booked_amount + fee_sun), Line(payouts_account(payout.purpose),
+                                                                          -payout.booked_amount), *fee_lines)
+        return (JournalEntry(entry_id, Purpose.PAYOUT, TRX, lines, now, **about),)
+    if payout.action == PayoutAction.TOKEN_TRANSFER:
+        currency = payout.asset
+        sent = JournalEntry(entry_id, Purpose.PAYOUT, currency, (
+            Line(hot_wallet(currency), payout.booked_amount),
+            Line(payouts_account(payout.purpose, currency), -payout.booked_amount)), now, **about)
+    else:
+        sign = 1 if payout.action == PayoutAction.DELEGATE else -1
+        sent = JournalEntry(entry_id, Purpose.PAYOUT, ENERGY, (
+            Line(energy_inventory(), sign * payout.booked_amount),
+            Line(delegated(payout.to_address), -sign * payout.booked_amount)), now, **about)
+    if not fee_sun:
+        return (sent,)
+    return sent, JournalEntry(f"payout-fee:{payout.payout_id}", Purpose.PAYOUT, TRX,
+                              (Line(hot_wallet(), fee_sun), *fee_lines), now, **about)
+
+
+class PayoutService:
+    def __init__(self, store: PayoutStore, chain: TronChain, clock: Clock, alert: Callable[[str, str], None],
+                 count: Callable[[str], None], log: Any, margin: timedelta = EXPIRY_MARGIN) -> None:
+        self._store = store
+        self._chain = chain
+        self._clock = clock
+        self._alert = alert
+        self._count = count
+        self._log = log
+        self._margin = margin
+
+    def get(self, payout_id: str) -> Payout | None:
+        return self._store.get(payout_id)
+
+    def open(self, payout_id: str, instruction: PayoutOrder, booked_amount: int, purpose: str, *,
+             order_id: str | None = None, step: OrderStep | None = None, ceiling: DailyCeiling | None = None,
+             details: dict[str, Any] | None = None) -> tuple[ClaimOutcome, Payout | None]:
+        """Sign, then claim (the payout record with its transaction, the order's step and the day's total, in
+        one write). With the outcome, the payout that exists after the claim, whoever wrote it (None when the
+        claim was refused and no payout exists)."""
+        signed = self._chain.sign(instruction)
+        now = self._clock.now()
+        payout = Payout(payout_id, instruction.action, instruction.to_address, instruction.amount_sun, booked_amount,
+                        purpose, signed.tx_id, signed.payload, signed.expires_at, now, order_id=order_id,
+                        tx_ids=(signed.tx_id,), details=details or {})
+        outcome = self._store.claim(payout, step, ceiling)
+        if outcome == ClaimOutcome.CLAIMED:
+            self._count("PayoutsSigned")
+            return outcome, payout
+        return outcome, self._store.get(payout_id)
+
+    def drive(self, payout: Payout, on_landed: Callable[[Payout], OrderStep | None] | None = None) -> Driven:
+        """Carry a payout as far as the chain allows now: LANDED, or still SIGNED (look again later)."""
+        for _ in range(DRIVE_ROUNDS):
+            if payout.state != PayoutState.SIGNED:
+                return Driven(payout)
+            try:
+                head = self._chain.head_time()          # before the lookup: see the module's step 3
+                info = self._chain.lookup(payout.tx_id)
+                if info is not None:
+                    return self._land(payout, info, on_landed)
+                if head > payout.expires_at + self._margin:
+                    payout = self._replace(payout)
+                    continue
+                if self._broadcast(payout):
+                    info = self._chain.lookup(payout.tx_id)
+                    if info is not None:
+                        return self._land(payout, info, on_landed)
+            except (ChainUnreachable, ChainOutcomeUnknown) as error:
+                self._log.info("payout waits for the chain", extra={"payout_id": payout.payout_id,
+                                                                   "error": str(error)})
+            return Driven(payout)
+        return Driven(payout)
+
+    def _broadcast(self, payout: Payout) -> bool:
+        """True when the node holds the transaction now."""
+        try:
+            result = self._chain.broadcast(payout.transaction)
+        except ChainRejected as refused:
+            self._store.note_error(payout, str(refused)[:300])
+            self._count("PayoutsRefused")
+            self._alert(f"payout-refused:{payout.payout_id}",
+                        f"The node refused payout {payout.payout_id} ({payout.tx_id}): {refused}. It is signed "
+                        f"again after it expires at {payout.expires_at:%Y-%m-%d %H:%M:%S} UTC.")
+            return False
+        except ChainOutcomeUnknown:
+            self._count("PayoutBroadcastUnknown")
+            return True                     # it may be in: look it up
+        self._count("PayoutBroadcasts")
+        return result != BroadcastResult.EXPIRED
+
+    def _replace(self, payout: Payout) -> Payout:
+        signed = self._chain.sign(payout.instruction)
+        replaced = self._store.replace_transaction(payout, signed)
+        if replaced is None:                # another worker replaced or landed it: carry on with theirs
+            return self._store.get(payout.payout_id) or payout
+        self._count("PayoutsResigned")
+        self._log.info("payout signed again after its transaction expired unlanded",
+                       extra={"payout_id": payout.payout_id, "expired_tx": payout.tx_id, "tx_id": signed.tx_id})
+        return replaced
+
+    def _land(self, payout: Payout, info: TransactionInfo, on_landed: Callable[[Payout], OrderStep | None] | None
+              ) -> Payout:
+        if not info.succeeded:
+            self._store.note_error(payout, f"landed but failed: {info.result}")
+            self._alert(f"payout-failed:{payout.payout_id}",
+                        f"Payout {payout.payout_id} landed as {info.tx_id} but failed ({info.result}); see review.")
+            return Driven(payout, failed_on_chain=True)
+        now = self._clock.now()
+        step = on_landed(payout) if on_landed is not None else None
+        if self._store.land(payout, info.fee_sun, now, payout_entries(payout, info.fee_sun, now), step):
+            self._count("PayoutsLanded")
+            return Driven(replace(payout, state=PayoutState.LANDED, landed_at=now, fee_sun=info.fee_sun), True)
+        return Driven(self._store.get(payout.payout_id) or payout)
+
+    def sweep(self, limit: int = 100) -> list[Payout]:
+        """The schedule's run: start the scheduled payouts that are due (sign, then the conditional write that
+        moves SCHEDULED -> SIGNED), then drive every SIGNED payout older than a minute once more (the safety
+        net for payouts no queue message carries, such as a rental's return or an automatic swap)."""
+        now = self._clock.now()
+        driven = []
+        for payout in self._store.list_open(PayoutState.SCHEDULED, now, limit).items:
+            started = self._store.start_scheduled(payout, self._chain.sign(payout.instruction))
+            if started is not None:
+                self._count("PayoutsSigned")
+            driven.append(self.drive(started or self._store.get(payout.payout_id) or payout).payout)
+        for payout in self._store.list_open(PayoutState.SIGNED, now - timedelta(minutes=1), limit).items:
+            if payout.details.get("carried_by") != CARRIED_BY_ORDER:   # those land with their order's step
+                driven.append(self.drive(payout).payout)
+        return driven
