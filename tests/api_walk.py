@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tests.support import TEST_ENV, START
+from tests.support import ADDRESSES, START, TEST_ENV, tx_id
 
 Seen = Callable[[str, str, Any], None]
 
@@ -82,6 +82,18 @@ def walk(api: Any, codes: Any, seen: Seen) -> None:
     post("/admin/distributors/{distributor_id}/disable",
          path=f"/admin/distributors/{distributor['distributor_id']}/disable", headers=admin)
     get("/distributors/me", headers=bearer)  # 401: the token was rotated
+
+    # The desks for what needs a person: a transfer nobody ordered credited to a wallet, an order cancelled.
+    stray = tx_id("walk-stray")
+    seen("POST", "/webhooks/payments/trc20", api.pay(amount="4", to=ADDRESSES[0], tx=stray))
+    get("/admin/payments/review", "/admin/payments/review?limit=5", headers=admin)
+    post("/admin/payments/{transaction_id}/resolution", {"how": "credit", "reason": "walk", "owner_id": "user:1001"},
+         path=f"/admin/payments/{stray}/resolution", headers=admin)
+    unpaid = json.loads(post("/orders", {"product_id": "premium_3m"}, headers=api.buyer_headers(1002)).body)
+    post("/admin/orders/{order_id}/actions", {"action": "cancel", "reason": "walk"},
+         path=f"/admin/orders/{unpaid['order_id']}/actions", headers=admin)
+    post("/admin/orders/{order_id}/actions", {"action": "cancel", "reason": "walk"},
+         path="/admin/orders/missing/actions", headers=admin)
 
     get("/tron/exchange/quote", "/tron/exchange/quote?trx_amount=10", headers=buyer)
     get("/admin/tron/hot-wallet", headers=admin)      # 503 when no TRON node answers

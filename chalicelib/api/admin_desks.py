@@ -7,8 +7,10 @@ from chalice import Blueprint
 from chalicelib.api.admin import _audited
 from chalicelib.api.auth import admin_actor
 from chalicelib.api.http import guarded, json_response, parse_body, parse_query
+from chalicelib.api.openapi import operation
 
 admin_desks = Blueprint(__name__)
+MODELS = "chalicelib.api.admin_desk_models:"  # where the request and response models live, for the API document
 
 
 def _container():
@@ -18,6 +20,8 @@ def _container():
 
 
 @admin_desks.route("/admin/orders/{order_id}/actions", methods=["POST"])
+@operation(summary="Retry, mark delivered, refund or cancel an order by hand", tag="admin", auth="admin",
+           body=f"{MODELS}OrderActionRequest", response=f"{MODELS}OrderActionResponse", errors=(409,))
 @guarded
 def act_on_order(order_id: str):
     from chalicelib.api.admin_desk_models import OrderActionRequest, OrderActionResponse
@@ -38,6 +42,8 @@ def act_on_order(order_id: str):
 
 
 @admin_desks.route("/admin/payments/review", methods=["GET"])
+@operation(summary="The payments waiting for a person", tag="admin", auth="admin", query="LongPageQuery",
+           response=f"{MODELS}ReviewQueueResponse")
 @guarded
 def review_queue():
     from chalicelib.api.admin_desk_models import ReviewItemView, ReviewQueueResponse
@@ -56,6 +62,9 @@ def review_queue():
 
 
 @admin_desks.route("/admin/payments/{transaction_id}/resolution", methods=["POST"])
+@operation(summary="Credit, attach, mark returned or dismiss a payment needing a person", tag="admin",
+           auth="admin", body=f"{MODELS}PaymentResolutionRequest", response=f"{MODELS}PaymentResolutionResponse",
+           errors=(409,))
 @guarded
 def resolve_payment(transaction_id: str):
     from chalicelib.api.admin_desk_models import PaymentResolutionRequest, PaymentResolutionResponse

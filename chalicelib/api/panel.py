@@ -7,6 +7,7 @@ from datetime import timedelta
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import guarded, parse_query
+from chalicelib.api.openapi import web_page
 from chalicelib.api.panel_session import PANEL_COOKIE, browser_route, cookie_header, redirect
 from chalicelib.domain.operators import OPERATOR_PREFIX, Role
 
@@ -33,12 +34,14 @@ def _render(request, session, template: str, active: str, status: int = 200, **c
 
 
 @panel.route("/panel", methods=["GET"])
+@web_page
 @guarded
 def panel_home():
     return redirect(panel.current_request, "/panel/dashboard")
 
 
 @panel.route("/panel/static/{name}", methods=["GET"])
+@web_page
 @guarded
 def panel_static(name: str):
     from chalicelib.panel import static_file
@@ -51,12 +54,14 @@ def panel_static(name: str):
 
 
 @panel.route("/panel/sign-in", methods=["GET"])
+@web_page
 @guarded
 def sign_in_page():
     return _render(panel.current_request, None, "sign_in.html", "", title="Operator sign-in", token_sign_in=False)
 
 
 @panel.route("/panel/sign-in", methods=["POST"], content_types=FORM)
+@web_page
 @guarded
 def sign_in():
     from urllib.parse import parse_qsl
@@ -90,6 +95,7 @@ def sign_in():
 
 
 @panel.route("/panel/sign-out", methods=["POST"], content_types=FORM)
+@web_page
 @guarded
 @page()
 def sign_out(request, session):
@@ -102,6 +108,7 @@ def sign_out(request, session):
 
 
 @panel.route("/panel/dashboard", methods=["GET"])
+@web_page
 @guarded
 @page()
 def dashboard(request, session):
@@ -124,6 +131,7 @@ def dashboard(request, session):
 
 
 @panel.route("/panel/orders", methods=["GET"])
+@web_page
 @guarded
 @page()
 def orders_page(request, session):
@@ -153,6 +161,7 @@ def _statuses():
 
 
 @panel.route("/panel/orders/{order_id}", methods=["GET"])
+@web_page
 @guarded
 @page()
 def order_page(request, session, order_id: str):
@@ -173,6 +182,7 @@ def order_page(request, session, order_id: str):
 
 
 @panel.route("/panel/payments", methods=["GET"])
+@web_page
 @guarded
 @page()
 def payments_page(request, session):
@@ -182,6 +192,7 @@ def payments_page(request, session):
 
 
 @panel.route("/panel/buyers", methods=["GET"])
+@web_page
 @guarded
 @page()
 def buyers_page(request, session):
@@ -199,6 +210,7 @@ def buyers_page(request, session):
 
 
 @panel.route("/panel/settings", methods=["GET"])
+@web_page
 @guarded
 @page()
 def settings_page(request, session):
@@ -221,6 +233,7 @@ def settings_page(request, session):
 
 
 @panel.route("/panel/distributors", methods=["GET"])
+@web_page
 @guarded
 @page()
 def distributors_page(request, session):
@@ -246,6 +259,7 @@ def distributors_page(request, session):
 
 
 @panel.route("/panel/operators", methods=["GET"])
+@web_page
 @guarded
 @page()
 def operators_page(request, session):
@@ -254,6 +268,7 @@ def operators_page(request, session):
 
 
 @panel.route("/panel/reports", methods=["GET"])
+@web_page
 @guarded
 @page()
 def reports_page(request, session):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.http import guarded
+from chalicelib.api.openapi import web_page
 from chalicelib.api.panel_session import PANEL_COOKIE, browser_route, parse_form, redirect, with_flash
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.operators import OPERATOR_PREFIX, Role
@@ -36,6 +37,7 @@ def _done(request, location: str, message: str):
 
 # ---------------------------------------------------------------------------------------------- orders
 @panel_actions.route("/panel/orders/{order_id}/{verb}", methods=["POST"], content_types=FORM)
+@web_page
 @guarded
 @action()
 def order_action(request, session, order_id: str, verb: str):
@@ -56,6 +58,7 @@ def order_action(request, session, order_id: str, verb: str):
 
 # ---------------------------------------------------------------------------------------------- payments
 @panel_actions.route("/panel/payments/{transaction_id}/{verb}", methods=["POST"], content_types=FORM)
+@web_page
 @guarded
 @action()
 def payment_action(request, session, transaction_id: str, verb: str):
@@ -81,6 +84,7 @@ def payment_action(request, session, transaction_id: str, verb: str):
 
 # ---------------------------------------------------------------------------------------------- buyers
 @panel_actions.route("/panel/buyers/{owner_id}/adjust", methods=["POST"], content_types=FORM)
+@web_page
 @guarded
 @action()
 def adjust_wallet(request, session, owner_id: str):
@@ -104,6 +108,7 @@ def adjust_wallet(request, session, owner_id: str):
 
 # ---------------------------------------------------------------------------------------------- settings
 @panel_actions.route("/panel/settings/{what}", methods=["POST"], content_types=FORM)
+@web_page
 @guarded
 @action()
 def change_setting(request, session, what: str):
@@ -131,6 +136,7 @@ def change_setting(request, session, what: str):
 
 # ---------------------------------------------------------------------------------------------- distributors
 @panel_actions.route("/panel/distributors", methods=["POST"], content_types=FORM)
+@web_page
 @guarded
 @action()
 def create_distributor(request, session):
@@ -145,6 +151,7 @@ def create_distributor(request, session):
 
 
 @panel_actions.route("/panel/distributors/{distributor_id}/{verb}", methods=["POST"], content_types=FORM)
+@web_page
 @guarded
 @action()
 def distributor_action(request, session, distributor_id: str, verb: str):
@@ -166,6 +173,7 @@ def distributor_action(request, session, distributor_id: str, verb: str):
 
 # ---------------------------------------------------------------------------------------------- operators
 @panel_actions.route("/panel/operators", methods=["POST"], content_types=FORM)
+@web_page
 @guarded
 @action(Role.OWNER)
 def create_operator(request, session):
@@ -177,6 +185,7 @@ def create_operator(request, session):
 
 
 @panel_actions.route("/panel/operators/{name}/{verb}", methods=["POST"], content_types=FORM)
+@web_page
 @guarded
 @action(Role.OWNER)
 def operator_action(request, session, name: str, verb: str):
@@ -195,6 +204,7 @@ def operator_action(request, session, name: str, verb: str):
 
 # ---------------------------------------------------------------------------------------------- reports
 @panel_actions.route("/panel/reports/reconcile", methods=["POST"], content_types=FORM)
+@web_page
 @guarded
 @action()
 def reconcile(request, session):

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from chalice import Blueprint
 
 from chalicelib.api.http import guarded, parse_query
+from chalicelib.api.openapi import web_page
 from chalicelib.api.panel_session import PANEL_COOKIE, browser_route
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.operators import OPERATOR_PREFIX, Role
@@ -34,6 +35,7 @@ def _days(request) -> list[date]:
 
 
 @panel_exports.route("/panel/exports/{name}", methods=["GET"])
+@web_page
 @guarded
 @browser_route(panel_exports, "panel", PANEL_COOKIE, OPERATOR_PREFIX, Role.VIEWER, page=False)
 def export(request, session, name: str):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import guarded
+from chalicelib.api.openapi import web_page
 from chalicelib.api.panel_session import (PORTAL_COOKIE, browser_route, cookie_header, parse_form, redirect,
                                           with_flash)
 from chalicelib.domain.errors import Unauthenticated
@@ -46,18 +47,21 @@ def _render(request, session, template: str, status: int = 200, **context):
 
 
 @portal.route("/portal", methods=["GET"])
+@web_page
 @guarded
 def portal_home():
     return redirect(portal.current_request, "/portal/dashboard")
 
 
 @portal.route("/portal/sign-in", methods=["GET"])
+@web_page
 @guarded
 def portal_sign_in_page():
     return _render(portal.current_request, None, "sign_in.html", title="Distributor sign-in", token_sign_in=True)
 
 
 @portal.route("/portal/sign-in", methods=["POST"], content_types=FORM)
+@web_page
 @guarded
 def portal_sign_in():
     from urllib.parse import parse_qsl
@@ -88,6 +92,7 @@ def portal_sign_in():
 
 
 @portal.route("/portal/sign-out", methods=["POST"], content_types=FORM)
+@web_page
 @guarded
 @portal_route()
 def portal_sign_out(request, session):
@@ -99,6 +104,7 @@ def portal_sign_out(request, session):
 
 
 @portal.route("/portal/dashboard", methods=["GET"])
+@web_page
 @guarded
 @portal_route()
 def portal_dashboard(request, session):
@@ -124,6 +130,7 @@ def portal_dashboard(request, session):
 
 
 @portal.route("/portal/orders/{order_id}/codes.csv", methods=["GET"])
+@web_page
 @guarded
 @portal_route(page=False)
 def portal_codes_csv(request, session, order_id: str):
@@ -139,6 +146,7 @@ def portal_codes_csv(request, session, order_id: str):
 
 
 @portal.route("/portal/orders", methods=["POST"], content_types=FORM)
+@web_page
 @guarded
 @portal_route(page=False)
 def portal_buy_pack(request, session):
@@ -155,6 +163,7 @@ def portal_buy_pack(request, session):
 
 
 @portal.route("/portal/top-up", methods=["POST"], content_types=FORM)
+@web_page
 @guarded
 @portal_route(page=False)
 def portal_top_up(request, session):
@@ -168,6 +177,7 @@ def portal_top_up(request, session):
 
 
 @portal.route("/portal/codes/{code}/deactivate", methods=["POST"], content_types=FORM)
+@web_page
 @guarded
 @portal_route(page=False)
 def portal_deactivate(request, session, code: str):
