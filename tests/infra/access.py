@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from tests.api_walk import walk
+from tests.infra.access_panel import use_the_panel, use_the_portal
 
 Usage = dict[str, dict[tuple[str, str], set[str]]]  # function -> (service, resource) -> IAM actions
 
@@ -183,6 +184,8 @@ def run_every_function(api: Any, codes: Any, clock: Any, sandbox: Any) -> None:
     telegram = sandbox.extensions["sandbox"]
     walk(api, codes, lambda method, template, response: None)
     buy_through_the_bot(api, codes, clock, telegram)
+    use_the_panel(api, codes)
+    use_the_portal(api, codes)
     # an idempotent retry answers the stored result; a refused keyed request leaves no record behind
     for product_id in ("premium_12m", "premium_12m", "premium_99m"):
         api.client.http.post("/orders", headers=api.buyer_headers(4010, **{"Idempotency-Key": product_id}),
