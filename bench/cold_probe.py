@@ -47,10 +47,16 @@ def main() -> None:
             first_served_at = time.time()
         if not _ok(handler, answer):
             failures.append(str(answer)[:300])
+    after_spawn = first_served_at - float(os.environ["COLD_PROBE_STARTED"])
     print(RESULT_MARK + json.dumps({"import": imported, "requests": requests, "failures": failures,
-                                    "first_response_after_spawn": first_served_at - float(os.environ["COLD_PROBE_STARTED"]),
-                                    "modules": len(sys.modules)}), flush=True)
+                                    "first_response_after_spawn": after_spawn, "modules": len(sys.modules)}),
+          flush=True)
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("COLD_PROBE_PROFILE"):  # where the cold path's time goes: cProfile stats to that file
+        import cProfile
+
+        cProfile.run("main()", os.environ["COLD_PROBE_PROFILE"])
+    else:
+        main()
