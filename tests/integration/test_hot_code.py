@@ -9,7 +9,10 @@ from chalicelib.adapters.dynamodb import models
 from chalicelib.adapters.dynamodb.code_shards import counter_key
 from chalicelib.domain.codes import USE_SHARDS, CodeState, RedeemCode, shard_quota, use_shards_for
 from chalicelib.domain.errors import DomainError
-from tests.integration.test_codes_race import emulated, race  # noqa: F401 - the fixture
+from tests.integration import test_codes_race
+
+emulated = test_codes_race.emulated   # the fixture: a container on a fresh emulator server
+race = test_codes_race.race
 
 USES = 10_000
 BUYERS = 1_000
