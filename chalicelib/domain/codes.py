@@ -177,8 +177,8 @@ class Redemption:
 
     @property
     def stats_shard(self) -> int:
-        """Its distributor counters' shard: a hot code's redemptions spread as its uses do."""
-        return stats_shard(self.code if self.use_shard is None else f"{self.code}#{self.use_shard}")
+        """Its distributor counters' shard: a hot code's redemptions spread as its uses do, evenly."""
+        return stats_shard(self.code) if self.use_shard is None else self.use_shard % STATS_SHARDS
 
 
 # ---------------------------------------------------------------------------------------------- figures
