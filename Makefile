@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STAGE ?= prod
 
-.PHONY: install run aws tick test soak package bench set-webhook webhook-info clean
+.PHONY: install run aws tick test soak package bench load set-webhook webhook-info clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
