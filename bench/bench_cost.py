@@ -8,7 +8,7 @@ import os
 from collections import Counter
 from typing import Any, Callable
 
-from bench.bench_coldpath import AwsRecorder
+from bench.cold_support import AwsRecorder
 from bench.dynamo_counter import item_size
 from bench.harness import Emulator, Stack, md_table, progress, quiet
 

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from bench.bench_coldpath import AwsRecorder
+from bench.cold_support import AwsRecorder
 from bench.harness import BOT_TOKEN, Emulator, Stack, Stats, md_table, ms, progress, quiet
 
 OPERATIONS = int(os.environ.get("BENCH_LOAD_OPERATIONS", "400"))   # per run, the four kinds in turn
