@@ -64,14 +64,14 @@ def test_tracing_on_patches_botocore_only_until_telegram_is_used():
     assert done.stdout.strip() == "['botocore'] ['botocore', 'httpx']"
 
 
-def test_every_model_and_raw_adapter_share_one_connection_and_session():
+def test_every_model_shares_one_connection_and_every_client_one_session():
     from chalicelib.adapters import aws
     from chalicelib.adapters.dynamodb import models
 
     models.bind("tgshop-unit", "us-east-1", "http://127.0.0.1:1")
-    shared = models.connection()
+    shared = models.OrderItem._get_connection().connection
     assert {id(model._get_connection().connection) for model in models.ALL_MODELS} == {id(shared)}
-    assert shared.session is aws.botocore_session()
+    assert shared.session is aws.botocore_session() and models.connection().session is aws.botocore_session()
     assert shared.client is shared.client          # built once (no socket: clients connect on first call)
     assert aws.client("sqs", "us-east-1", "http://127.0.0.1:1") is aws.client("sqs", "us-east-1", "http://127.0.0.1:1")
 
