@@ -25,7 +25,7 @@ from pathlib import Path
 import bench
 from bench.harness import REPO_ROOT
 
-FIRST = ("coldpath", "platform", "premium")
+FIRST = ("platform", "premium")
 OUTPUT = REPO_ROOT / "docs" / "benchmarks.md"
 _SECTION = re.compile(r"<!-- bench:(?P<name>[a-z0-9_]+) -->\n(?P<body>.*?)\n<!-- /bench:(?P=name) -->", re.S)
 
