@@ -25,6 +25,7 @@ def start_tgshop(env: dict[str, str]) -> None:
     from chalicelib.observability import logger
 
     logger.setLevel("ERROR")
+    sys.stdout = open(os.devnull, "w")   # metrics are still formatted (part of the cost), then dropped
     set_container(Container(load_settings(env)))
     _client = Client(app).__enter__()
 
