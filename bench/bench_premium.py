@@ -335,7 +335,8 @@ def expiry_scaling(emulator: Emulator) -> str:
             seed_seconds = _seed_pending(stack, LIVE_BACKLOG, False, owners, 7_100_000)
         expire("backlog, 50 due", LIVE_BACKLOG, 50, 7_200_000)
         expire("backlog, 10 due", LIVE_BACKLOG, 10, 7_300_000)
-    _expect(rows[0][3:6] == rows[1][3:6], f"reads changed with the backlog: {rows[0][3:6]} vs {rows[1][3:6]}")
+    # Queries and items read are exact; read units may differ by the rounding of a shard's page (0.5 each).
+    _expect(rows[0][3:5] == rows[1][3:5], f"reads changed with the backlog: {rows[0][3:5]} vs {rows[1][3:5]}")
 
     return "\n".join([
         f"### `expire_orders` against {LIVE_BACKLOG:,} live PENDING orders",
@@ -350,15 +351,16 @@ def expiry_scaling(emulator: Emulator) -> str:
                   "TransactWriteItems", "their items", "notification calls", "all DynamoDB calls",
                   "run time (emulator)"], rows),
         "",
-        "Reads follow the due orders only: the sparse `open-due` index (hash `open_status`, range `due_at`) lets "
-        "one Query with `due_at <= now` read exactly the due items, so the first two rows read the same "
-        "whatever the backlog, and the third reads a fifth of that. The writes are one transaction per expired "
-        "order; the notification calls (the buyer's profile read and a shared send-bucket token per message, "
-        "more when a 200 ms bucket slot is already full) also follow the due orders only. Items read is the "
-        "emulator's "
-        "`ScannedCount`; read units are estimated from the returned item sizes (4 KB units, eventually "
-        "consistent). The run time on the emulator is not a DynamoDB figure (moto evaluates an index query "
-        "by walking the table in Python, and copies the table for each transaction).",
+        "Reads follow the due orders only: the sparse `open-due` index (hash `open_status` with its shard, range "
+        "`due_at`) lets one Query per shard (8) with `due_at <= now` read exactly the due items, so the first two "
+        "rows make the same Queries and read the same items whatever the backlog (their read units differ only "
+        "by how the due orders fall into the shards' pages), and the third reads a fifth of the items. "
+        "The writes are one transaction per expired order; the notification calls (the buyer's profile read "
+        "and a shared send-bucket token per message, more when a 200 ms bucket slot is already full) also "
+        "follow the due orders only. Items read is the emulator's `ScannedCount`; read units are estimated "
+        "from the returned item sizes (4 KB units, eventually consistent). The run time on the emulator is not "
+        "a DynamoDB figure (moto evaluates an index query by walking the table in Python, and copies the table "
+        "for each transaction).",
     ])
 
 
