@@ -286,7 +286,8 @@ def _seed_pending(stack: Stack, count: int, due: bool, owners: list[str], user_b
     started = time.perf_counter()
     with OrderItem.batch_write() as batch:
         for index in range(count):
-            created = now - timedelta(minutes=45) if due else now - timedelta(minutes=index % 29)
+            # created in the last 10 minutes: still not due after the 20 minutes a slow emulator may take here
+            created = now - timedelta(minutes=45) if due else now - timedelta(minutes=index % 10)
             expires = created + timedelta(minutes=30)
             user_id = user_base + index
             order = Order(order_id=ids.new_id(), kind=OrderKind.PREMIUM_GIFT, owner_id=owners[index % len(owners)],
