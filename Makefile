@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STAGE ?= prod
 
-.PHONY: install run aws tick test soak package bench set-webhook webhook-info clean operator
+.PHONY: install run aws tick test soak package bench load set-webhook webhook-info clean operator
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ package: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## A bounded load run on the local stack against a bare Chalice app (writes its section of docs/benchmarks.md)
+load: $(STAMP)
+	$(BIN)/python -m bench --only load
 
 ## Point Telegram at a deployed API (needs TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET, or their
 ## *_SSM_PARAMETER names): make set-webhook URL=https://<api id>.execute-api.<region>.amazonaws.com/api

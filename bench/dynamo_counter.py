@@ -3,37 +3,25 @@
     with DynamoCounter() as counter:
         ...                      # anything: pynamodb models, boto3 clients, Powertools idempotency
     counter.calls                # {"PutItem": 1, "TransactWriteItems": 1, ...}
-    counter.total_calls          # 2
-    counter.items_written        # 4
+    counter.total_calls, counter.items_written   # 2, 4
     counter.reset()
 
-Hook point. The counting itself is two botocore event hooks on each client's event emitter:
-`before-parameter-build.dynamodb` (sees the API parameters before they are serialised, so it can count
+Hook point: two botocore event hooks per client, `before-parameter-build.dynamodb` (the API parameters, so
 the items a write carries) and `after-call.dynamodb` / `after-call-error.dynamodb` (one per logical call,
-after botocore's own retries, with the parsed response). What is not robust is *where* to register them:
-pynamodb builds its own botocore session and client per connection, boto3 clients copy their session's
-emitter, and some of those clients already exist when the counter starts (a warm Lambda container, a
-cached pynamodb connection). So the counter patches `botocore.client.BaseClient._make_api_call` -- the one
-method every botocore client of every session goes through -- and the patch only makes sure the calling
-client has the two hooks registered (once per client) before delegating to the original. Clients built
-before or during the counter are both seen; when the last counter exits the original method is restored
-and the hooks are unregistered again.
+after botocore's retries). Clients exist before the counter starts and come from several sessions, so the
+counter patches `botocore.client.BaseClient._make_api_call`, the one method every client goes through, to
+register the hooks on the calling client once; the last counter to exit restores it and unregisters them.
 
 Semantics:
-- `calls` / `total_calls`: every DynamoDB call made, including ones that failed (a failed conditional
-  write is still a round trip and still costs a write unit); `failed_calls` counts those separately.
-- `items_written`: items in calls that succeeded -- PutItem/UpdateItem/DeleteItem 1, BatchWriteItem the
-  request items minus the UnprocessedItems returned, TransactWriteItems len(TransactItems).
-- `items_read`: items a read evaluated -- GetItem 1 when found, Query/Scan the ScannedCount (items
-  the key condition read, before any filter), BatchGetItem/TransactGetItems the items returned.
-- `read_units_estimate`: read capacity computed from the returned items' sizes with DynamoDB's rules
-  (4 KB units; half for eventually consistent reads; a Query/Scan page is rounded once). An emulator's
-  own ConsumedCapacity is usually a constant, so this is the figure to compare.
-- `consumed_read_units` / `consumed_write_units`: what the service reported in ConsumedCapacity.
-  Only requested (ReturnConsumedCapacity=TOTAL is added where the caller did not ask) when the counter
-  is built with `request_capacity=True`.
-- `recorded`: with `record=True`, every call's (operation, API parameters) in order, to replay them with a
-  plain boto3 client.
+- `calls` / `total_calls`: every call, failed ones too (a failed conditional write still costs a write
+  unit); `failed_calls` counts those.
+- `items_written`: items of calls that succeeded (BatchWriteItem: minus UnprocessedItems).
+- `items_read`: GetItem 1 when found, Query/Scan the ScannedCount, batch and transactional gets the items.
+- `read_units_estimate`: from the returned items' sizes by DynamoDB's rules (4 KB units, half when
+  eventually consistent, a Query page rounded once, a key that finds nothing the minimum unit); an
+  emulator's ConsumedCapacity is a constant, so this is the figure to compare.
+- `consumed_read_units` / `consumed_write_units`: the service's ConsumedCapacity, with `request_capacity=True`.
+- `recorded`: with `record=True`, every call's (operation, API parameters), to replay them with boto3.
 """
 from __future__ import annotations
 
@@ -67,7 +55,7 @@ def _before_parameter_build(params: dict, model: Any, context: dict, **_: Any) -
             and "ReturnConsumedCapacity" in getattr(model.input_shape, "members", {}):
         params["ReturnConsumedCapacity"] = "TOTAL"
     context[_CONTEXT_KEY] = {"writes": _items_in_request(model.name, params),
-                             "consistent": bool(params.get("ConsistentRead"))}
+                             **_batch_get_request(model.name, params)}
     for counter in counters:
         if counter.record:
             counter._remember(model.name, params)
@@ -133,10 +121,8 @@ def _uninstall() -> None:
     if BaseClient._make_api_call is _patched_make_api_call:
         BaseClient._make_api_call = _original_make_api_call
     for client in list(_hooked_clients):
-        events = client.meta.events
-        events.unregister(_BEFORE_EVENT, unique_id=f"{_HOOK_PREFIX}-before")
-        events.unregister(_AFTER_EVENT, unique_id=f"{_HOOK_PREFIX}-after")
-        events.unregister(_ERROR_EVENT, unique_id=f"{_HOOK_PREFIX}-error")
+        for event, suffix in ((_BEFORE_EVENT, "before"), (_AFTER_EVENT, "after"), (_ERROR_EVENT, "error")):
+            client.meta.events.unregister(event, unique_id=f"{_HOOK_PREFIX}-{suffix}")
     _hooked_clients.clear()
 
 
@@ -144,11 +130,17 @@ def _uninstall() -> None:
 def _items_in_request(operation: str, params: dict) -> int:
     if operation in ("PutItem", "UpdateItem", "DeleteItem"):
         return 1
-    if operation == "BatchWriteItem":
-        return sum(len(requests) for requests in (params.get("RequestItems") or {}).values())
     if operation == "TransactWriteItems":
         return len(params.get("TransactItems") or [])
-    return 0
+    batches = (params.get("RequestItems") or {}).values() if operation == "BatchWriteItem" else ()
+    return sum(len(requests) for requests in batches)
+
+
+def _batch_get_request(operation: str, params: dict) -> dict:
+    """Whether a read is strongly consistent and, for BatchGetItem, how many keys it asks for."""
+    requests = list((params.get("RequestItems") or {}).values()) if operation == "BatchGetItem" else []
+    return {"consistent": bool(params.get("ConsistentRead")) or any(r.get("ConsistentRead") for r in requests),
+            "keys": sum(len(request.get("Keys") or []) for request in requests)}
 
 
 def _number_size(text: str) -> int:
@@ -273,7 +265,7 @@ class DynamoCounter:
             if written:
                 self.items_written += written
                 self.written_by_operation[operation] += written
-            self._record_reads(operation, parsed, bool(request.get("consistent")))
+            self._record_reads(operation, parsed, bool(request.get("consistent")), int(request.get("keys", 0)))
             consumed = parsed.get("ConsumedCapacity")
             if consumed:
                 if operation in WRITE_OPERATIONS:
@@ -281,20 +273,26 @@ class DynamoCounter:
                 else:
                     self.consumed_read_units += _units_from(consumed)
 
-    def _record_reads(self, operation: str, parsed: dict, consistent: bool) -> None:
+    def _record_reads(self, operation: str, parsed: dict, consistent: bool, keys: int) -> None:
+        """A key read and not found still costs the minimum unit (DynamoDB bills the request, not the item)."""
         if operation == "GetItem":
             item = parsed.get("Item")
             if item:
                 self.items_read += 1
-                self.read_units_estimate += _read_units(item_size(item), consistent)
+            self.read_units_estimate += _read_units(item_size(item) if item else 0, consistent)
         elif operation in ("Query", "Scan"):
             items = parsed.get("Items") or []
             self.items_read += int(parsed.get("ScannedCount", len(items)))
             self.read_units_estimate += _read_units(sum(item_size(item) for item in items), consistent)
         elif operation == "BatchGetItem":
+            returned = 0
             for items in (parsed.get("Responses") or {}).values():
+                returned += len(items)
                 self.items_read += len(items)
                 self.read_units_estimate += sum(_read_units(item_size(item), consistent) for item in items)
+            unprocessed = sum(len(request.get("Keys") or [])
+                              for request in (parsed.get("UnprocessedKeys") or {}).values())
+            self.read_units_estimate += max(0, keys - returned - unprocessed) * _read_units(0, consistent)
         elif operation == "TransactGetItems":
             for response in parsed.get("Responses") or []:
                 if response.get("Item"):

@@ -19,11 +19,13 @@ if TYPE_CHECKING:
 class Container(MoneyParts, PanelParts, StarsParts, TronParts):
     def __init__(self, settings: Settings, *, telegram_transport: Any = None, clock: Any = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
+        from chalicelib.adapters import aws
         from chalicelib.adapters.dynamodb import models
         self.settings = settings
         self._telegram_transport = telegram_transport
         self._clock = clock
         self._sleep = sleep
+        aws.reset()
         models.bind(settings.resource_prefix, settings.aws_region, settings.aws_endpoint_url)
 
     # ------------------------------------------------------------------ adapters
@@ -38,13 +40,16 @@ class Container(MoneyParts, PanelParts, StarsParts, TronParts):
         return SortableIds()
 
     def boto3_client(self, service: str) -> Any:
-        import boto3
-        return boto3.client(service, region_name=self.settings.aws_region, endpoint_url=self.settings.aws_endpoint_url)
+        """The container's client of `service`, from the one botocore session every client shares."""
+        from chalicelib.adapters import aws
+        return aws.client(service, self.settings.aws_region, self.settings.aws_endpoint_url)
 
     @cached_property
     def telegram(self):
         from chalicelib.adapters.telegram import TelegramClient
         from chalicelib.adapters.telegram_dry_run import DryRunGifts
+        from chalicelib.observability import trace_http_clients
+        trace_http_clients()
         client = TelegramClient(self.settings.telegram_api_base_url,
                                 self.settings.telegram_bot_token.get_secret_value(),
                                 timeout_seconds=self.settings.telegram_timeout_seconds,
@@ -114,9 +119,10 @@ class Container(MoneyParts, PanelParts, StarsParts, TronParts):
 
     @cached_property
     def idempotency_store(self):
+        from chalicelib.adapters.dynamodb import models
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
         return DynamoDBPersistenceLayer(table_name=f"{self.settings.resource_prefix}-idempotency",
-                                        boto3_client=self.boto3_client("dynamodb"))
+                                        boto3_client=models.connection().client)
 
     @cached_property
     def send_bucket(self):

@@ -1,11 +1,12 @@
 """The one Logger, Metrics and Tracer of the service, and the secret masking every log line goes through."""
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
-from typing import Iterable
-
 from functools import lru_cache
+from typing import Any, ContextManager, Iterable
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -65,11 +66,38 @@ metrics = Metrics(service=SERVICE_NAME)
 
 
 @lru_cache(maxsize=1)
+def tracing_enabled() -> bool:
+    """Powertools' own rule, read without loading the X-Ray SDK: off when POWERTOOLS_TRACE_DISABLED is true,
+    outside Lambda (no LAMBDA_TASK_ROOT) and under `sam local` or `chalice local`."""
+    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in ("1", "y", "yes", "t", "true", "on"):
+        return False
+    return bool(os.environ.get("LAMBDA_TASK_ROOT")) and not os.environ.get("AWS_SAM_LOCAL") \
+        and not os.environ.get("AWS_CHALICE_CLI_MODE")
+
+
+@lru_cache(maxsize=1)
 def tracer():
-    """The Tracer, built on first use: the X-Ray SDK it loads costs more than the rest of the import."""
+    """The Tracer, built on first traced use. It patches botocore only (pynamodb and boto3 both go through it);
+    Powertools' default, every library the X-Ray SDK knows, imports each of them just to look."""
     from aws_lambda_powertools import Tracer
 
-    return Tracer(service=SERVICE_NAME)
+    return Tracer(service=SERVICE_NAME, patch_modules=("botocore",))
+
+
+def trace_segment(name: str) -> ContextManager[Any]:
+    """A subsegment around one invocation's work; nothing at all (no X-Ray SDK) when tracing is off."""
+    if not tracing_enabled():
+        return contextlib.nullcontext()
+    return tracer().provider.in_subsegment(name)
+
+
+def trace_http_clients() -> None:
+    """Called before the first httpx client is built: its calls then show up in the trace too."""
+    if tracing_enabled():
+        tracer()
+        from aws_xray_sdk.core import patch
+
+        patch(("httpx",))
 
 for _noisy in ("httpx", "httpcore", "botocore", "pynamodb"):
     logging.getLogger(_noisy).addFilter(_MaskingFilter())

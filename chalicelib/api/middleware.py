@@ -9,7 +9,7 @@ from chalice import Chalice
 
 from chalicelib.api.http import MAX_BODY_BYTES, check_content_type, choose_request_id, error_response
 from chalicelib.domain.errors import DomainError, PayloadTooLarge
-from chalicelib.observability import logger, metrics, take_cold_start, tracer
+from chalicelib.observability import logger, metrics, take_cold_start, trace_segment
 
 
 def _start_invocation(kind: str, correlation_id: str) -> None:
@@ -43,7 +43,7 @@ def http_middleware(app: Chalice) -> Callable[[Any, Callable[[Any], Any]], Any]:
         _start_invocation("http", request_id)
         logger.append_keys(method=request.method, path=request.context.get("resourcePath", request.path))
         try:
-            with tracer().provider.in_subsegment(f"## {request.method} {request.path}"):
+            with trace_segment(f"## {request.method} {request.path}"):
                 try:
                     _refuse_early(app, request)
                 except DomainError as refusal:
@@ -64,7 +64,7 @@ def event_middleware(kind: str) -> Callable[[Any, Callable[[Any], Any]], Any]:
         raw = event.to_dict()
         _start_invocation(kind, raw.get("id") or str(uuid.uuid4()))
         try:
-            with tracer().provider.in_subsegment(f"## {kind}"):
+            with trace_segment(f"## {kind}"):
                 return get_response(event)
         finally:
             _finish_invocation()

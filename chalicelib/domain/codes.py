@@ -29,6 +29,8 @@ _TO_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET)
 _TYPED = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None})
 
 STATS_SHARDS = 8        # a distributor's counters are spread over this many items (see docs/codes.md)
+USE_SHARDS = 16         # a code of many uses counts them on this many items (see docs/codes.md, hot codes)
+SHARDED_FROM_USES = 100 # ... from this many uses; fewer are counted on the code item itself
 
 
 # ---------------------------------------------------------------------------------------------- spelling
@@ -59,6 +61,15 @@ def redemption_id_for(secret: bytes, code: str, user_id: int) -> str:
 
 def stats_shard(key: str) -> int:
     return zlib.crc32(key.encode()) % STATS_SHARDS
+
+
+def use_shards_for(max_uses: int) -> int:
+    return USE_SHARDS if max_uses >= SHARDED_FROM_USES else 0
+
+
+def shard_quota(max_uses: int, shards: int, shard: int) -> int:
+    """The uses counter `shard` holds: max_uses split as evenly as it goes (the first ones one more)."""
+    return max_uses // shards + (1 if shard < max_uses % shards else 0)
 
 
 def day_of(moment: datetime) -> str:
@@ -100,26 +111,37 @@ class RedeemCode:
     state: CodeState
     expires_at: datetime
     created_at: datetime
+    # 0: the uses are counted on the code item. Else on `use_shards` counters of their own, each with a part of
+    # max_uses; the code item then holds the set of counters used up, and `used_count` is their sum when read
+    # with the counters (listings) or the used-up counters' share when read alone (a redemption's read).
+    use_shards: int = 0
+    depleted_shards: frozenset[int] = frozenset()
 
     def status(self, now: datetime) -> CodeStatus:
         """Precedence: inactive, then depleted, then expired."""
         if self.state == CodeState.INACTIVE:
             return CodeStatus.INACTIVE
-        if self.used_count >= self.max_uses:
+        if self.used_up:
             return CodeStatus.DEPLETED
         if now >= self.expires_at:
             return CodeStatus.EXPIRED
         return CodeStatus.ACTIVE
 
     @property
+    def used_up(self) -> bool:
+        if self.use_shards:
+            return len(self.depleted_shards) >= self.use_shards
+        return self.used_count >= self.max_uses
+
+    @property
     def depleted(self) -> bool:
         """Counted in codes_depleted: used up and not deactivated."""
-        return self.state == CodeState.ACTIVE and self.used_count >= self.max_uses
+        return self.state == CodeState.ACTIVE and self.used_up
 
     @property
     def live(self) -> bool:
         """Counted in the live-by-expiry counters (active or expired): neither used up nor deactivated."""
-        return self.state == CodeState.ACTIVE and self.used_count < self.max_uses
+        return self.state == CodeState.ACTIVE and not self.used_up
 
     @property
     def expiry_day(self) -> str:
@@ -151,6 +173,12 @@ class Redemption:
     retail_micros: int          # the shop's price of the product when redeemed (revenue_estimate)
     gift_order_id: str
     failure_reason: str | None = None
+    use_shard: int | None = None   # the use counter it took, for a code counted on several
+
+    @property
+    def stats_shard(self) -> int:
+        """Its distributor counters' shard: a hot code's redemptions spread as its uses do, evenly."""
+        return stats_shard(self.code) if self.use_shard is None else self.use_shard % STATS_SHARDS
 
 
 # ---------------------------------------------------------------------------------------------- figures

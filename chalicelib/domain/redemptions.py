@@ -13,8 +13,8 @@ from typing import Any, Callable
 from chalicelib.domain.attempt_limits import AttemptLimiter
 from chalicelib.domain.codes import (CODES_DEPLETED, REDEEM_ATTEMPTS, REDEMPTIONS, REDEMPTIONS_DELIVERED,
                                      REDEMPTIONS_FAILED, REVENUE_MICROS, CodeStatus, RedeemCode, Redemption,
-                                     RedemptionStatus, Tally, day_of, normalize_code, redemption_id_for,
-                                     stats_shard)
+                                     RedemptionStatus, STATS_SHARDS, Tally, day_of, normalize_code,
+                                     redemption_id_for)
 from chalicelib.domain.errors import Conflict, DomainError, Gone, NotFound, RateLimited, Unavailable, ValidationFailed
 from chalicelib.domain.notices import Notices
 from chalicelib.domain.orders import Order
@@ -100,9 +100,10 @@ class RedemptionService:
         try:
             result = self._redeem(user_id, normalized)
         except _Refused as refused:   # a failed guess keeps its tokens
-            if refused.code is not None:
-                self._codes.add_tally(Tally(refused.code.distributor_id, day_of(self._clock.now()),
-                                            refused.code.shard, {REDEEM_ATTEMPTS: 1}))
+            if refused.code is not None:   # a hot code's refusals spread over the counter shards too
+                shard = self._rng.randrange(STATS_SHARDS) if refused.code.use_shards else refused.code.shard
+                self._codes.add_tally(Tally(refused.code.distributor_id, day_of(self._clock.now()), shard,
+                                            {REDEEM_ATTEMPTS: 1}))
             self._count("RedeemRefused")
             raise refused.error from None
         except Exception:             # not a guess that failed (a busy code, a storage error)
@@ -113,6 +114,7 @@ class RedemptionService:
 
     def _redeem(self, user_id: int, code: str) -> RedeemResult:
         redemption_id = redemption_id_for(self._secret, code, user_id)
+        last_of: int | None = None   # a use counter whose next use may be its last (its plain try failed)
         for round_number in range(MAX_ROUNDS):
             now = self._clock.now()
             record = self._codes.get(code)
@@ -124,20 +126,20 @@ class RedemptionService:
                 if existing is not None:
                     return self._already_redeemed(existing, record)
                 raise _Refused(_refusal(status), record)
-            depletes = record.used_count + 1 >= record.max_uses
+            shard, depletes, code_depletes = self._use_to_take(record, last_of)
             retail = self._retail_micros(record.product_id)
             redemption = Redemption(redemption_id=redemption_id, code=code, user_id=user_id,
                                     distributor_id=record.distributor_id, code_order_id=record.order_id,
                                     product_id=record.product_id, month_count=record.month_count,
                                     status=RedemptionStatus.ACCEPTED, redeemed_at=now, updated_at=now,
-                                    retail_micros=retail, gift_order_id=redemption_id)
+                                    retail_micros=retail, gift_order_id=redemption_id, use_shard=shard)
             counts = {REDEEM_ATTEMPTS: 1, REDEMPTIONS: 1, REVENUE_MICROS: retail}
             live: dict[str, int] = {}
-            if depletes:
+            if code_depletes:
                 counts[CODES_DEPLETED] = 1
                 live[record.expiry_day] = -1
-            outcome = self._codes.redeem(record, redemption, depletes,
-                                         Tally(record.distributor_id, day_of(now), record.shard, counts, live), now)
+            outcome = self._codes.redeem(record, redemption, depletes, Tally(
+                record.distributor_id, day_of(now), redemption.stats_shard, counts, live), now)
             if outcome == WriteResult.APPLIED:
                 self._count("CodesRedeemed")
                 return self._queue_gift(redemption)
@@ -147,10 +149,24 @@ class RedemptionService:
                     return self._already_redeemed(existing, record)
             if outcome == WriteResult.BUSY:
                 self._back_off(round_number)
-            # CHANGED: another use or a deactivation got there first; read the code again.
+            # CHANGED: another use or a deactivation got there first; read the code again. On a counter of
+            # a hot code it most often means that counter is at its last use: take exactly that next.
+            last_of = shard if outcome == WriteResult.CHANGED and shard is not None and not depletes else None
         self._count("RedeemBusy")
         raise Unavailable("this code is being redeemed by many people at once; try again in a moment",
                           code="CODE_BUSY", retry_after=BUSY_RETRY_AFTER_SECONDS)
+
+    def _use_to_take(self, record: RedeemCode, last_of: int | None) -> tuple[int | None, bool, bool]:
+        """(use counter, whether this is its last use, whether it is the code's last use). A code counted on
+        one item: its own count decides. A hot code: a random counter not used up, so that buyers of one
+        code spread over its counters; its last use only after a plain try failed (the counter is not read)."""
+        if not record.use_shards:
+            depletes = record.used_count + 1 >= record.max_uses
+            return None, depletes, depletes
+        open_shards = [shard for shard in range(record.use_shards) if shard not in record.depleted_shards]
+        if last_of in open_shards:
+            return last_of, True, len(open_shards) == 1
+        return self._rng.choice(open_shards), False, False
 
     def _already_redeemed(self, existing: Redemption, record: RedeemCode) -> RedeemResult:
         """A redemption by this user exists. If its gift order was never written (a crash right after the
@@ -187,7 +203,7 @@ class RedemptionService:
         if redemption is None or redemption.status != RedemptionStatus.ACCEPTED:
             return
         now = self._clock.now()
-        tally = Tally(redemption.distributor_id, day_of(now), _shard(redemption), {REDEMPTIONS_DELIVERED: 1})
+        tally = Tally(redemption.distributor_id, day_of(now), redemption.stats_shard, {REDEMPTIONS_DELIVERED: 1})
         for round_number in range(MAX_ROUNDS):
             if self._codes.settle(redemption, RedemptionStatus.DELIVERED, None, tally, now) != WriteResult.BUSY:
                 return
@@ -205,10 +221,10 @@ class RedemptionService:
             now = self._clock.now()
             record = self._codes.get(redemption.code)
             counts = {REDEMPTIONS_FAILED: 1, REVENUE_MICROS: -redemption.retail_micros}
-            if record is None or record.used_count <= 0:
+            if record is None or (not record.use_shards and record.used_count <= 0):
                 # Nothing to give back (cannot happen unless the item was edited by hand): settle only.
                 outcome = self._codes.settle(redemption, RedemptionStatus.FAILED, reason,
-                                             Tally(redemption.distributor_id, day_of(now), _shard(redemption),
+                                             Tally(redemption.distributor_id, day_of(now), redemption.stats_shard,
                                                    counts), now)
                 self._notices.alert(f"give-back:{redemption.redemption_id}",
                                      f"Redemption {redemption.redemption_id} failed but its code has no use to "
@@ -219,8 +235,8 @@ class RedemptionService:
                     counts[CODES_DEPLETED] = -1
                     live[record.expiry_day] = 1
                 outcome = self._codes.give_back(record, redemption, record.depleted, reason,
-                                                Tally(redemption.distributor_id, day_of(now), record.shard,
-                                                      counts, live), now)
+                                                Tally(redemption.distributor_id, day_of(now),
+                                                      redemption.stats_shard, counts, live), now)
             if outcome == WriteResult.APPLIED:
                 self._count("RedemptionsGivenBack")
                 return
@@ -240,6 +256,3 @@ def _refusal(status: CodeStatus) -> DomainError:
         return Conflict("this code was deactivated", code="CODE_INACTIVE", field="code")
     return Gone("this code has expired", code="CODE_EXPIRED", field="code")
 
-
-def _shard(redemption: Redemption) -> int:
-    return stats_shard(redemption.code)

@@ -11,6 +11,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.adapters.dynamodb.cursors import start_key
 from chalicelib.adapters.dynamodb.ledger import add_entry, raise_if_short
 from chalicelib.adapters.dynamodb.models import AccountItem, OrderItem, connection
+from chalicelib.adapters.dynamodb.open_due import open_due_key, query_due
 from chalicelib.adapters.dynamodb.slots import pay_slot, slot_free_condition, slot_item
 from chalicelib.adapters.dynamodb.transactions import NamedTransaction
 from chalicelib.domain.ledger import JournalEntry
@@ -25,7 +26,6 @@ _ORDER_FIELDS = tuple(Order.model_fields)
 # which would otherwise grow without bound. Every other step happens at most once per order (or per operator act).
 UNRECORDED_STEPS = frozenset({"start_delivery", "start_fulfilment", "wait_for_stars", "return_to_paid"})
 _BY_OWNER_KEY = {"order_id": "S", "owner_id": "S", "created_at": "S"}
-_BY_OPEN_DUE_KEY = {"order_id": "S", "open_status": "S", "due_at": "S"}
 
 
 def order_from_item(item: OrderItem) -> Order:
@@ -36,18 +36,20 @@ def order_from_item(item: OrderItem) -> Order:
     return Order.model_validate(values)
 
 
-def _open_index_values(status: OrderStatus, expires_at: datetime | None, now: datetime) -> tuple[str | None, datetime | None]:
-    if status not in OPEN_STATUSES:
+def _open_index_values(order: Order) -> tuple[str | None, datetime | None]:
+    if order.status not in OPEN_STATUSES:
         return None, None
-    return status.value, (expires_at if status == OrderStatus.PENDING else now)
+    due_at = order.expires_at if order.status == OrderStatus.PENDING else order.status_changed_at
+    return open_due_key(order.status, order.order_id), due_at
 
 
-def transition_update(transition: Transition, now: datetime, changes: dict[str, Any]) -> tuple[list, Any]:
+def transition_update(transition: Transition, now: datetime, changes: dict[str, Any],
+                      order_id: str) -> tuple[list, Any]:
     """The update actions and condition of one state-machine step, kept in step with the work index."""
     target = transition.target
     actions = [OrderItem.status.set(target.value), OrderItem.status_changed_at.set(now)]
     if target in OPEN_STATUSES and target != OrderStatus.PENDING:
-        actions += [OrderItem.open_status.set(target.value), OrderItem.due_at.set(now)]
+        actions += [OrderItem.open_status.set(open_due_key(target, order_id)), OrderItem.due_at.set(now)]
     elif target not in OPEN_STATUSES:
         actions += [OrderItem.open_status.remove(), OrderItem.due_at.remove()]
     for name, value in changes.items():
@@ -75,7 +77,7 @@ class DynamoOrderStore:
                 for item in OrderItem.batch_get(sorted(set(order_ids)), consistent_read=True)}
 
     def _item_for(self, order: Order, slot: PaymentSlot | None = None) -> OrderItem:
-        open_status, due_at = _open_index_values(order.status, order.expires_at, order.status_changed_at)
+        open_status, due_at = _open_index_values(order)
         values = order.model_dump()
         values["status"] = order.status.value
         values["details"] = order.details or None
@@ -104,7 +106,7 @@ class DynamoOrderStore:
             raise
 
     def claim(self, order_id: str, transition: Transition, now: datetime) -> tuple[Order, Order] | None:
-        actions, condition = transition_update(transition, now, {})
+        actions, condition = transition_update(transition, now, {}, order_id)
         try:
             response = OrderItem._get_connection().update_item(
                 order_id, actions=actions, condition=condition & OrderItem.order_id.exists(),
@@ -127,7 +129,7 @@ class DynamoOrderStore:
 
     def apply(self, order: Order, transition: Transition, now: datetime, entry: JournalEntry | None = None,
               **changes: Any) -> Order | None:
-        actions, condition = transition_update(transition, now, changes)
+        actions, condition = transition_update(transition, now, changes, order.order_id)
         item = OrderItem(order.order_id)
         if transition.leaves_pending or entry is not None:
             return self._apply_in_transaction(order, item, actions, condition, transition, now, entry, changes)
@@ -174,11 +176,8 @@ class DynamoOrderStore:
 
     def list_due(self, status: OrderStatus, due_before: datetime, limit: int,
                  cursor: str | None = None) -> Page:
-        result = OrderItem.by_open_due.query(status.value, OrderItem.due_at <= due_before, limit=limit,
-                                             last_evaluated_key=start_key(cursor, _BY_OPEN_DUE_KEY,
-                                                                          {"open_status": status.value}))
-        items = [order_from_item(item) for item in result]
-        return Page(items, encode_cursor(result.last_evaluated_key))
+        items, next_cursor = query_due(status, due_before, limit, cursor)
+        return Page([order_from_item(item) for item in items], next_cursor)
 
 
 def order_history(order_id: str) -> list[dict[str, Any]]:

@@ -39,7 +39,7 @@ class DynamoReviewStore:
 
     def attach(self, transaction_id: str, resolution: dict[str, Any], entry: JournalEntry, order: Order,
                transition: Transition, now: datetime, changes: dict[str, Any]) -> WriteResult:
-        actions, condition = transition_update(transition, now, changes)
+        actions, condition = transition_update(transition, now, changes, order.order_id)
         transaction = NamedTransaction()
         transaction.update("payment", PaymentItem(transaction_id),
                            [PaymentItem.review_state.remove(), PaymentItem.resolution.set(resolution)],

@@ -81,7 +81,7 @@ class DynamoPaymentStore:
 
     def record_settling(self, record: PaymentRecord, order_id: str, owner_id: str | None, transition: Transition,
                         now: datetime, entry: JournalEntry, **changes: Any) -> WriteResult:
-        actions, condition = transition_update(transition, now, changes)
+        actions, condition = transition_update(transition, now, changes, order_id)
         transaction = NamedTransaction()
         transaction.put("payment", _item_for(record), _write_condition(record))
         transaction.update("order", OrderItem(order_id), actions, condition)

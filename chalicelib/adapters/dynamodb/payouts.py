@@ -42,7 +42,7 @@ def payout_from_item(item: PayoutItem) -> Payout:
 
 
 def _add_step(transaction: NamedTransaction, step: OrderStep, now: datetime) -> None:
-    actions, condition = transition_update(step.transition, now, step.changes)
+    actions, condition = transition_update(step.transition, now, step.changes, step.order.order_id)
     transaction.update("order", OrderItem(step.order.order_id), actions, condition & OrderItem.order_id.exists())
 
 

@@ -29,6 +29,8 @@ def redemption_item(redemption: Redemption) -> dict[str, dict]:
             "retail_micros": _n(redemption.retail_micros), "gift_order_id": _s(redemption.gift_order_id)}
     if redemption.failure_reason:
         item["failure_reason"] = _s(redemption.failure_reason)
+    if redemption.use_shard is not None:
+        item["use_shard"] = _n(redemption.use_shard)
     return item
 
 
@@ -40,7 +42,8 @@ def redemption_from_item(item: dict[str, dict]) -> Redemption:
                       month_count=int(item["month_count"]["N"]), status=RedemptionStatus(item["status"]["S"]),
                       redeemed_at=parse(item["redeemed_at"]["S"]), updated_at=parse(item["updated_at"]["S"]),
                       retail_micros=int(item["retail_micros"]["N"]), gift_order_id=item["gift_order_id"]["S"],
-                      failure_reason=item.get("failure_reason", {}).get("S"))
+                      failure_reason=item.get("failure_reason", {}).get("S"),
+                      use_shard=int(item["use_shard"]["N"]) if "use_shard" in item else None)
 
 
 def settle_update(redemption: Redemption, status: RedemptionStatus, reason: str | None, now: datetime) -> dict:

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from chalicelib.domain.ports.codes import CodeStore
 from chalicelib.domain.codes import (CODES_TOTAL, MAX_ATTEMPTS, CodeState, RedeemCode, Tally, day_of, derive_code,
-                                     expiry_for, format_code, read_order_codes, stats_shard)
+                                     expiry_for, format_code, read_order_codes, stats_shard, use_shards_for)
 from chalicelib.domain.notices import Notices
 from chalicelib.domain.ledger import refund_entry, refundable_micros
 from chalicelib.domain.orders import MARK_DELIVERED, MARK_FAILED, START_FULFILMENT, Order, OrderStatus
@@ -188,7 +188,8 @@ class FulfillmentService:
         return RedeemCode(code=code, order_id=order.order_id, seq=seq, distributor_id=terms.distributor_id,
                           product_id=order.product_id, month_count=order.month_count or 0,
                           max_uses=terms.max_uses, used_count=0, state=CodeState.ACTIVE,
-                          expires_at=terms.expires_at, created_at=terms.created_at)
+                          expires_at=terms.expires_at, created_at=terms.created_at,
+                          use_shards=use_shards_for(terms.max_uses))
 
     # ------------------------------------------------------------------ the end
     def _complete(self, order: Order, total: int) -> Order | None:

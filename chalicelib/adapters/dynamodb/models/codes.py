@@ -1,7 +1,8 @@
 """Redeem codes (issue 4): distributors, codes, redemptions, distributor counters and the admin audit log."""
 from __future__ import annotations
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (JSONAttribute, NumberAttribute, NumberSetAttribute, UnicodeAttribute,
+                                 UTCDateTimeAttribute)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -40,6 +41,10 @@ class CodeItem(Model):
     state = UnicodeAttribute()                         # ACTIVE | INACTIVE
     expires_at = NumberAttribute()                     # epoch seconds; redeemable while now < expires_at
     created_at = NumberAttribute()                     # epoch seconds
+    # A hot code (see adapters/dynamodb/code_shards.py): its uses are counted on items `<code>#<n>`, n below
+    # use_shards, each holding used_count and state; the code item keeps the numbers of those used up.
+    use_shards = NumberAttribute(null=True)
+    depleted_shards = NumberSetAttribute(null=True)
 
 
 class DistributorRedeemedIndex(GlobalSecondaryIndex):
@@ -70,6 +75,7 @@ class RedemptionItem(Model):
     retail_micros = NumberAttribute()
     gift_order_id = UnicodeAttribute()
     failure_reason = UnicodeAttribute(null=True)
+    use_shard = NumberAttribute(null=True)             # the use counter of a hot code it took
 
     by_distributor = DistributorRedeemedIndex()
 

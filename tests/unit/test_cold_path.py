@@ -1,0 +1,95 @@
+"""What a cold container builds: tracing only when it is on, one botocore session and one DynamoDB client."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chalicelib import observability
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def tracing_env(monkeypatch):
+    for name in ("POWERTOOLS_TRACE_DISABLED", "LAMBDA_TASK_ROOT", "AWS_SAM_LOCAL", "AWS_CHALICE_CLI_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    observability.tracing_enabled.cache_clear()
+    yield monkeypatch
+    observability.tracing_enabled.cache_clear()
+
+
+@pytest.mark.parametrize("env, enabled", [
+    ({"LAMBDA_TASK_ROOT": "/var/task"}, True),
+    ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "true"}, False),
+    ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "0"}, True),
+    ({}, False),                                                    # outside Lambda
+    ({"LAMBDA_TASK_ROOT": "/var/task", "AWS_SAM_LOCAL": "true"}, False),
+    ({"LAMBDA_TASK_ROOT": "/var/task", "AWS_CHALICE_CLI_MODE": "true"}, False),
+])
+def test_tracing_follows_powertools_rule(tracing_env, env, enabled):
+    for name, value in env.items():
+        tracing_env.setenv(name, value)
+    assert observability.tracing_enabled() is enabled
+
+
+def test_tracing_off_loads_no_xray_sdk():
+    code = ("import sys; from chalicelib import observability as o\n"
+            "with o.trace_segment('## GET /health'): pass\n"
+            "o.trace_http_clients()\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('aws_xray_sdk', 'wrapt'))))")
+    env = {**os.environ, "LAMBDA_TASK_ROOT": str(REPO_ROOT), "POWERTOOLS_TRACE_DISABLED": "true"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_tracing_on_patches_botocore_only_until_telegram_is_used():
+    code = ("from chalicelib import observability as o\n"
+            "from aws_xray_sdk.core import patcher\n"
+            "with o.trace_segment('## GET /health'): pass\n"
+            "first = sorted(patcher._PATCHED_MODULES)\n"
+            "o.trace_http_clients()\n"
+            "print(first, sorted(patcher._PATCHED_MODULES))")
+    env = {**os.environ, "LAMBDA_TASK_ROOT": str(REPO_ROOT), "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+           "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"}
+    env.pop("POWERTOOLS_TRACE_DISABLED", None)
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['botocore'] ['botocore', 'httpx']"
+
+
+def test_every_model_shares_one_connection_and_every_client_one_session():
+    from chalicelib.adapters import aws
+    from chalicelib.adapters.dynamodb import models
+
+    models.bind("tgshop-unit", "us-east-1", "http://127.0.0.1:1")
+    shared = models.OrderItem._get_connection().connection
+    assert {id(model._get_connection().connection) for model in models.ALL_MODELS} == {id(shared)}
+    assert shared.session is aws.botocore_session() and models.connection().session is aws.botocore_session()
+    assert shared.client is shared.client          # built once (no socket: clients connect on first call)
+    assert aws.client("sqs", "us-east-1", "http://127.0.0.1:1") is aws.client("sqs", "us-east-1", "http://127.0.0.1:1")
+
+
+def test_one_failed_record_comes_back_alone():
+    from chalice.app import SQSEvent
+
+    from chalicelib.api.consumers import process_batch
+
+    records = [{"messageId": "m1", "body": '{"order_id": "a"}'}, {"messageId": "m2", "body": "not json"},
+               {"messageId": "m3", "body": '{"order_id": "boom"}'}, {"messageId": "m4", "body": '{"order_id": "b"}'}]
+    handled = []
+
+    def handle(body):
+        if body["order_id"] == "boom":
+            raise RuntimeError("a failure of this record only")
+        handled.append(body["order_id"])
+
+    result = process_batch(SQSEvent({"Records": records}, None), handle)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}, {"itemIdentifier": "m3"}]}
+    assert handled == ["a", "b"]
