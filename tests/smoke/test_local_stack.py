@@ -43,7 +43,14 @@ def test_local_stack_serves_the_premium_flow_and_stops_on_ctrl_c(stack):
     assert answer.json()["checks"]["dynamodb"] == "ok"
     assert time.monotonic() - began < START_TIMEOUT
     assert http.get(f"{stack.sandbox}/").status_code == 200
-    assert http.get(f"{stack.sandbox}/_sandbox/calls").json() == []
+    # the stack sets the storefront's menu button as `make set-webhook` does, and sends nothing else
+    def menu_button_set():
+        calls = http.get(f"{stack.sandbox}/_sandbox/calls").json()
+        return calls or None
+
+    calls = stack.wait_until(menu_button_set, START_TIMEOUT, "the menu button")
+    assert [call["method"] for call in calls] == ["setChatMenuButton"]
+    assert calls[0]["params"]["menu_button"]["web_app"]["url"].endswith("/store")
 
     # When a buyer orders Premium for a friend and pays the exact amount
     init_data = build_init_data(LOCAL_BOT_TOKEN, {"id": 1001, "first_name": "Smoke", "language_code": "en"},
