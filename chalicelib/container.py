@@ -6,6 +6,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable
 
+from chalicelib.container_codes import CodesParts
 from chalicelib.container_money import MoneyParts
 from chalicelib.container_panel import PanelParts, install_text_overrides
 from chalicelib.container_stars import StarsParts
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from chalicelib.config import Settings
 
 
-class Container(MoneyParts, PanelParts, StarsParts, TronParts):
+class Container(CodesParts, MoneyParts, PanelParts, StarsParts, TronParts):
     def __init__(self, settings: Settings, *, telegram_transport: Any = None, clock: Any = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         from chalicelib.adapters import aws
@@ -230,46 +231,6 @@ class Container(MoneyParts, PanelParts, StarsParts, TronParts):
         flood = FloodPolicy(burst=settings.bot_flood_burst, per_minute=settings.bot_flood_per_minute)
         return BotService(conversation, self.conversations, self.users, self.guards, self.telegram, self.clock,
                           flood, count, logger)
-
-    # ------------------------------------------------------------------ redeem codes
-    @cached_property
-    def distributors(self):
-        from chalicelib.adapters.dynamodb.distributors import DynamoAuditStore
-        from chalicelib.domain.distributors import DistributorService
-        return DistributorService(self.distributor_store, DynamoAuditStore(), self.clock, self.ids)
-
-    @cached_property
-    def distributor_desk(self):
-        from chalicelib.adapters.dynamodb.figures import DynamoFigureStore
-        from chalicelib.domain.distributor_desk import DistributorDesk
-        return DistributorDesk(self.code_pack, self.top_up, self.ordering, self.code_store, self.redemption_store,
-                               DynamoFigureStore(sleep=self._sleep), self.clock, self._code_secret, count,
-                               sleep=self._sleep)
-
-    @cached_property
-    def fulfillment(self):
-        from chalicelib.domain.products.code_pack_fulfilment import FulfillmentPolicy, FulfillmentService
-        return FulfillmentService(self.orders, self.code_store, self.guards, self.telegram, self.notices,
-                                  self.clock, self._code_secret,
-                                  FulfillmentPolicy(chunk_size=self.settings.code_chunk_size),
-                                  queue=self.queue, count=count, distributors=self.distributor_store)
-
-    @cached_property
-    def redemptions(self):
-        """The one redemption service: POST /redeem and the bot's redeem command (see its `redeem`)."""
-        from chalicelib.adapters.dynamodb.distributors import DynamoBucketStore
-        from chalicelib.domain.attempt_limits import AttemptLimiter, BucketPolicy
-        from chalicelib.domain.redemptions import LIMITER_NAMESPACE, RedemptionService
-        settings = self.settings
-        limiter = AttemptLimiter(DynamoBucketStore(), {
-            "user": BucketPolicy(settings.redeem_user_burst, settings.redeem_user_refill_seconds),
-            "ip": BucketPolicy(settings.redeem_ip_burst, settings.redeem_ip_refill_seconds)}, LIMITER_NAMESPACE)
-        return RedemptionService(self.code_store, self.redemption_store, self.orders, limiter, self.premium,
-                                 self.clock, self._code_secret, self.queue, self.notices, count, sleep=self._sleep)
-
-    @property
-    def _code_secret(self) -> bytes:
-        return self.settings.granted("code_secret_key").get_secret_value().encode()
 
     @cached_property
     def dead_letter_watch(self):
