@@ -82,11 +82,13 @@ class PanelParts:
                 depths[name] = None
         return depths
 
-    def star_balance(self) -> int | None:
-        """The bot's Star balance (what Premium gifts spend), or None when Telegram did not answer."""
+    def star_report(self) -> Any:
+        """The bot's Stars for the dashboard: balance, income, refunds and gift spending (domain/star_inventory),
+        or None when Telegram did not answer."""
+        from chalicelib.domain.ports.telegram import TelegramError, TelegramOutcomeUnknown, TelegramUnreachable
         try:
-            return int(self.telegram.call("getMyStarBalance", {}).get("amount", 0))
-        except Exception:  # noqa: BLE001 - the dashboard shows the rest
+            return self.star_inventory.report()
+        except (TelegramError, TelegramOutcomeUnknown, TelegramUnreachable):   # the dashboard shows the rest
             return None
 
 

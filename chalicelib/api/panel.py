@@ -127,7 +127,7 @@ def dashboard(request, session):
     wallets, holders = container.panel_reads.wallets_total()
     return _render(request, session, "dashboard.html", "dashboard", title="Dashboard", figures=shown,
                    balances=balances, queues=container.queue_depths(), chart=chart, now=now, wallets=wallets,
-                   holders=holders, stars=container.star_balance())
+                   holders=holders, stars=container.star_report())
 
 
 @panel.route("/panel/orders", methods=["GET"])

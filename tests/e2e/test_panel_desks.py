@@ -3,6 +3,7 @@ adjust a wallet; each is audited with the operator's name and what changed, and 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -148,6 +149,8 @@ def test_dashboard_orders_and_exports_render(container, api, operator):
     container.wallets.adjust("user:77", 2_500_000, "seed", "seed1")
     dashboard = operator.get("/panel/dashboard").body
     assert b"sales-chart" in dashboard and b"2.50" in dashboard and b"1 wallet(s) with money" in dashboard
+    assert re.search(rb"balance for gifts \xc2\xb7 0 paid in \xc2\xb7 \d+ spent on\s+\d+ gift\(s\) \xc2\xb7 0 refunded",
+                     dashboard), "the Stars tile shows income, gift spending and refunds"
     listed = operator.get("/panel/orders?status=PAID")
     assert order["order_id"].encode() in listed.body
     assert operator.get("/panel/orders?status=NOPE").status_code == 400
