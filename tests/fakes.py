@@ -463,6 +463,10 @@ class InMemoryGuardStore:
             self.expiries[guard_id] = epoch + ttl_seconds
             return True
 
+    def held_until(self, guard_ids: list[str]) -> dict[str, int]:
+        with self._lock:
+            return {guard_id: self.expiries[guard_id] for guard_id in guard_ids if guard_id in self.expiries}
+
 
 class InMemoryBucketStore:
     """Redeem-attempt buckets: each write checks its range condition and writes under one lock, as one

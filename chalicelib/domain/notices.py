@@ -8,6 +8,7 @@ rather than doubling it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from chalicelib.domain.orders import Order
@@ -16,6 +17,7 @@ from chalicelib.domain.ports.messaging import Messenger
 from chalicelib.domain.ports.people import UserStore
 from chalicelib.domain.products import NoticeRules
 
+ORDER_EVENTS = ("paid", "delivered", "failed", "expired")   # the events told once each, by marker
 NOTICE_MARKER_SECONDS = 90 * 24 * 3600   # longer than any order stays open: retries stop long before
 
 
@@ -81,6 +83,15 @@ class Notices:
                 language = (profile.preferred_language if profile else None) or order.language
                 notices.append(Notice(recipient, order, "delivered_recipient", language, texts=rules.texts))
         return notices
+
+    def told(self, order_id: str) -> list[tuple[str, datetime]]:
+        """The order's events that were told, oldest first, with when: read from their markers. A marker is
+        taken just before its messages go out, so a crash between the two shows an event that was not sent."""
+        marker_ids = {f"notice#{order_id}#{event}": event for event in ORDER_EVENTS}
+        held = self._guards.held_until(list(marker_ids))
+        told = [(marker_ids[marker], datetime.fromtimestamp(until - NOTICE_MARKER_SECONDS, timezone.utc))
+                for marker, until in held.items()]
+        return sorted(told, key=lambda event_at: event_at[1])
 
     def payment_event(self, order: Order, event: str, paid_micros: int | None, rules: NoticeRules) -> None:
         """Money that paid nothing (underpaid, overpaid, duplicate): whoever ordered hears it in a new

@@ -82,6 +82,17 @@ def test_an_order_needing_review_is_refunded_to_the_wallet_with_its_entry(contai
     assert b"flag_for_review" in detail.body
 
 
+def test_an_orders_history_shows_the_messages_told_about_it(container, api, operator):
+    order = new_order(api)
+    api.pay(order)
+    before = operator.get(f"/panel/orders/{order['order_id']}").body
+    api.drain("delivery", "deliver_orders")
+    after = operator.get(f"/panel/orders/{order['order_id']}").body
+
+    assert b"message: " not in before
+    assert after.count(b"message: ") == 2 and after.index(b"message: paid") < after.index(b"message: delivered")
+
+
 def test_retry_queues_the_order_again_and_mark_delivered_needs_proof(container, api, operator, aws):
     order = _needs_review(container, api)
     operator.get(f"/panel/orders/{order['order_id']}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -61,6 +61,16 @@ def test_each_event_and_each_order_is_told_once_of_its_own(desk):
         ("order-1", "status"), ("order-1", "paid"),
         ("order-1", "status"), ("order-1", "delivered"), ("order-1", "delivered_recipient"),
         ("order-2", "status"), ("order-2", "paid")]
+
+
+def test_the_events_told_are_read_back_from_their_markers_oldest_first(desk):
+    desk.notices.order_event(an_order("order-1"), "paid", PremiumGift.notices)
+    desk.clock.advance(minutes=3)
+    desk.notices.order_event(an_order("order-1"), "delivered", PremiumGift.notices)
+    desk.notices.order_event(an_order("order-2"), "failed", PremiumGift.notices, reason="refused")
+
+    assert desk.notices.told("order-1") == [("paid", NOW), ("delivered", NOW + timedelta(minutes=3))]
+    assert desk.notices.told("order-3") == []
 
 
 def test_twenty_workers_telling_the_same_event_at_once_send_it_once(desk):

@@ -19,3 +19,6 @@ class DynamoGuardStore:
                 return False
             raise
         return True
+
+    def held_until(self, guard_ids: list[str]) -> dict[str, int]:
+        return {item.guard_id: int(item.expires_at) for item in GuardItem.batch_get(guard_ids)}

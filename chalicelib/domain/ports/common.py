@@ -40,3 +40,6 @@ class SettingsStore(Protocol):
 class GuardStore(Protocol):
     def claim(self, guard_id: str, ttl_seconds: int, now: datetime) -> bool:
         """Take a marker that nobody holds (or whose time ran out); False when it is held."""
+
+    def held_until(self, guard_ids: list[str]) -> dict[str, int]:
+        """When each of these markers that was ever taken runs out (epoch seconds); markers never taken are absent."""
