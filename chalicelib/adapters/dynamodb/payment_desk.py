@@ -9,9 +9,8 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.adapters.dynamodb.cursors import start_key
 from chalicelib.adapters.dynamodb.ledger import ENTRY_WRITE, add_entry
-from chalicelib.adapters.dynamodb.models import AccountItem, OrderItem, PaymentItem
-from chalicelib.adapters.dynamodb.orders import transition_update
-from chalicelib.adapters.dynamodb.payments import _BY_REVIEW_KEY, OPEN_REVIEW, _record_from_item
+from chalicelib.adapters.dynamodb.models import PaymentItem
+from chalicelib.adapters.dynamodb.payments import _BY_REVIEW_KEY, OPEN_REVIEW, _record_from_item, commit_settling
 from chalicelib.adapters.dynamodb.transactions import NamedTransaction
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.orders import Order, OrderStatus, Transition
@@ -39,24 +38,13 @@ class DynamoReviewStore:
 
     def attach(self, transaction_id: str, resolution: dict[str, Any], entry: JournalEntry, order: Order,
                transition: Transition, now: datetime, changes: dict[str, Any]) -> WriteResult:
-        actions, condition = transition_update(transition, now, changes, order.order_id)
         transaction = NamedTransaction()
         transaction.update("payment", PaymentItem(transaction_id),
                            [PaymentItem.review_state.remove(), PaymentItem.resolution.set(resolution)],
                            PaymentItem.review_state == OPEN_REVIEW)
-        transaction.update("order", OrderItem(order.order_id), actions, condition & OrderItem.order_id.exists())
-        if transition.leaves_pending and order.status == OrderStatus.PENDING:
-            transaction.update("open-orders", AccountItem(order.owner_id), [AccountItem.pending_orders.add(-1)],
-                               AccountItem.pending_orders > 0)
-        add_entry(transaction, entry)
-        failed = transaction.commit()
-        if {"payment", ENTRY_WRITE} & failed:
-            return WriteResult.DUPLICATE
-        if "order" in failed:
-            return WriteResult.STALE
-        if failed:
-            raise RuntimeError(f"attaching {transaction_id} failed on {sorted(failed)}")
-        return WriteResult.APPLIED
+        leaves_pending = transition.leaves_pending and order.status == OrderStatus.PENDING
+        return commit_settling(transaction, order.order_id, order.owner_id if leaves_pending else None, transition,
+                               now, changes, entry, f"attaching {transaction_id}")
 
     def resolution(self, transaction_id: str) -> dict[str, Any] | None:
         try:

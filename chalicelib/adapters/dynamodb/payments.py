@@ -64,6 +64,27 @@ def _write_condition(record: PaymentRecord) -> Any:
     return new | (PaymentItem.outcome == REPLACEABLE)
 
 
+def commit_settling(transaction: NamedTransaction, order_id: str, owner_id: str | None, transition: Transition,
+                    now: datetime, changes: dict[str, Any], entry: JournalEntry, doing: str) -> WriteResult:
+    """Commit a transaction that already holds its payment write (named "payment") with the order's step, the
+    owner's open-order place given back (`owner_id`, when the order leaves PENDING) and the ledger entry:
+    DUPLICATE when the payment or the entry was written before, STALE when the order has moved on."""
+    actions, condition = transition_update(transition, now, changes, order_id)
+    transaction.update("order", OrderItem(order_id), actions, condition)
+    if owner_id is not None:
+        transaction.update("open-orders", AccountItem(owner_id), [AccountItem.pending_orders.add(-1)],
+                           AccountItem.pending_orders > 0)
+    add_entry(transaction, entry)
+    failed = transaction.commit()
+    if {"payment", ENTRY_WRITE} & failed:
+        return WriteResult.DUPLICATE
+    if "order" in failed:
+        return WriteResult.STALE
+    if failed:
+        raise RuntimeError(f"{doing} failed on {sorted(failed)}")
+    return WriteResult.APPLIED
+
+
 class DynamoPaymentStore:
     def record(self, record: PaymentRecord, entry: JournalEntry | None = None) -> bool:
         if entry is None:
@@ -81,22 +102,10 @@ class DynamoPaymentStore:
 
     def record_settling(self, record: PaymentRecord, order_id: str, owner_id: str | None, transition: Transition,
                         now: datetime, entry: JournalEntry, **changes: Any) -> WriteResult:
-        actions, condition = transition_update(transition, now, changes, order_id)
         transaction = NamedTransaction()
         transaction.put("payment", _item_for(record), _write_condition(record))
-        transaction.update("order", OrderItem(order_id), actions, condition)
-        if owner_id is not None:
-            transaction.update("open-orders", AccountItem(owner_id), [AccountItem.pending_orders.add(-1)],
-                               AccountItem.pending_orders > 0)
-        add_entry(transaction, entry)
-        failed = transaction.commit()
-        if {"payment", ENTRY_WRITE} & failed:
-            return WriteResult.DUPLICATE
-        if "order" in failed:
-            return WriteResult.STALE
-        if failed:
-            raise RuntimeError(f"settling {record.transaction_id} failed on {sorted(failed)}")
-        return WriteResult.APPLIED
+        return commit_settling(transaction, order_id, owner_id, transition, now, changes, entry,
+                               f"settling {record.transaction_id}")
 
     def get(self, transaction_id: str) -> PaymentRecord | None:
         try:
