@@ -179,7 +179,7 @@ class Container(CodesParts, MoneyParts, PanelParts, StarsParts, TronParts):
         from chalicelib.domain.payment_methods import PaymentMethodRegistry
         from chalicelib.domain.payment_methods.trc20 import Trc20UniqueAmount, UniqueAmountPolicy
         s = self.settings
-        policy = UniqueAmountPolicy(s.payment_addresses, s.amount_suffix_decimals, s.surcharge_cap_micros,
+        policy = UniqueAmountPolicy(self.payment_addresses.live, s.amount_suffix_decimals, s.surcharge_cap_micros,
                                     timedelta(minutes=s.order_expiry_minutes),
                                     timedelta(minutes=s.monitoring_window_minutes), s.max_pending_orders)
         return PaymentMethodRegistry((Trc20UniqueAmount(self.orders, self.slots, policy, count), self.balance_method,
@@ -200,10 +200,16 @@ class Container(CodesParts, MoneyParts, PanelParts, StarsParts, TronParts):
         return OrderingService(self.orders, self.products, self.payment_methods, self.clock, self.ids, count)
 
     @cached_property
+    def payment_addresses(self):
+        """The live and retired USDT addresses; the deployment's PAYMENT_ADDRESSES until an owner saves a list."""
+        from chalicelib.domain.payment_addresses import PaymentAddresses
+        return PaymentAddresses(self.live_settings, self.settings.payment_addresses)
+
+    @cached_property
     def trc20_transfers(self):
         from chalicelib.domain.payment_methods.trc20_transfers import PaymentRules, Trc20Transfers
         s = self.settings
-        rules = PaymentRules(frozenset(s.payment_addresses), s.usdt_contract, s.amount_suffix_decimals)
+        rules = PaymentRules(self.payment_addresses.known, s.usdt_contract, s.amount_suffix_decimals)
         return Trc20Transfers(self.settlement, self.slots, self.clock, rules)
 
     @cached_property

@@ -21,6 +21,9 @@ class PanelParts:
     distributors: Any
     sqs: Any
     telegram: Any
+    payment_addresses: Any
+    payout_desk: Any
+    swap_address: Any
 
     @cached_property
     def operators_limiter(self):
@@ -63,6 +66,22 @@ class PanelParts:
         from chalicelib.domain.catalog_desk import CatalogDesk
         return CatalogDesk(self.settings_store, self.live_settings, self.settings.max_codes_per_order,
                            self.distributors)
+
+    @cached_property
+    def address_desk(self):
+        from chalicelib.domain.payment_addresses import AddressDesk
+        reserved = frozenset({self.swap_address}) - {None}
+        return AddressDesk(self.settings_store, self.payment_addresses, self.catalog_desk, reserved)
+
+    @cached_property
+    def tron_settings_desk(self):
+        from chalicelib.domain.tron_settings_desk import TronSettingsDesk
+        return TronSettingsDesk(self.settings_store, self.catalog_desk)
+
+    @cached_property
+    def tron_desk(self):
+        from chalicelib.domain.tron_desk import TronDesk
+        return TronDesk(self.payout_desk, self.panel_reads.payouts, self.clock, self.distributors)
 
     @cached_property
     def bot_texts(self):

@@ -129,7 +129,7 @@ class TronParts:
         from chalicelib.domain.auto_swap import AutoSwap
         from chalicelib.domain.payment_methods.trc20_transfers import PaymentRules, Trc20Transfers
         s = self.settings
-        rules = PaymentRules(frozenset({self.swap_address}), s.usdt_contract, s.amount_suffix_decimals)
+        rules = PaymentRules(lambda: frozenset({self.swap_address}), s.usdt_contract, s.amount_suffix_decimals)
         read = Trc20Transfers(self.settlement, self.slots, self.clock, rules).record_of
         return AutoSwap(self.swap_address, read, self.trx_exchange.terms, self.payments, self.settlement,
                         self.payouts, self.payout_gate, self.clock.now, count)

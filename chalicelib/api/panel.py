@@ -227,10 +227,10 @@ def settings_page(request, session):
     return _render(request, session, "settings.html", "settings", title="Catalog & settings", prices=prices,
                    prices_version=prices_version, plans=plans, plans_version=plans_version, limits=limits,
                    limits_version=limits_version, plan_problems=container.code_pack.problems(),
-                   offers=container.premium.offers(), addresses=container.settings.payment_addresses,
+                   offers=container.premium.offers(), addresses=container.address_desk.current(),
                    texts=texts, texts_version=texts_version, language=language, editable=EDITABLE,
                    preview={key: preview(text) for key, text in texts[language].items()},
-                   can_act=session.role >= Role.OPERATOR)
+                   can_act=session.role >= Role.OPERATOR, is_owner=session.role >= Role.OWNER)
 
 
 @panel.route("/panel/distributors", methods=["GET"])

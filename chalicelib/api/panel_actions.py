@@ -134,6 +134,25 @@ def change_setting(request, session, what: str):
     return _done(request, "/panel/settings", f"{what} saved; live within a minute")
 
 
+@panel_actions.route("/panel/settings/addresses/{verb}", methods=["POST"], content_types=FORM)
+@web_page
+@guarded
+@action(Role.OWNER)
+def change_payment_address(request, session, verb: str):
+    from chalicelib.api import panel_forms as forms
+
+    desk = _container().address_desk
+    if verb == "replace":
+        replaced = parse_form(request, session, forms.ReplaceAddressForm)
+        desk.replace(_actor(session), replaced.old, replaced.address, replaced.version)
+    elif verb in ("add", "retire"):
+        form = parse_form(request, session, forms.AddressForm)
+        (desk.add if verb == "add" else desk.retire)(_actor(session), form.address, form.version)
+    else:
+        raise NotFound(f"no address action {verb!r}", code="ACTION_NOT_FOUND")
+    return _done(request, "/panel/settings#addresses", f"address {verb}: done; live within a minute")
+
+
 # ---------------------------------------------------------------------------------------------- distributors
 @panel_actions.route("/panel/distributors", methods=["POST"], content_types=FORM)
 @web_page

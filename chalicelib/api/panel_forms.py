@@ -82,6 +82,44 @@ class LimitsForm(Form):
     max: str = Field(min_length=1, max_length=20)
 
 
+class TronSettingForm(Form):
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)   # one field per value: TronSettingsDesk checks
+    version: str = Version
+
+    def values(self) -> dict[str, str]:
+        return {name: str(value) for name, value in (self.model_extra or {}).items()}
+
+
+class PackagesForm(Form):
+    packages: str = Field(min_length=2, max_length=20_000)
+    version: str = Version
+
+
+class StockForm(ReasonForm):
+    asset: Literal["TRX", "USDT", "ENERGY"]
+    amount: Decimal = Field(decimal_places=6, max_digits=20, description="TRX, USDT, or energy units")
+    request_id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")
+
+    @field_validator("amount")
+    @classmethod
+    def _not_zero(cls, value: Decimal) -> Decimal:
+        if value == 0:
+            raise ValueError("must not be zero")
+        return value
+
+
+TronAddress = Field(min_length=1, max_length=64)
+
+
+class AddressForm(Form):
+    address: str = TronAddress
+    version: str = Version
+
+
+class ReplaceAddressForm(AddressForm):
+    old: str = TronAddress
+
+
 class DistributorForm(Form):
     name: str = Field(min_length=1, max_length=100)
     telegram_user_id: int | None = Field(default=None, gt=0, lt=2**53)
@@ -127,6 +165,15 @@ class OrdersQuery(Query):
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return value or None
+
+
+class PayoutsQuery(Query):
+    state: Literal["SIGNED", "SCHEDULED", "LANDED", "CANCELLED"] = "SIGNED"
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _blank_is_signed(cls, value: object) -> object:
+        return value or "SIGNED"
 
 
 class BuyerQuery(Query):

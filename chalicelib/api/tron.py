@@ -187,10 +187,7 @@ def cancel_payout(payout_id: str):
     request = tron.current_request
     actor = admin_actor(request)
     body = parse_body(request.raw_body, CancelPayoutRequest)
-    container = _container()
-    payout = container.payout_desk.cancel(payout_id, body.reason)
-    container.distributors.record_action(actor, "payout.cancel", payout_id, reason=body.reason)
-    return _send(PayoutView.of(payout))
+    return _send(PayoutView.of(_container().tron_desk.cancel(actor, payout_id, body.reason)))
 
 
 @tron.route("/admin/tron/stock", methods=["POST"])
@@ -199,14 +196,8 @@ def cancel_payout(payout_id: str):
 @guarded
 def book_stock():
     """Book TRX or USDT put into the hot wallet, or energy staked (negative: taken out), once per request id."""
-    from chalicelib.domain.money import to_micros
-
     request = tron.current_request
     actor = admin_actor(request)
     body = parse_body(request.raw_body, StockRequest)
-    amount = int(body.amount) if body.asset == "ENERGY" else to_micros(body.amount)
-    container = _container()
-    written = container.payout_desk.book_stock(body.asset, amount, body.reason, body.request_id)
-    container.distributors.record_action(actor, "tron.stock", body.asset, amount=str(body.amount),
-                                         reason=body.reason, request_id=body.request_id, result=written.value)
+    written = _container().tron_desk.book_stock(actor, body.asset, body.amount, body.reason, body.request_id)
     return _send(StockAnswer(result=written.value))

@@ -9,7 +9,7 @@ from typing import Any, Iterable, Sequence
 from chalice import Response
 
 PANEL_NAV = (("dashboard", "Dashboard"), ("orders", "Orders"), ("payments", "Payments"), ("buyers", "Buyers"),
-             ("settings", "Catalog & settings"), ("distributors", "Distributors"), ("reports", "Reports"),
+             ("tron", "TRON"), ("settings", "Catalog & settings"), ("distributors", "Distributors"), ("reports", "Reports"),
              ("operators", "Operators"))
 
 

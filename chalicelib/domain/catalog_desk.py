@@ -58,7 +58,7 @@ class CatalogDesk:
             raise ValidationFailed(f"{unknown[0]}: not a product in the catalog", code="PRODUCT_NOT_FOUND",
                                    field=unknown[0])
         value = {**self.prices()[0], **{product: str(_amount(product, raw)) for product, raw in prices.items()}}
-        return self._write(actor, PRICES_SETTING, value, version)
+        return self.write(actor, PRICES_SETTING, value, version)
 
     def set_plans(self, actor: AdminActor, text: str, version: str) -> dict[str, Any]:
         try:
@@ -76,19 +76,22 @@ class CatalogDesk:
                 parse_plan(plan_id, raw, self._max_codes)
             except (ValueError, ArithmeticError) as error:
                 raise ValidationFailed(f"plans.{plan_id}: {error}", code="PLANS_INVALID", field="plans") from None
-        return self._write(actor, PLANS_SETTING, value, version)
+        return self.write(actor, PLANS_SETTING, value, version)
 
     def set_limits(self, actor: AdminActor, low: str, high: str, version: str) -> dict[str, str]:
         low_value, high_value = _amount("min", low), _amount("max", high)
         if low_value > high_value:
             raise ValidationFailed("min: must not be above max", code="LIMITS_INVALID", field="min")
-        return self._write(actor, LIMITS_SETTING, {"min": str(low_value), "max": str(high_value)}, version)
+        return self.write(actor, LIMITS_SETTING, {"min": str(low_value), "max": str(high_value)}, version)
 
-    def _write(self, actor: AdminActor, setting_id: str, value: Any, version: str) -> Any:
+    def write(self, actor: AdminActor, setting_id: str, value: Any, version: str, shown_before: Any = None) -> Any:
+        """The one way a panel change is written: on condition of the version the operator saw, then audited
+        with the value before (`shown_before` when the setting was never stored: the default it stood for)."""
         before, current = self._store.versioned(setting_id)
         if version != current or not self._store.replace(setting_id, value, version):
             raise Conflict(f"{setting_id} was changed by someone else meanwhile; reload the page and redo your change",
                            code="SETTING_CHANGED", field="version")
         self._live.forget()
-        self._audit.record_action(actor, "settings.change", f"setting:{setting_id}", before=before, after=value)
+        self._audit.record_action(actor, "settings.change", f"setting:{setting_id}",
+                                  before=shown_before if before is None else before, after=value)
         return value

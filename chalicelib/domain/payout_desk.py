@@ -89,13 +89,22 @@ class PayoutDesk:
             self._orders.apply(order, FLAG_FOR_REVIEW, self._clock.now(), failure_reason=f"payout cancelled: {reason}")
         return self.get(payout_id)
 
+    def stock(self, asset: str) -> int:
+        """The inventory's balance in the books (negative: held)."""
+        return self._ledger.balance(_inventory(asset))
+
     def book_stock(self, asset: str, amount: int, reason: str, request_id: str) -> WriteResult:
         """Put (positive) or take (negative) stock in the books: `amount` in sun, USDT micros or energy."""
-        if asset not in INVENTORIES:
-            raise ValidationFailed(f"asset: one of {', '.join(INVENTORIES)}", field="asset")
+        inventory = _inventory(asset)
         if amount == 0:
             raise ValidationFailed("amount: must not be zero", field="amount")
         entry = ledger.JournalEntry(f"stock:{request_id}", ledger.Purpose.ADJUSTMENT, asset, (
-            ledger.Line(INVENTORIES[asset], -amount), ledger.Line(ledger.adjustments(asset), amount)),
+            ledger.Line(inventory, -amount), ledger.Line(ledger.adjustments(asset), amount)),
             self._clock.now(), memo=reason)
         return self._ledger.post(entry)
+
+
+def _inventory(asset: str) -> str:
+    if asset not in INVENTORIES:
+        raise ValidationFailed(f"asset: one of {', '.join(INVENTORIES)}", field="asset")
+    return INVENTORIES[asset]

@@ -29,6 +29,8 @@ def environment():
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["usdt"] = lambda micros: "—" if micros is None else format_amount(int(micros), 2)
     env.filters["when"] = lambda moment: moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
+    env.filters["trx"] = lambda sun: "—" if sun is None else format_amount(int(sun), 0)
+    env.filters["count"] = lambda number: f"{int(number):,}"
     env.filters["percent"] = lambda share: f"{share * 100:.0f}%"
     return env
 

@@ -52,7 +52,7 @@ class Shop:
         live = LiveSettings(InMemorySettingsStore(), self.clock)
         premium, top_up = PremiumGift(live), WalletTopUp(live)
         products = ProductRegistry((premium, top_up))
-        policy = UniqueAmountPolicy(addresses=(ADDRESS,), suffix_decimals=3, surcharge_cap_micros=100_000,
+        policy = UniqueAmountPolicy(addresses=lambda: (ADDRESS,), suffix_decimals=3, surcharge_cap_micros=100_000,
                                     expiry=timedelta(minutes=30), monitoring_window=timedelta(minutes=60),
                                     max_pending=3)
         methods = PaymentMethodRegistry((

@@ -47,7 +47,7 @@ class Shop:
         self.slots = InMemoryPaymentSlotStore()
         self.orders = InMemoryOrderStore(self.slots)
         self.counted = Counted()
-        self.policy = UniqueAmountPolicy(addresses=addresses, suffix_decimals=3, surcharge_cap_micros=cap_micros,
+        self.policy = UniqueAmountPolicy(addresses=lambda: addresses, suffix_decimals=3, surcharge_cap_micros=cap_micros,
                                          expiry=timedelta(minutes=30), monitoring_window=timedelta(minutes=60),
                                          max_pending=max_pending)
         self.method = method = Trc20UniqueAmount(self.orders, self.slots, self.policy, self.counted.append)
@@ -196,7 +196,7 @@ def test_a_slot_whose_late_window_closed_is_free_again():
 
 
 def test_a_suffix_never_makes_a_whole_amount_and_may_pass_one():
-    policy = UniqueAmountPolicy(addresses=(ADDRESS,), suffix_decimals=3, surcharge_cap_micros=3_000,
+    policy = UniqueAmountPolicy(addresses=lambda: (ADDRESS,), suffix_decimals=3, surcharge_cap_micros=3_000,
                                 expiry=timedelta(minutes=30), monitoring_window=timedelta(minutes=60), max_pending=3)
     assert policy.suffixes(15_999_000) == [2_000, 3_000]           # 16.000 is what strangers send
     shop = Shop(cap_micros=3_000)

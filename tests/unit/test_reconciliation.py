@@ -53,12 +53,12 @@ class Books:
         settles_to = lambda kind, owner_id, currency: ledger.revenue(kind, currency)
         self.trc20 = Trc20UniqueAmount(
             self.orders, self.slots,
-            UniqueAmountPolicy(addresses=(ADDRESS,), suffix_decimals=3, surcharge_cap_micros=100_000,
+            UniqueAmountPolicy(addresses=lambda: (ADDRESS,), suffix_decimals=3, surcharge_cap_micros=100_000,
                                expiry=timedelta(minutes=30), monitoring_window=timedelta(minutes=60), max_pending=5),
             self.counted.append)
         self.transfers = Trc20Transfers(Settlement(self.payments, self.orders, queue, settles_to, self.counted.append),
                                         self.slots, self.clock,
-                                        PaymentRules(frozenset({ADDRESS}), USDT, 3))
+                                        PaymentRules(lambda: frozenset({ADDRESS}), USDT, 3))
         self.wallet_pay = WalletBalance(self.orders, self.ledger, queue, settles_to, self.counted.append)
         notices = Notices(InMemoryUserStore(), self.messenger, InMemoryGuardStore(), self.clock, ADMIN_CHAT, 600,
                           logging.getLogger("test"))

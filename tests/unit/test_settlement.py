@@ -62,7 +62,7 @@ class Shop:
         self.ids = SequentialIds()
         self.trc20 = Trc20UniqueAmount(
             self.orders, self.slots,
-            UniqueAmountPolicy(addresses=(ADDRESS,), suffix_decimals=3, surcharge_cap_micros=100_000,
+            UniqueAmountPolicy(addresses=lambda: (ADDRESS,), suffix_decimals=3, surcharge_cap_micros=100_000,
                                expiry=timedelta(minutes=30), monitoring_window=timedelta(minutes=60), max_pending=3),
             self.counted.append)
         self.heard: list[PaymentRecord] = []
@@ -70,7 +70,7 @@ class Shop:
         self.settlement = Settlement(self.payments, self.orders, self.queue, products.settles_to,
                                      self.counted.append, heard=self.heard.append)
         self.transfers = Trc20Transfers(self.settlement, self.slots, self.clock,
-                                        PaymentRules(addresses=frozenset({ADDRESS}), usdt_contract=USDT,
+                                        PaymentRules(addresses=lambda: frozenset({ADDRESS}), usdt_contract=USDT,
                                                      suffix_decimals=3))
 
     def order(self, user_id: int = 1001, kind: str = "PREMIUM_GIFT") -> Order:

@@ -74,7 +74,7 @@ class Shop:
         self.products = ProductRegistry((self.premium, self.top_up))
         trc20 = Trc20UniqueAmount(
             self.orders, self.slots,
-            UniqueAmountPolicy(addresses=(ADDRESS,), suffix_decimals=3, surcharge_cap_micros=100_000,
+            UniqueAmountPolicy(addresses=lambda: (ADDRESS,), suffix_decimals=3, surcharge_cap_micros=100_000,
                                expiry=timedelta(minutes=30), monitoring_window=timedelta(minutes=60), max_pending=3),
             self.counted.append)
         self.balance = WalletBalance(self.orders, self.ledger, self.queue, self.products.settles_to,

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.adapters.dynamodb.distributors import _distributor
-from chalicelib.adapters.dynamodb.models import DistributorItem, LedgerItem, OrderItem
+from chalicelib.adapters.dynamodb.models import DistributorItem, LedgerItem, OrderItem, PayoutItem
 from chalicelib.adapters.dynamodb.orders import order_from_item, order_history
+from chalicelib.adapters.dynamodb.payouts import payout_from_item
 from chalicelib.domain.distributors import Distributor
 from chalicelib.domain.orders import Order
+from chalicelib.domain.ports.payouts import Payout, PayoutState
 
 
 class DynamoPanelReads:
@@ -44,3 +46,10 @@ class DynamoPanelReads:
 
     def history(self, order_id: str) -> list[dict]:
         return order_history(order_id)
+
+    def payouts(self, state: PayoutState, since: datetime, limit: int) -> list[Payout]:
+        """Payouts in a state that has no index (LANDED, CANCELLED) created since `since`, newest first: a scan,
+        like the orders lists."""
+        condition = (PayoutItem.state == state.value) & (PayoutItem.created_at >= since)
+        payouts = [payout_from_item(item) for item in PayoutItem.scan(filter_condition=condition)]
+        return sorted(payouts, key=lambda payout: payout.created_at, reverse=True)[:limit]

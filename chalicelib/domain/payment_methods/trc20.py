@@ -25,7 +25,7 @@ SLOT_RETRY_AFTER_SECONDS = 60
 
 @dataclass(frozen=True)
 class UniqueAmountPolicy:
-    addresses: tuple[str, ...]
+    addresses: Callable[[], tuple[str, ...]]   # the live payment addresses, read through the settings cache
     suffix_decimals: int              # 3 or 4: suffixes step by 0.001 or 0.0001 USDT
     surcharge_cap_micros: int         # the most a suffix adds to the price
     expiry: timedelta
@@ -106,7 +106,7 @@ class Trc20UniqueAmount:
         if not suffixes:
             return []
         free: list[tuple[int, int, str]] = []
-        for rank, address in enumerate(self.policy.addresses):
+        for rank, address in enumerate(self.policy.addresses()):
             taken: set[int] = set()
             for low, high in _fraction_ranges(base_micros, suffixes):
                 taken |= self._slots.taken_fractions(address, low, high, now)

@@ -4,7 +4,7 @@ Nothing here knows what the order sells; a match ends in the one settle step."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
 
@@ -64,7 +64,7 @@ class Transfer(BaseModel):
 
 @dataclass(frozen=True)
 class PaymentRules:
-    addresses: frozenset[str]
+    addresses: Callable[[], frozenset[str]]   # every address a transfer to is ours, live or retired
     usdt_contract: str
     suffix_decimals: int
     token_decimals: int = USDT_DECIMALS      # pinned: USDT-TRC20 has 6, whatever a payload says
@@ -129,7 +129,7 @@ class Trc20Transfers:
         elif token.decimals != rules.token_decimals:
             outcome, reason = Outcome.REJECTED_TOKEN, (f"token_info.decimals is {token.decimals}, but USDT-TRC20 "
                                                        f"has {rules.token_decimals}: the payload is not trusted")
-        elif transfer.to not in rules.addresses:
+        elif transfer.to not in rules.addresses():
             outcome, reason = Outcome.REJECTED_ADDRESS, "recipient is not one of our addresses"
         elif transfer.block_timestamp is None:
             outcome, reason = Outcome.PENDING_CONFIRMATION, "no block time yet"

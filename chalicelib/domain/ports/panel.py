@@ -40,6 +40,9 @@ class PanelReads(Protocol):
     def wallets_total(self) -> tuple[int, int]:
         """What all wallets hold together (micros) and how many hold anything."""
 
+    def payouts(self, state: Any, since: datetime, limit: int) -> list[Any]:
+        """Payouts in `state` created since `since`, newest first, at most `limit`."""
+
 
 class VersionedSettingsStore(Protocol):
     def versioned(self, setting_id: str) -> tuple[Any | None, str]:
