@@ -9,8 +9,8 @@ from typing import Any, Iterable, Sequence
 from chalice import Response
 
 PANEL_NAV = (("dashboard", "Dashboard"), ("orders", "Orders"), ("payments", "Payments"), ("buyers", "Buyers"),
-             ("tron", "TRON"), ("settings", "Catalog & settings"), ("distributors", "Distributors"), ("reports", "Reports"),
-             ("operators", "Operators"))
+             ("tron", "TRON"), ("settings", "Catalog & settings"), ("distributors", "Distributors"),
+             ("reports", "Reports"), ("operators", "Operators"))
 
 
 def chrome(request: Any, session: Any, area: str, active: str = "") -> dict[str, Any]:

@@ -47,7 +47,8 @@ SETTINGS: dict[str, dict[str, Bound]] = {
                      "daily_max_energy": Bound(Decimal("10000000000"), 0), "per_payout_max_usdt": USDT,
                      "daily_max_usdt": USDT},
 }
-DEFAULTS = {EXCHANGE_SETTING: EXCHANGE_DEFAULTS, WITHDRAWAL_SETTING: WITHDRAWAL_DEFAULTS, LIMITS_SETTING: LIMIT_DEFAULTS}
+DEFAULTS = {EXCHANGE_SETTING: EXCHANGE_DEFAULTS, WITHDRAWAL_SETTING: WITHDRAWAL_DEFAULTS,
+            LIMITS_SETTING: LIMIT_DEFAULTS}
 # (smaller, larger): the first must not be above the second.
 ORDERED = {EXCHANGE_SETTING: (("min_trx", "max_trx"), ("swap_min_usdt", "swap_max_usdt")),
            WITHDRAWAL_SETTING: (("min", "max"),),

@@ -47,7 +47,8 @@ class Shop:
         self.slots = InMemoryPaymentSlotStore()
         self.orders = InMemoryOrderStore(self.slots)
         self.counted = Counted()
-        self.policy = UniqueAmountPolicy(addresses=lambda: addresses, suffix_decimals=3, surcharge_cap_micros=cap_micros,
+        self.policy = UniqueAmountPolicy(addresses=lambda: addresses, suffix_decimals=3,
+                                         surcharge_cap_micros=cap_micros,
                                          expiry=timedelta(minutes=30), monitoring_window=timedelta(minutes=60),
                                          max_pending=max_pending)
         self.method = method = Trc20UniqueAmount(self.orders, self.slots, self.policy, self.counted.append)
