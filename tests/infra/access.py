@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from tests.api_walk import walk
-from tests.infra.access_panel import use_the_panel, use_the_portal
+from tests.infra.access_panel import use_the_panel, use_the_portal, use_the_tron_panel
 
 Usage = dict[str, dict[tuple[str, str], set[str]]]  # function -> (service, resource) -> IAM actions
 
@@ -237,6 +237,7 @@ def run_every_function(api: Any, codes: Any, clock: Any, sandbox: Any) -> None:
     clock.advance(days=1)
     api.tick("reconcile_ledger")
     tron_payouts(api, codes, clock)
+    use_the_tron_panel(api, codes)
     alarm = {"AlarmName": "probe", "NewStateValue": "ALARM", "NewStateReason": "probe"}
     api.client.lambda_.invoke("forward_alarms", api.client.events.generate_sns_event(message=json.dumps(alarm)))
 

@@ -57,6 +57,35 @@ def use_the_panel(api: Any, codes: Any) -> None:
     panel.post("/panel/sign-out")
 
 
+def use_the_tron_panel(api: Any, codes: Any) -> None:
+    """The TRON page after payouts landed, a rental was taken back and a swap was paid: every payout list, a
+    stock booking, each kind of TRON setting changed; and an owner's payment address change."""
+    from chalicelib.domain.operators import Role
+    from chalicelib.domain.tron import tron_address_from_account_bytes
+
+    container = codes.container
+    make_operator(container, "owner-tia", role=Role.OWNER)
+    panel = Browser(api.client)
+    panel.sign_in("owner-tia")
+    for state in ("SIGNED", "SCHEDULED", "LANDED", "CANCELLED"):
+        assert panel.get(f"/panel/tron?state={state}").status_code == 200, state
+    _done(panel.post("/panel/tron/stock", {"asset": "USDT", "amount": "5", "reason": "scenario",
+                                           "request_id": "panel-scenario-stock"}))
+    for what, setting_id, fields in (("exchange", "trx_exchange", {"rate": "0.26"}),
+                                     ("withdrawals", "withdrawals", {"fee": "1.5"}),
+                                     ("limits", "payout_limits", {"hot_wallet_reserve_trx": "25"})):
+        _done(panel.post(f"/panel/tron/settings/{what}", {**fields, "version": _version(container, setting_id)}))
+    _done(panel.post("/panel/tron/settings/packages", {
+        "packages": json.dumps({"energy_65k_1h": {"energy": 65000, "hours": 1, "price": "2.5"}}),
+        "version": _version(container, "energy_packages")}))
+    panel.get("/panel/settings")
+    added = tron_address_from_account_bytes(b"tgshop-scenario-addr")
+    _done(panel.post("/panel/settings/addresses/add", {"address": added,
+                                                       "version": _version(container, "payment_addresses")}))
+    _done(panel.post("/panel/settings/addresses/retire", {"address": added,
+                                                          "version": _version(container, "payment_addresses")}))
+
+
 def use_the_portal(api: Any, codes: Any) -> None:
     container = codes.container
     distributor, token = codes.create_distributor(name="Portal", telegram_user_id=None)
