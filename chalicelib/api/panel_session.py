@@ -60,8 +60,10 @@ def redirect(request: Any, location: str, headers: dict[str, str] | None = None)
 
 
 def with_flash(location: str, message: str) -> str:
-    joiner = "&" if "?" in location else "?"
-    return f"{location}{joiner}ok={quote(message[:200])}"
+    """The location with the message in its query, before any fragment (a fragment's query is never sent)."""
+    path, hash_mark, fragment = location.partition("#")
+    joiner = "&" if "?" in path else "?"
+    return f"{path}{joiner}ok={quote(message[:200])}{hash_mark}{fragment}"
 
 
 def parse_form(request: Any, session: Any, model: type[Model]) -> Model:

@@ -64,6 +64,22 @@ BROWSER = [
     Page("POST", "/panel/settings/{what}", "panel", {"plans": "{}", "version": ""}, {"what": ["plans"]}),
     Page("POST", "/panel/settings/{what}", "panel", {"language": "en", "menu.title": "Hi", "version": ""},
          {"what": ["texts"]}),
+    Page("POST", "/panel/settings/addresses/{verb}", "panel", {"address": "TRti6rsth1hHz15vYyFhvfSmyGJZ1avj5p",
+                                                               "version": ""}, {"verb": ["add", "retire"]}),
+    Page("POST", "/panel/settings/addresses/{verb}", "panel", {"old": "TVsSFc5FS3zR17vKwPx29AZaxkcZWBprGt",
+                                                               "address": "TRti6rsth1hHz15vYyFhvfSmyGJZ1avj5p",
+                                                               "version": ""}, {"verb": ["replace"]}),
+    Page("GET", "/panel/tron", "panel", query=("state",)),
+    Page("POST", "/panel/tron/payouts/{payout_id}/cancel", "panel", {"reason": "fuzz"},
+         {"payout_id": ["order:nothing"]}),
+    Page("POST", "/panel/tron/stock", "panel", {"asset": "TRX", "amount": "5", "reason": "fuzz",
+                                                "request_id": "fuzz-stock"}),
+    Page("POST", "/panel/tron/settings/{what}", "panel", {"rate": "0.3", "version": ""},
+         {"what": ["exchange"]}),
+    Page("POST", "/panel/tron/settings/{what}", "panel", {"fee": "1", "version": ""}, {"what": ["withdrawals"]}),
+    Page("POST", "/panel/tron/settings/{what}", "panel", {"daily_max_trx": "6000", "version": ""},
+         {"what": ["limits"]}),
+    Page("POST", "/panel/tron/settings/{what}", "panel", {"packages": "{}", "version": ""}, {"what": ["packages"]}),
     Page("GET", "/panel/distributors", "panel"),
     Page("POST", "/panel/distributors", "panel", {"name": "Fuzz shop"}),
     Page("POST", "/panel/distributors/{distributor_id}/{verb}", "panel", {},
@@ -86,7 +102,7 @@ PARTS = ("cookie", "csrf", "form", "path", "query", "content type")
 
 
 @pytest.fixture
-def browser_world(api, container, clock):
+def browser_world(api, container, clock, tron_node):
     import json
 
     from chalicelib.domain.distributors import AdminActor

@@ -85,3 +85,11 @@ def test_an_operator_alert_ends_with_the_panel_link_when_a_panel_is_configured()
     notices.alert("stock", "no link for this one")
     assert messenger.texts == [(999, "⚠️ Order 01ABC needs review\nhttps://shop.example/panel/orders/01ABC"),
                                (999, "⚠️ no link for this one")]
+
+
+def test_the_flash_message_goes_in_the_query_before_the_fragment():
+    from chalicelib.api.panel_session import with_flash
+
+    assert with_flash("/panel/tron#settings-exchange", "saved") == "/panel/tron?ok=saved#settings-exchange"
+    assert with_flash("/panel/settings?language=ru#texts", "a b") == "/panel/settings?language=ru&ok=a%20b#texts"
+    assert with_flash("/panel/payments", "done") == "/panel/payments?ok=done"
