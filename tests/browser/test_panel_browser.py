@@ -161,7 +161,8 @@ def test_a_distributor_signs_in_and_reads_the_sales_chart(browser, stack):  # no
         page.wait_for_selector("#sales-chart canvas")
         legend = page.locator("#sales-chart .u-legend").inner_text()
         assert "redemptions" in legend and "codes issued" in legend
-        plan, card = (page.locator(selector).bounding_box() for selector in ("select[name=plan_id]", ".card:has(select)"))
+        plan, card = (page.locator(selector).bounding_box()
+                      for selector in ("select[name=plan_id]", ".card:has(select[name=plan_id])"))
         assert plan["x"] + plan["width"] <= card["x"] + card["width"] - 12, "the pack list stays inside its card"
         page.select_option("select[name=payment_method]", "trc20")
         page.get_by_role("button", name="Buy").click()
