@@ -91,7 +91,8 @@ class Notices:
         held = self._guards.held_until(list(marker_ids))
         told = [(marker_ids[marker], datetime.fromtimestamp(until - NOTICE_MARKER_SECONDS, timezone.utc))
                 for marker, until in held.items()]
-        return sorted(told, key=lambda event_at: event_at[1])
+        # Markers of the same second come back in no set order: the events' own order breaks the tie.
+        return sorted(told, key=lambda event_at: (event_at[1], ORDER_EVENTS.index(event_at[0])))
 
     def payment_event(self, order: Order, event: str, paid_micros: int | None, rules: NoticeRules) -> None:
         """Money that paid nothing (underpaid, overpaid, duplicate): whoever ordered hears it in a new
