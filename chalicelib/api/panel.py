@@ -177,7 +177,7 @@ def order_page(request, session, order_id: str):
     return _render(request, session, "order.html", "orders", title=f"Order {order.order_id}", order=order,
                    payment=payment, entries=entries, notes=order.details.get("operator_actions", []),
                    milestones=container.panel_reads.history(order.order_id),
-                   told=container.notices.told(order.order_id),
+                   told=container.notices.told(order.order_id, container.payments.pointing_at(order.order_id, 20)),
                    steps=container.order_desk.steps_for(order),
                    can_act=session.role >= Role.OPERATOR)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute,
                                  UnicodeAttribute, UTCDateTimeAttribute)
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.adapters.dynamodb.models.base import _Meta
@@ -117,6 +117,17 @@ class ReviewReceivedIndex(GlobalSecondaryIndex):
     received_at = UTCDateTimeAttribute(range_key=True)
 
 
+class OrderReceivedIndex(GlobalSecondaryIndex):
+    """Sparse: the transfers that point at an order (those with an order_id), by arrival."""
+
+    class Meta:
+        index_name = "order-received"
+        projection = KeysOnlyProjection()
+
+    order_id = UnicodeAttribute(hash_key=True)
+    received_at = UTCDateTimeAttribute(range_key=True)
+
+
 class PaymentDayIndex(GlobalSecondaryIndex):
     """Sparse: payments that moved money in our books carry `day_shard` ("<YYYY-MM-DD>#<shard>"), so the
     reconciliation reads one day's transfers and nothing else."""
@@ -155,3 +166,4 @@ class PaymentItem(Model):
 
     by_review = ReviewReceivedIndex()
     by_day = PaymentDayIndex()
+    by_order = OrderReceivedIndex()
