@@ -27,6 +27,17 @@ class OpenDueIndex(GlobalSecondaryIndex):
     due_at = UTCDateTimeAttribute(range_key=True)
 
 
+class StatusCreatedIndex(GlobalSecondaryIndex):
+    """Every order under its status, by creation: the panel's lists (adapters/dynamodb/order_lists.py)."""
+
+    class Meta:
+        index_name = "status-created"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class PaySlotIndex(GlobalSecondaryIndex):
     """Every order that held an amount's fraction at an address, by creation: the history that names the
     order a late-posted transfer was mined for. The projected attributes never change after creation."""
@@ -88,6 +99,7 @@ class OrderItem(Model):
     by_owner = OwnerCreatedIndex()
     by_open_due = OpenDueIndex()
     by_pay_slot = PaySlotIndex()
+    by_status = StatusCreatedIndex()
 
 
 class AmountSlotItem(Model):
