@@ -70,7 +70,8 @@ def test_every_filter_pages_through_its_orders_newest_first_without_a_scan(conta
     assert everything == newest_first(placed) and pages == 3
     assert delivered == newest_first(o for o in placed if o.status == OrderStatus.DELIVERED)
     assert of_product == newest_first(o for o in placed if o.product_id == "premium_6m")
-    assert of_buyer == newest_first(o for o in placed if o.owner_id == "user:1002" and o.status == OrderStatus.DELIVERED)
+    assert of_buyer == newest_first(o for o in placed
+                                    if o.owner_id == "user:1002" and o.status == OrderStatus.DELIVERED)
     assert both == newest_first(o for o in placed if o.status == OrderStatus.DELIVERED and o.product_id == "premium_6m")
     assert operations(counter) == {("Query", "orders")}
 
@@ -133,3 +134,18 @@ def test_dashboard_and_export_read_the_range_through_the_index(container, clock,
     assert b"3.50" in dashboard and b"2 wallet(s) with money" in dashboard
     assert [row["order_id"] for row in rows] == list(reversed(newest_first(placed)))
     assert {table for operation, table in operations(counter) if operation == "Scan"} == set()
+
+
+def test_wallets_from_before_the_index_are_counted_once_given_their_key(container, aws):
+    from chalicelib.adapters.dynamodb.models import LedgerItem
+    from devstack.backfill import index_wallets
+
+    container.wallets.adjust("user:77", 2_500_000, "seed", "seed1")
+    container.wallets.adjust("user:78", 1_000_000, "seed", "seed2")
+    LedgerItem("acct#wallet:user:78:USDT", "balance").update(actions=[LedgerItem.wallet_shard.remove()])
+    assert container.panel_reads.wallets_total() == (2_500_000, 1)
+
+    given = index_wallets("tgshop-test", "us-east-1")
+
+    assert given == 1 and container.panel_reads.wallets_total() == (3_500_000, 2)
+    assert index_wallets("tgshop-test", "us-east-1") == 0
