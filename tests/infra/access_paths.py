@@ -1,9 +1,9 @@
 """Paths of the functions that the walk and the happy scenarios do not take, each with AWS calls of its own:
 a gift to a @username two accounts have held, the language chosen, money that pays nothing (credited, sent
 back in Stars, a stray transfer attached, returned or dismissed in the panel), a buyer who blocked the bot,
-a code pack whose queue message was lost, code packs sent, refused and failed, payouts the node refuses and
-that expire unlanded, a TRON payout waiting for funds, books that disagree, and dead letters on the
-fulfilment queue."""
+codes redeemed twice or after their deactivation, a code pack whose queue message was lost, code packs sent,
+refused and failed, payouts the node refuses and that expire unlanded, a TRON payout waiting for funds,
+books that disagree, and dead letters on the fulfilment queue."""
 from __future__ import annotations
 
 import json
@@ -18,6 +18,7 @@ def take_the_paths_the_walk_misses(api: Any, codes: Any, clock: Any, telegram: A
     gift_to_a_username(api, clock, telegram)
     money_that_pays_nothing_and_strays(api, codes, telegram)
     notice_to_a_buyer_who_blocked_the_bot(api, telegram)
+    codes_redeemed_twice_and_deactivated(codes)
     code_pack_whose_message_was_lost(api, codes, clock)
     code_packs_told_refused_and_failed(codes, telegram)
     payouts_refused_then_expired(api, clock, node)
@@ -96,6 +97,18 @@ def notice_to_a_buyer_who_blocked_the_bot(api: Any, telegram: Any) -> None:
     api.pay(json.loads(api.create_order(user_id=5104).body))
     telegram.add_fault(FaultRule(method="sendMessage", error_code=403, description=BLOCKED))
     api.drain("delivery", "deliver_orders")
+
+
+def codes_redeemed_twice_and_deactivated(codes: Any) -> None:
+    """api_handler: a code its user redeems again, and a deactivated code, are answered from the redemption
+    already made (GetItem on the redemptions table)."""
+    distributor, token = codes.create_distributor(name="Redeemed twice", telegram_user_id=None)
+    first, second = codes.codes_of(token, codes.buy(token)["order_id"])[:2]
+    for user_id, code in ((5111, first), (5111, first), (5112, second)):
+        codes.redeem(user_id, code)
+    codes.post(token, f"/distributors/me/codes/{second}/deactivate")
+    codes.redeem(5112, second)
+    codes.deliver()
 
 
 def code_pack_whose_message_was_lost(api: Any, codes: Any, clock: Any) -> None:
