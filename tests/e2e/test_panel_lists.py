@@ -100,6 +100,8 @@ def test_the_orders_page_filters_by_day_and_links_the_next_page(container, clock
     assert sum(order_id.encode() in page for order_id in (o.order_id for o in placed)) == len(expected)
     assert b"Older orders" not in page
     assert bad.status_code == 400 and b"cursor" in bad.body
+    backwards = operator.get(f"/panel/orders?day_from={yesterday}&day_to=2020-01-01")
+    assert backwards.status_code == 200 and b"No orders match." in backwards.body
 
 
 def test_a_long_list_links_older_orders_until_the_last(container, clock, operator, monkeypatch):

@@ -31,6 +31,8 @@ def orders_page(since: datetime, until: datetime, *, status: str | None, product
                 owner_id: str | None, limit: int, cursor: str | None) -> Page:
     """Orders created in [since, until) that match the filters, newest first, `limit` at most, and the cursor
     of the next page (None at the end)."""
+    if until <= since:   # a range that ends before it starts holds nothing (and DynamoDB refuses the query)
+        return Page([], None)
     created = OrderItem.created_at.between(since, until - _INSTANT)
     product = (OrderItem.product_id == product_id) if product_id else None
     if owner_id:
@@ -49,6 +51,8 @@ def orders_page(since: datetime, until: datetime, *, status: str | None, product
 
 def orders_created(since: datetime, until: datetime) -> Iterator[Order]:
     """Every order created in [since, until), oldest first: each status's orders of the range, merged."""
+    if until <= since:
+        return iter(())
     created = OrderItem.created_at.between(since, until - _INSTANT)
     streams = [(order_from_item(item) for item in OrderItem.by_status.query(status.value, created))
                for status in OrderStatus]
@@ -64,6 +68,8 @@ def _merged_page(since: datetime, until: datetime, product, limit: int, cursor: 
     """Newest first across statuses. The cursor is the creation instant of the last order shown and the ids
     shown at that instant (two orders may share one): the next page reads at or before it, skipping those."""
     before, seen = _position(cursor, until - _INSTANT)
+    if before < since:
+        return Page([], None)
     candidates: list[OrderItem] = []
     more = False
     for status in OrderStatus:
