@@ -7,6 +7,8 @@
     python -m devstack init-data [USER_ID]     print X-Telegram-Init-Data for a made-up user, signed with
                                                the token the app checks (a real bot's in real-bot mode)
     python -m devstack prune-bundle ZIP        drop runtime-provided packages from deployment.zip
+    python -m devstack stage-template SAM STAGE  default SecretsPath to the stage's (/tgshop/STAGE)
+    python -m devstack index-wallets STACK     once after deploying the wallet-balances index (docs/operations.md)
 
 Ports: TGSHOP_AWS_PORT (5000), TGSHOP_API_PORT (8000), TGSHOP_SANDBOX_PORT (8081). `tick` and
 `sign-payment` use the running stack's ports (devstack/runstate.py) unless these variables name others.
@@ -141,6 +143,25 @@ def command_prune_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_stage_template(args: argparse.Namespace) -> int:
+    from devstack.stage_template import set_stage_defaults
+
+    path = Path(args.template)
+    if not path.is_file():
+        print(f"error: {path} does not exist; run `make package` first", file=sys.stderr)
+        return 2
+    print(f"{path}: SecretsPath defaults to {set_stage_defaults(path, args.stage)}")
+    return 0
+
+
+def command_index_wallets(args: argparse.Namespace) -> int:
+    from devstack.backfill import index_wallets
+
+    given = index_wallets(args.stack, args.region, os.environ.get("AWS_ENDPOINT_URL"))
+    print(f"{args.stack}: {given} wallet(s) given their wallet-balances index key")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m devstack", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -162,6 +183,14 @@ def parser() -> argparse.ArgumentParser:
     prune = commands.add_parser("prune-bundle", help="drop runtime-provided packages from deployment.zip")
     prune.add_argument("zip")
     prune.set_defaults(func=command_prune_bundle)
+    stage = commands.add_parser("stage-template", help="default SecretsPath to the stage's in a packaged template")
+    stage.add_argument("template")
+    stage.add_argument("stage")
+    stage.set_defaults(func=command_stage_template)
+    wallets = commands.add_parser("index-wallets", help="give older wallets their wallet-balances index key")
+    wallets.add_argument("stack", help="the stack name, the tables' prefix (tgshop-prod)")
+    wallets.add_argument("--region", default=os.environ.get("AWS_REGION", "us-east-1"))
+    wallets.set_defaults(func=command_index_wallets)
     return root
 
 

@@ -359,6 +359,12 @@ class InMemoryPaymentStore:
                            key=lambda record: record.received_at)
         return iter(found)
 
+    def pointing_at(self, order_id: str, limit: int) -> list[str]:
+        with self._lock:
+            found = sorted((record for record in self.records.values() if record.order_id == order_id),
+                           key=lambda record: record.received_at)
+        return [record.transaction_id for record in found[:limit]]
+
     def surface(self, transaction_id: str, reason: str) -> bool:
         with self._lock:
             stored = self.records.get(transaction_id)

@@ -14,6 +14,7 @@ from chalicelib.domain.operators import OPERATOR_PREFIX, Role
 panel = Blueprint(__name__)
 FORM = ["application/x-www-form-urlencoded"]
 LEDGER_ACCOUNTS = ("suspense:USDT", "refunds:USDT", "adjustments:USDT")
+ORDERS_PAGE = 100   # orders a list page shows; "Older orders" reads the next
 
 
 def _container():
@@ -116,7 +117,7 @@ def dashboard(request, session):
 
     container = _container()
     now = container.clock.now()
-    orders = container.panel_reads.orders_between(now - timedelta(days=30), now + timedelta(seconds=1), limit=100_000)
+    orders = container.panel_reads.orders_created(now - timedelta(days=30), now + timedelta(seconds=1))
     stuck_after = timedelta(minutes=container.settings.paid_stuck_minutes)
     shown = figures(orders, now, stuck_after)
     balances = {account: container.ledger.balance(account) for account in LEDGER_ACCOUNTS}
@@ -146,12 +147,21 @@ def orders_page(request, session):
     last = date.fromisoformat(query.day_to) if query.day_to else now.date()
     since = datetime.combine(first, time(0), tzinfo=timezone.utc)
     until = datetime.combine(last, time(0), tzinfo=timezone.utc) + timedelta(days=1)
-    orders = container.panel_reads.orders_between(
+    listed = container.panel_reads.orders(
         since, until, status=query.status.value if query.status else None, product_id=query.product_id,
-        owner_id=f"user:{query.buyer}" if query.buyer else None, limit=200)
-    return _render(request, session, "orders.html", "orders", title="Orders", orders=orders, query=query,
+        owner_id=f"user:{query.buyer}" if query.buyer else None, limit=ORDERS_PAGE, cursor=query.cursor)
+    return _render(request, session, "orders.html", "orders", title="Orders", orders=listed.items, query=query,
                    statuses=[status.value for status in _statuses()], day_from=first.isoformat(),
-                   day_to=last.isoformat())
+                   day_to=last.isoformat(), next_page=_next_page(request, listed.cursor))
+
+
+def _next_page(request, cursor: str | None) -> str | None:
+    from urllib.parse import urlencode
+
+    if cursor is None:
+        return None
+    params = {name: value for name, value in (request.query_params or {}).items() if name != "cursor" and value}
+    return "/panel/orders?" + urlencode({**params, "cursor": cursor})
 
 
 def _statuses():
@@ -177,7 +187,7 @@ def order_page(request, session, order_id: str):
     return _render(request, session, "order.html", "orders", title=f"Order {order.order_id}", order=order,
                    payment=payment, entries=entries, notes=order.details.get("operator_actions", []),
                    milestones=container.panel_reads.history(order.order_id),
-                   told=container.notices.told(order.order_id),
+                   told=container.notices.told(order.order_id, container.payments.pointing_at(order.order_id, 20)),
                    steps=container.order_desk.steps_for(order),
                    can_act=session.role >= Role.OPERATOR)
 
@@ -243,7 +253,9 @@ def distributors_page(request, session):
     container = _container()
     listed = container.panel_reads.distributors()
     now = container.clock.now()
-    packs = [order for order in container.panel_reads.orders_between(now - timedelta(days=365), now, limit=100_000)
+    packs = [order for distributor in listed   # only distributors buy packs (CodePack.audience)
+             for order in container.panel_reads.orders_of_owner(f"dist:{distributor.distributor_id}",
+                                                                 now - timedelta(days=365), now)
              if order.kind == "CODE_PACK"]
     ranking: dict[str, list[int]] = {}
     for order in packs:

@@ -160,8 +160,9 @@ class OrdersQuery(Query):
     buyer: QueryInt | None = Field(default=None, ge=1)
     day_from: Day | None = None
     day_to: Day | None = None
+    cursor: str | None = Field(default=None, max_length=4096)
 
-    @field_validator("status", "product_id", "buyer", "day_from", "day_to", mode="before")
+    @field_validator("status", "product_id", "buyer", "day_from", "day_to", "cursor", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return value or None

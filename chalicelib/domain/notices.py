@@ -4,12 +4,14 @@ only renders and sends (throttled, skipping users who blocked the bot).
 Each event of an order is told at most once: before anything is sent, the event takes a marker
 (`notice#<order id>#<event>`, a GuardStore claim). A retried delivery, a replayed message or two workers
 at once find the marker taken and send nothing; a crash between the marker and the send loses the notice
-rather than doubling it."""
+rather than doubling it. Money credited or refunded is told the same way: an order's refund (or a top-up's
+refused purchase) once per order, a transfer's credit once per transfer
+(`notice#<order id>#<event>#<transaction id>`: two underpayments of one order are two messages)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from chalicelib.domain.orders import Order
 from chalicelib.domain.ports.common import Clock, GuardStore
@@ -18,6 +20,8 @@ from chalicelib.domain.ports.people import UserStore
 from chalicelib.domain.products import NoticeRules
 
 ORDER_EVENTS = ("paid", "delivered", "failed", "expired")   # the events told once each, by marker
+ORDER_MONEY_EVENTS = ("refunded", "refunded_stars", "follow_on_refused")   # once per order: one refund entry
+TRANSFER_EVENTS = ("underpaid", "overpaid", "too_late", "duplicate")      # once per transfer that credited
 NOTICE_MARKER_SECONDS = 90 * 24 * 3600   # longer than any order stays open: retries stop long before
 
 
@@ -84,22 +88,31 @@ class Notices:
                 notices.append(Notice(recipient, order, "delivered_recipient", language, texts=rules.texts))
         return notices
 
-    def told(self, order_id: str) -> list[tuple[str, datetime]]:
-        """The order's events that were told, oldest first, with when: read from their markers. A marker is
-        taken just before its messages go out, so a crash between the two shows an event that was not sent."""
-        marker_ids = {f"notice#{order_id}#{event}": event for event in ORDER_EVENTS}
+    def told(self, order_id: str, transaction_ids: Iterable[str] = ()) -> list[tuple[str, datetime]]:
+        """The order's events that were told, oldest first, with when: read from their markers, with the
+        credits of `transaction_ids` (the transfers that point at the order). A marker is taken just before its
+        messages go out, so a crash between the two shows an event that was not sent."""
+        marker_ids = {f"notice#{order_id}#{event}": event for event in ORDER_EVENTS + ORDER_MONEY_EVENTS}
+        marker_ids.update({_money_marker(order_id, event, tx): f"{event} ({tx[:12]})"
+                           for tx in transaction_ids for event in TRANSFER_EVENTS})
         held = self._guards.held_until(list(marker_ids))
-        told = [(marker_ids[marker], datetime.fromtimestamp(until - NOTICE_MARKER_SECONDS, timezone.utc))
-                for marker, until in held.items()]
-        # Markers of the same second come back in no set order: the events' own order breaks the tie.
-        return sorted(told, key=lambda event_at: (event_at[1], ORDER_EVENTS.index(event_at[0])))
+        order = list(marker_ids)   # in the second: events in the order they happen, not as the store answers
+        told = sorted((until, order.index(marker)) for marker, until in held.items())
+        return [(marker_ids[order[place]], datetime.fromtimestamp(until - NOTICE_MARKER_SECONDS, timezone.utc))
+                for until, place in told]
 
-    def payment_event(self, order: Order, event: str, paid_micros: int | None, rules: NoticeRules) -> None:
-        """Money that paid nothing (underpaid, overpaid, duplicate): whoever ordered hears it in a new
-        message, whatever the product announces otherwise; it is their money. Never raises."""
+    def payment_event(self, order: Order, event: str, paid_micros: int | None, rules: NoticeRules,
+                      transaction_id: str | None = None) -> None:
+        """Money credited or refunded (underpaid, overpaid, duplicate, a refund): whoever ordered hears it in a
+        new message, whatever the product announces otherwise; it is their money. At most once per order and
+        event, or per transfer (`transaction_id`) for a transfer's credit. Never raises."""
         try:
             chat_id, language, blocked = self._buyer(order)
             if chat_id is None or blocked:
+                return
+            marker = _money_marker(order.order_id, event, transaction_id)
+            if not self._guards.claim(marker, NOTICE_MARKER_SECONDS, self._clock.now()):
+                self._log.info("payment notice already sent", extra={"order_id": order.order_id, "event": event})
                 return
             self._messenger.send(Notice(chat_id, order, event, language, texts=rules.texts, paid_micros=paid_micros))
         except Exception:  # noqa: BLE001 - logged; the payment is recorded already
@@ -122,3 +135,7 @@ class Notices:
         if self._guards.claim(f"alert#{key}", self._cooldown, self._clock.now()):
             link = self._link_for(key)
             self._messenger.send_text(self._admin_chat_id, f"⚠️ {text}" + (f"\n{link}" if link else ""))
+
+
+def _money_marker(order_id: str, event: str, transaction_id: str | None) -> str:
+    return f"notice#{order_id}#{event}" + (f"#{transaction_id}" if transaction_id else "")

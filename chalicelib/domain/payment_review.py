@@ -44,7 +44,8 @@ class PaymentReview:
                 event = "duplicate" if record.outcome == PaymentOutcome.DUPLICATE else BUYER_EVENTS.get(record.reason)
                 if order is not None and event is not None:
                     rules = self._products.by_kind(order.kind).notices
-                    self._notices.payment_event(order, event, record.credited_micros, rules)
+                    self._notices.payment_event(order, event, record.credited_micros, rules,
+                                                record.transaction_id)
             if record.outcome in REVIEW_OUTCOMES:
                 self._notices.alert(f"payment:{record.outcome}", self._describe(record))
         except Exception:  # noqa: BLE001 - the transfer is recorded (and booked) whatever happens here

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 
 PANEL_SCREENSHOT = PROJECT_DIR / "docs" / "panel-dashboard.png"
 PORTAL_SCREENSHOT = PROJECT_DIR / "docs" / "portal-dashboard.png"
+ORDER_SCREENSHOT = PROJECT_DIR / "docs" / "panel-order.png"
 PASSWORD = "a long local password"
 
 
@@ -115,6 +116,8 @@ def test_an_operator_credits_a_stray_transfer_refunds_a_stuck_order_and_changes_
         page.get_by_role("button", name="Refund to wallet").click()
         page.get_by_text("refund: done").wait_for()
         assert "FAILED" in page.locator("h1").inner_text()
+        page.get_by_text("message: refunded").wait_for()    # the refund's message, told once, in the history
+        page.screenshot(path=str(ORDER_SCREENSHOT), full_page=True)
         page.goto(stack.api + "/panel/buyers?owner_id=5151")
         assert page.locator("#wallet-balance").inner_text().startswith("22.5")
 

@@ -79,7 +79,7 @@ def test_an_order_needing_review_is_refunded_to_the_wallet_with_its_entry(contai
     assert b"gift never arrived" in detail.body and b"refund:" in detail.body
     steps = [step["step"] for step in container.panel_reads.history(order["order_id"])]
     assert steps == ["mark_paid", "flag_for_review", "refund_to_wallet"]     # start_delivery is not kept
-    assert b"flag_for_review" in detail.body
+    assert b"flag_for_review" in detail.body and detail.body.count(b"message: refunded") == 1
 
 
 def test_an_orders_history_shows_the_messages_told_about_it(container, api, operator):
@@ -91,6 +91,22 @@ def test_an_orders_history_shows_the_messages_told_about_it(container, api, oper
 
     assert b"message: " not in before
     assert after.count(b"message: ") == 2 and after.index(b"message: paid") < after.index(b"message: delivered")
+
+
+def test_money_credited_for_an_order_is_told_once_per_transfer_and_shown_in_its_history(container, api, operator,
+                                                                                       calls):
+    order = new_order(api)
+    short, extra = tx_id("short"), tx_id("extra")
+    assert outcome(api.pay(order, amount="14.001", tx=short))["reason"] == "UNDERPAID"
+    assert outcome(api.pay(order, amount="14.001", tx=short))["reason"] == "UNDERPAID"    # the watcher posts again
+    assert outcome(api.pay(order, amount="16.001", tx=extra))["reason"] == "OVERPAID"
+
+    page = operator.get(f"/panel/orders/{order['order_id']}").body
+    told = [call["params"]["text"] for call in calls("sendMessage") if call["params"]["chat_id"] == 1001]
+
+    assert sum("14.001" in text for text in told) == 1
+    assert page.count(f"message: underpaid ({short[:12]})".encode()) == 1
+    assert page.count(f"message: overpaid ({extra[:12]})".encode()) == 1
 
 
 def test_retry_queues_the_order_again_and_mark_delivered_needs_proof(container, api, operator, aws):

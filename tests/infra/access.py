@@ -177,9 +177,10 @@ def buy_through_the_bot(api: Any, codes: Any, clock: Any, telegram: Any) -> None
     api.drain("delivery", "deliver_orders")
 
 
-def run_every_function(api: Any, codes: Any, clock: Any, sandbox: Any) -> None:
+def run_every_function(api: Any, codes: Any, clock: Any, sandbox: Any, node: Any) -> None:
     """Every function of the app, each doing the work it exists for, on its good and its bad paths."""
     from devstack.sandbox.state import FaultRule
+    from tests.infra.access_paths import take_the_paths_the_walk_misses
 
     telegram = sandbox.extensions["sandbox"]
     walk(api, codes, lambda method, template, response: None)
@@ -240,6 +241,7 @@ def run_every_function(api: Any, codes: Any, clock: Any, sandbox: Any) -> None:
     use_the_tron_panel(api, codes)
     alarm = {"AlarmName": "probe", "NewStateValue": "ALARM", "NewStateReason": "probe"}
     api.client.lambda_.invoke("forward_alarms", api.client.events.generate_sns_event(message=json.dumps(alarm)))
+    take_the_paths_the_walk_misses(api, codes, clock, telegram, node)
 
 
 def stars_gift_refused_for_good(api: Any, telegram: Any) -> None:

@@ -10,6 +10,7 @@ function never touches, BatchWriteItem where it only updates) or shrinks (an act
 from __future__ import annotations
 
 from collections import defaultdict
+from pprint import pformat
 from typing import Any
 
 import pytest
@@ -103,7 +104,7 @@ def withheld_for(packaged: dict):
 @pytest.fixture
 def observed(api, codes, clock, sandbox, monkeypatch, packaged, tron_node):  # noqa: F811
     with recording(monkeypatch, api.client, withheld_for(packaged)) as recorder:
-        run_every_function(api, codes, clock, sandbox)
+        run_every_function(api, codes, clock, sandbox, tron_node)
     return recorder
 
 
@@ -120,15 +121,18 @@ def data_reached_exactly(observed, packaged) -> None:
                 if type(source).__name__ == "SQSEventConfig"}
     functions = app_functions()
     assert set(observed.usage) == set(functions), "every function ran"
+    differences = {}   # every function's, so one run shows them all
     for function in functions:
         needed: Grants = {key: set(actions) for key, actions in observed.usage[function].items()}
         if function in consumed:
             needed.setdefault(("sqs", consumed[function]), set()).update(EVENT_SOURCE_ACTIONS)
         granted = data_grants(packaged, function)
-        assert granted == needed, (function, {"not used": {k: sorted(v - needed.get(k, set()))
-                                                          for k, v in granted.items() if v - needed.get(k, set())},
-                                              "missing": {k: sorted(v - granted.get(k, set()))
-                                                          for k, v in needed.items() if v - granted.get(k, set())}})
+        if granted != needed:
+            differences[function] = {"not used": {k: sorted(v - needed.get(k, set()))
+                                                  for k, v in granted.items() if v - needed.get(k, set())},
+                                     "missing": {k: sorted(v - granted.get(k, set()))
+                                                 for k, v in needed.items() if v - granted.get(k, set())}}
+    assert differences == {}, pformat(differences)
 
 
 def secrets_given_exactly(observed, packaged) -> None:

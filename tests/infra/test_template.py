@@ -128,6 +128,8 @@ def test_deployed_stages_trace_and_keep_secrets_out_of_the_repo(packaged):
     # The SSM names come from the template's SecretsPath, per function (tests/infra/test_roles.py)
     globals_env = packaged["Globals"]["Function"]["Environment"]["Variables"]
     assert globals_env["TELEGRAM_BOT_TOKEN_SSM_PARAMETER"] == {"Fn::Sub": "${SecretsPath}/telegram-bot-token"}
+    # A deploy needs no override: the default is prod's path (`make package STAGE=dev` writes dev's)
+    assert packaged["Parameters"]["SecretsPath"]["Default"] == "/tgshop/prod"
     functions = [r for r in packaged["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
     assert all(function["Properties"]["Tracing"] == "Active" for function in functions)
 

@@ -189,6 +189,22 @@ def test_prune_bundle_command_passes_under_the_budget(tmp_path, capsys):
     assert "removed 1 files of urllib3" in capsys.readouterr().out
 
 
+def test_stage_template_defaults_secrets_path_to_the_stage(tmp_path, capsys):
+    import yaml
+
+    from devstack.__main__ import main
+
+    template = tmp_path / "sam.yaml"
+    template.write_text(yaml.safe_dump({"Parameters": {"SecretsPath": {"Type": "String", "Default": "/tgshop/prod"}},
+                                        "Resources": {"Fn": {"Properties": {"Sub": {"Fn::Sub": "${SecretsPath}/x"}}}}}))
+
+    assert main(["stage-template", str(template), "dev"]) == 0
+    packaged = yaml.safe_load(template.read_text())
+    assert packaged["Parameters"]["SecretsPath"] == {"Type": "String", "Default": "/tgshop/dev"}
+    assert packaged["Resources"]["Fn"]["Properties"]["Sub"] == {"Fn::Sub": "${SecretsPath}/x"}
+    assert "/tgshop/dev" in capsys.readouterr().out
+
+
 # ------------------------------------------------------------------ example requests
 def test_signed_payment_is_accepted_by_the_webhook_rules():
     import json

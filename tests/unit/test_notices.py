@@ -63,6 +63,32 @@ def test_each_event_and_each_order_is_told_once_of_its_own(desk):
         ("order-2", "status"), ("order-2", "paid")]
 
 
+@pytest.mark.parametrize("event", ["refunded", "refunded_stars", "follow_on_refused"])
+def test_a_refund_told_again_is_not_sent_again_and_is_read_back(desk, event):
+    order = an_order(status=OrderStatus.FAILED)
+
+    desk.notices.payment_event(order, event, 15_347_000, PremiumGift.notices)
+    desk.clock.advance(minutes=5)
+    desk.notices.payment_event(order, event, 15_347_000, PremiumGift.notices)   # a retried job
+
+    assert desk.told() == [(BUYER, event, None)]
+    assert desk.notices.told(order.order_id) == [(event, NOW)]
+
+
+def test_each_transfer_credited_to_the_buyer_is_told_once_of_its_own(desk):
+    order = an_order(status=OrderStatus.PENDING)
+
+    desk.notices.payment_event(order, "underpaid", 5_000_000, PremiumGift.notices, "tx-first")
+    desk.clock.advance(minutes=1)
+    desk.notices.payment_event(order, "underpaid", 5_000_000, PremiumGift.notices, "tx-first")    # replayed
+    desk.notices.payment_event(order, "underpaid", 6_000_000, PremiumGift.notices, "tx-second")   # more money
+
+    assert desk.told() == [(BUYER, "underpaid", None), (BUYER, "underpaid", None)]
+    assert desk.notices.told(order.order_id, ["tx-first", "tx-second"]) == [
+        ("underpaid (tx-first)", NOW), ("underpaid (tx-second)", NOW + timedelta(minutes=1))]
+    assert desk.notices.told(order.order_id) == []   # a transfer's credit is found through the transfer
+
+
 def test_the_events_told_are_read_back_from_their_markers_oldest_first(desk):
     desk.notices.order_event(an_order("order-1"), "paid", PremiumGift.notices)
     desk.clock.advance(minutes=3)

@@ -43,6 +43,11 @@ def day_shard(moment: datetime, key: str) -> str:
     return f"{moment.astimezone(timezone.utc).date().isoformat()}#{shard_of(key)}"
 
 
+def wallet_shard(account: str) -> str:
+    """The `wallet-balances` index partition of a wallet's balance item."""
+    return f"wallets#{shard_of(account)}"
+
+
 def _balance_key(line: Line, entry_id: str) -> str:
     return "balance" if is_wallet(line.account) else f"balance#{shard_of(entry_id)}"
 
@@ -64,6 +69,8 @@ def add_entry(transaction: NamedTransaction, entry: JournalEntry) -> None:
             posted_at=entry.posted_at, order_id=entry.order_id, transaction_id=entry.transaction_id,
             memo=entry.memo or None))
         actions = [LedgerItem.balance.add(line.amount_micros), LedgerItem.version.add(1)]
+        if is_wallet(line.account):
+            actions.append(LedgerItem.wallet_shard.set(wallet_shard(line.account)))
         debit = line.amount_micros < 0 and is_wallet(line.account)
         transaction.update(f"{WALLET_DEBIT}{line.account}" if debit else f"balance:{line.account}",
                            LedgerItem(key, _balance_key(line, entry.entry_id)), actions=actions,

@@ -1,47 +1,47 @@
-"""Wide reads for the operator panel's lists and figures. A buyer's orders come from the owner index; other
-filters scan the orders table with a filter on the creation time: an operator's occasional read, not a hot
-path (docs/decisions.md, "Operator panel")."""
+"""Wide reads for the operator panel's lists and figures, through indexes: orders by status or buyer
+(order_lists.py), the wallets' balances from their sparse index. Distributors are read whole: an operator
+registers each one, so the table stays small (docs/decisions.md, "Operator panel")."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from chalicelib.adapters.dynamodb.distributors import _distributor
-from chalicelib.adapters.dynamodb.models import DistributorItem, LedgerItem, OrderItem, PayoutItem
-from chalicelib.adapters.dynamodb.orders import order_from_item, order_history
+from chalicelib.adapters.dynamodb.ledger import SHARDS
+from chalicelib.adapters.dynamodb.models import DistributorItem, LedgerItem, PayoutItem
+from chalicelib.adapters.dynamodb.order_lists import orders_created, orders_of_owner, orders_page
+from chalicelib.adapters.dynamodb.orders import order_history
 from chalicelib.adapters.dynamodb.payouts import payout_from_item
 from chalicelib.domain.distributors import Distributor
 from chalicelib.domain.orders import Order
+from chalicelib.domain.ports.common import Page
 from chalicelib.domain.ports.payouts import Payout, PayoutState
 
 
 class DynamoPanelReads:
-    def orders_between(self, since: datetime, until: datetime, *, status: str | None = None,
-                       product_id: str | None = None, owner_id: str | None = None, limit: int = 1000) -> list[Order]:
-        condition = OrderItem.created_at.between(since, until)
-        if status:
-            condition &= OrderItem.status == status
-        if product_id:
-            condition &= OrderItem.product_id == product_id
-        if owner_id:
-            condition &= OrderItem.owner_id == owner_id
-            items = OrderItem.by_owner.query(owner_id, OrderItem.created_at.between(since, until),
-                                             filter_condition=condition, scan_index_forward=False)
-        else:
-            items = OrderItem.scan(filter_condition=condition)
-        orders = [order_from_item(item) for item in items if item.created_at < until]
-        return sorted(orders, key=lambda order: order.created_at, reverse=True)[:limit]
+    def orders(self, since: datetime, until: datetime, *, status: str | None = None, product_id: str | None = None,
+               owner_id: str | None = None, limit: int = 100, cursor: str | None = None) -> Page:
+        return orders_page(since, until, status=status, product_id=product_id, owner_id=owner_id, limit=limit,
+                           cursor=cursor)
+
+    def orders_created(self, since: datetime, until: datetime) -> Iterator[Order]:
+        return orders_created(since, until)
+
+    def orders_of_owner(self, owner_id: str, since: datetime, until: datetime) -> Iterator[Order]:
+        return orders_of_owner(owner_id, since, until)
 
     def distributors(self) -> list[Distributor]:
+        # A scan: distributors are registered one by one by operators, a bounded table read whole by this page.
         return sorted((_distributor(item) for item in DistributorItem.scan()), key=lambda d: d.created_at)
 
     def wallets_total(self) -> tuple[int, int]:
-        """What the shop owes all wallets together (micros) and how many hold money: a scan of the wallets'
-        balance items (one per wallet)."""
+        """What the shop owes all wallets together (micros) and how many hold money: the wallets' balance items
+        from their sparse index, shard by shard."""
         total = holders = 0
-        wallets = LedgerItem.pk.startswith("acct#wallet:") & (LedgerItem.sk == "balance")
-        for item in LedgerItem.scan(filter_condition=wallets, attributes_to_get=["balance"]):
-            total += int(item.balance or 0)
-            holders += 1 if item.balance else 0
+        for shard in range(SHARDS):
+            for item in LedgerItem.by_wallet.query(f"wallets#{shard}"):
+                total += int(item.balance or 0)
+                holders += 1 if item.balance else 0
         return total, holders
 
     def history(self, order_id: str) -> list[dict]:

@@ -125,6 +125,9 @@ class DynamoPaymentStore:
             for item in PaymentItem.by_day.query(f"{day.isoformat()}#{shard}"):
                 yield _record_from_item(item)
 
+    def pointing_at(self, order_id: str, limit: int) -> list[str]:
+        return [item.transaction_id for item in PaymentItem.by_order.query(order_id, limit=limit)]
+
     def surface(self, transaction_id: str, reason: str) -> bool:
         try:
             PaymentItem(transaction_id).update(

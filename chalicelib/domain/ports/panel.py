@@ -2,6 +2,7 @@
 for lists and figures (orders in a time range, every distributor)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -28,9 +29,16 @@ class ReviewStore(Protocol):
 
 
 class PanelReads(Protocol):
-    def orders_between(self, since: datetime, until: datetime, *, status: str | None = None,
-                       product_id: str | None = None, owner_id: str | None = None, limit: int = 1000) -> list[Order]:
-        """Orders created in [since, until), newest first, at most `limit`."""
+    def orders(self, since: datetime, until: datetime, *, status: str | None = None, product_id: str | None = None,
+               owner_id: str | None = None, limit: int = 100, cursor: str | None = None) -> Page:
+        """A page of the orders created in [since, until) that match the filters, newest first, and the
+        cursor of the next page; a page reads about what it shows, not the table."""
+
+    def orders_created(self, since: datetime, until: datetime) -> Iterator[Order]:
+        """Every order created in [since, until), oldest first, read page by page."""
+
+    def orders_of_owner(self, owner_id: str, since: datetime, until: datetime) -> Iterator[Order]:
+        """The owner's orders created in [since, until), oldest first."""
 
     def distributors(self) -> list[Any]: ...
 

@@ -81,6 +81,10 @@ class PaymentStore(Protocol):
         """Every payment received on the UTC day whose money is in the books (settlement.BOOKED_OUTCOMES),
         reading only that day's payments (an index: it may lag the writes by a moment)."""
 
+    def pointing_at(self, order_id: str, limit: int) -> list[str]:
+        """The ids of up to `limit` transfers recorded for the order (that paid it or were credited to its
+        buyer), oldest first (an index: it may lag the writes by a moment)."""
+
     def surface(self, transaction_id: str, reason: str) -> bool:
         """Put a payment that is still PENDING_CONFIRMATION (and not surfaced) on the review list, keeping
         its outcome so that a late confirmation still replaces it; False when it is not waiting any more."""

@@ -3,7 +3,7 @@ journal entry, which the day index finds for reconciliation."""
 from __future__ import annotations
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from chalicelib.adapters.dynamodb.models.base import _Meta
@@ -18,6 +18,18 @@ class EntryDayIndex(GlobalSecondaryIndex):
 
     day_shard = UnicodeAttribute(hash_key=True)
     posted_at = UTCDateTimeAttribute(range_key=True)
+
+
+class WalletBalanceIndex(GlobalSecondaryIndex):
+    """Sparse: only a wallet's balance item carries `wallet_shard` ("wallets#<shard>"), so what all wallets hold
+    is read from the wallets alone. Sharded: every posting to any wallet writes it."""
+
+    class Meta:
+        index_name = "wallet-balances"
+        projection = IncludeProjection(["balance"])
+
+    wallet_shard = UnicodeAttribute(hash_key=True)
+    pk = UnicodeAttribute(range_key=True)
 
 
 class LedgerItem(Model):
@@ -42,6 +54,8 @@ class LedgerItem(Model):
     memo = UnicodeAttribute(null=True)
     lines = JSONAttribute(null=True)
     day_shard = UnicodeAttribute(null=True)
+    wallet_shard = UnicodeAttribute(null=True)
     report = JSONAttribute(null=True)
 
     by_day = EntryDayIndex()
+    by_wallet = WalletBalanceIndex()

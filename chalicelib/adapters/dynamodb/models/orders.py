@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute,
                                  UnicodeAttribute, UTCDateTimeAttribute)
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.adapters.dynamodb.models.base import _Meta
@@ -25,6 +25,17 @@ class OpenDueIndex(GlobalSecondaryIndex):
 
     open_status = UnicodeAttribute(hash_key=True)
     due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class StatusCreatedIndex(GlobalSecondaryIndex):
+    """Every order under its status, by creation: the panel's lists (adapters/dynamodb/order_lists.py)."""
+
+    class Meta:
+        index_name = "status-created"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
 
 
 class PaySlotIndex(GlobalSecondaryIndex):
@@ -88,6 +99,7 @@ class OrderItem(Model):
     by_owner = OwnerCreatedIndex()
     by_open_due = OpenDueIndex()
     by_pay_slot = PaySlotIndex()
+    by_status = StatusCreatedIndex()
 
 
 class AmountSlotItem(Model):
@@ -114,6 +126,17 @@ class ReviewReceivedIndex(GlobalSecondaryIndex):
         projection = AllProjection()
 
     review_state = UnicodeAttribute(hash_key=True)
+    received_at = UTCDateTimeAttribute(range_key=True)
+
+
+class OrderReceivedIndex(GlobalSecondaryIndex):
+    """Sparse: the transfers that point at an order (those with an order_id), by arrival."""
+
+    class Meta:
+        index_name = "order-received"
+        projection = KeysOnlyProjection()
+
+    order_id = UnicodeAttribute(hash_key=True)
     received_at = UTCDateTimeAttribute(range_key=True)
 
 
@@ -155,3 +178,4 @@ class PaymentItem(Model):
 
     by_review = ReviewReceivedIndex()
     by_day = PaymentDayIndex()
+    by_order = OrderReceivedIndex()
