@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from bench.harness import BENCH_ENV, REGION, md_table, prepare_process_env, progress, quiet
-from bench.conflicts import ConflictingMotoServer
+from bench.conflicts import ConflictingMotoServer, item_backups
 
 BUYERS = int(os.environ.get("BENCH_HOT_BUYERS", "1000"))
 THREADS = int(os.environ.get("BENCH_HOT_THREADS", "32"))
@@ -37,7 +37,7 @@ def run() -> str:
     try:
         container = _container(f"http://127.0.0.1:{port}")
         server.hold_transactions(HOLD_SECONDS, _key_names(container))
-        with quiet():
+        with quiet(), item_backups():
             results = _measure(container, server)
     finally:
         server.stop()
