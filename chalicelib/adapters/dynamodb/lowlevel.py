@@ -14,7 +14,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
 
 from chalicelib.adapters.dynamodb import models
 from chalicelib.domain.codes import Tally
@@ -26,6 +26,7 @@ MAX_BATCH_ATTEMPTS = 10   # a batch's unprocessed items are sent again at most t
 BUSY = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
                   "TransactionConflictException", "ProvisionedThroughputExceededException", "ThrottlingException",
                   "RequestLimitExceeded", "TransactionInProgressException"})
+UNANSWERED = frozenset({"InternalServerError", "ServiceUnavailable"})
 LIVE_PREFIX = "live#"
 COUNTED_ORDERS = "counted_orders"
 
@@ -54,6 +55,14 @@ def full_jitter_seconds(attempt: int, rng: random.Random, *, base: float = 0.05,
     """Exponential backoff with full jitter for throttled batches and busy transactions: a pause anywhere
     up to base * 2^attempt (50 ms, 100 ms, ...), capped."""
     return rng.uniform(0, min(cap, base * 2 ** attempt))
+
+
+def may_have_applied(error: Exception) -> bool:
+    """A request that got no answer: sent, then the connection timed out or closed, or DynamoDB answered with
+    a server error. DynamoDB may have applied it (a transaction included) or not; only a read tells."""
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code", "") in UNANSWERED
+    return isinstance(error, HTTPClientError)
 
 
 def _client() -> Any:
