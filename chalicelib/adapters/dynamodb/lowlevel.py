@@ -28,6 +28,7 @@ BUSY = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughp
                   "RequestLimitExceeded", "TransactionInProgressException"})
 UNANSWERED = frozenset({"InternalServerError", "ServiceUnavailable"})
 LIVE_PREFIX = "live#"
+FIGURES_PARTITIONS = 4    # one distributor's counter items spread over this many partition keys (docs/codes.md)
 COUNTED_ORDERS = "counted_orders"
 
 
@@ -63,6 +64,12 @@ def may_have_applied(error: Exception) -> bool:
     if isinstance(error, ClientError):
         return error.response.get("Error", {}).get("Code", "") in UNANSWERED
     return isinstance(error, HTTPClientError)
+
+
+def figures_partition(distributor_id: str, partition: int) -> str:
+    """The partition key of one distributor's counter items: `<id>` for partition 0, where every item was before
+    they were spread (so those items need no migration: reads sum every item found), `<id>#<n>` otherwise."""
+    return distributor_id if partition == 0 else f"{distributor_id}#{partition}"
 
 
 def _client() -> Any:
@@ -130,7 +137,8 @@ class _LowLevel:
 
     # ------------------------------------------------------------------ counters
     def _tally_updates(self, tally: Tally, marker: str | None = None) -> list[dict]:
-        """ADD actions on the day item and the total item of the tally's shard (zeros left out)."""
+        """ADD actions on the day item and the total item of the tally's shard (zeros left out), in the shard's
+        partition: a hot code's redemptions write to several partitions, not one distributor's one."""
         table = models.DistributorStatItem.Meta.table_name
         counts = [(name, value) for name, value in sorted(tally.counts.items()) if value]
         live = [(f"{LIVE_PREFIX}{day}", value) for day, value in sorted(tally.live.items()) if value]
@@ -139,8 +147,9 @@ class _LowLevel:
             names = {f"#a{index}": name for index, (name, _) in enumerate(pairs)}
             values = {f":a{index}": _n(value) for index, (_, value) in enumerate(pairs)}
             actions = [f"#a{index} :a{index}" for index in range(len(pairs))]
+            partition = figures_partition(tally.distributor_id, tally.shard % FIGURES_PARTITIONS)
             update: dict[str, Any] = {"TableName": table,
-                                      "Key": {"distributor_id": _s(tally.distributor_id), "period": _s(period)}}
+                                      "Key": {"distributor_id": _s(partition), "period": _s(period)}}
             if marker is not None and period.startswith("day#"):
                 names["#counted"] = COUNTED_ORDERS
                 values[":marker"] = {"SS": [marker]}
