@@ -119,11 +119,13 @@ class RedemptionService:
     def _redeem(self, user_id: int, code: str) -> RedeemResult:
         redemption_id = redemption_id_for(self._secret, code, user_id)
         last_of: int | None = None   # a use counter whose next use may be its last (its plain try failed)
+        record: RedeemCode | None = None
         for round_number in range(MAX_ROUNDS):
             now = self._clock.now()
-            record = self._codes.get(code)
             if record is None:
-                raise _Refused(NotFound("no such code", code="CODE_NOT_FOUND", field="code"))
+                record = self._codes.get(code)
+                if record is None:
+                    raise _Refused(NotFound("no such code", code="CODE_NOT_FOUND", field="code"))
             status = record.status(now)
             if status != CodeStatus.ACTIVE:
                 existing = self._redemptions.get(redemption_id)
@@ -155,7 +157,11 @@ class RedemptionService:
                 if existing is not None:
                     return self._already_redeemed(existing, record)
             if outcome in (WriteResult.BUSY, WriteResult.UNKNOWN):
+                # Nothing was refused: the code as read still decides (every condition is a range, checked
+                # by DynamoDB), so the next round sends its transaction without reading the code again.
                 self._back_off(round_number)
+            else:
+                record = None
             # CHANGED: another use or a deactivation got there first; read the code again. On a counter of
             # a hot code it most often means that counter is at its last use: take exactly that next.
             last_of = shard if outcome == WriteResult.CHANGED and shard is not None and not depletes else None
@@ -180,7 +186,7 @@ class RedemptionService:
             return last_of, True, len(open_shards) == 1
         return self._rng.choice(open_shards), False, False
 
-    def _already_redeemed(self, existing: Redemption, record: RedeemCode) -> RedeemResult:
+    def _already_redeemed(self, existing: Redemption, record: RedeemCode | None) -> RedeemResult:
         """A redemption by this user exists. If its gift order was never written (a crash right after the
         transaction), write and queue it now: the caller's retry completes the redemption."""
         if existing.status == RedemptionStatus.ACCEPTED and self._orders.get(existing.gift_order_id) is None:
