@@ -28,8 +28,8 @@ MAX_ATTEMPTS = 8                                 # clash resolution gives up (an
 _TO_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET)
 _TYPED = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None})
 
-STATS_SHARDS = 8        # a distributor's counters are spread over this many items (see docs/codes.md)
 USE_SHARDS = 16         # a code of many uses counts them on this many items (see docs/codes.md, hot codes)
+STATS_SHARDS = USE_SHARDS   # a distributor's counters are spread over this many items: one per use counter
 SHARDED_FROM_USES = 100 # ... from this many uses; fewer are counted on the code item itself
 
 

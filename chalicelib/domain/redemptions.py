@@ -86,6 +86,10 @@ class RedemptionService:
           Gone CODE_EXPIRED (410). Each of these is a failed attempt and keeps the token it took.
         - Unavailable CODE_BUSY (503, retry_after 1): the code is contended beyond our retries (a very hot
           multi-use code); nothing was taken, and the attempt's tokens are given back (so is a success's).
+
+        A transaction that got no answer (a timeout) may have taken the use: the redemption item, one per
+        (code, user), tells, so the use is taken at most once and a buyer whose use was taken is answered
+        ACCEPTED, never CODE_BUSY.
         """
         normalized = normalize_code(code)
         if normalized is None:
@@ -115,11 +119,13 @@ class RedemptionService:
     def _redeem(self, user_id: int, code: str) -> RedeemResult:
         redemption_id = redemption_id_for(self._secret, code, user_id)
         last_of: int | None = None   # a use counter whose next use may be its last (its plain try failed)
+        record: RedeemCode | None = None
         for round_number in range(MAX_ROUNDS):
             now = self._clock.now()
-            record = self._codes.get(code)
             if record is None:
-                raise _Refused(NotFound("no such code", code="CODE_NOT_FOUND", field="code"))
+                record = self._codes.get(code)
+                if record is None:
+                    raise _Refused(NotFound("no such code", code="CODE_NOT_FOUND", field="code"))
             status = record.status(now)
             if status != CodeStatus.ACTIVE:
                 existing = self._redemptions.get(redemption_id)
@@ -143,15 +149,27 @@ class RedemptionService:
             if outcome == WriteResult.APPLIED:
                 self._count("CodesRedeemed")
                 return self._queue_gift(redemption)
-            if outcome == WriteResult.DUPLICATE:
+            if outcome in (WriteResult.DUPLICATE, WriteResult.UNKNOWN):
+                # DUPLICATE: this buyer's redemption exists. UNKNOWN: the transaction got no answer and may
+                # have taken the use (its redemption then exists); if not yet, the next round's transaction
+                # finds it (DUPLICATE) or takes the use itself: the redemption's key allows one either way.
                 existing = self._redemptions.get(redemption_id)
                 if existing is not None:
                     return self._already_redeemed(existing, record)
-            if outcome == WriteResult.BUSY:
+            if outcome in (WriteResult.BUSY, WriteResult.UNKNOWN):
+                # Nothing was refused: the code as read still decides (every condition is a range, checked
+                # by DynamoDB), so the next round sends its transaction without reading the code again.
                 self._back_off(round_number)
+            else:
+                record = None
             # CHANGED: another use or a deactivation got there first; read the code again. On a counter of
             # a hot code it most often means that counter is at its last use: take exactly that next.
             last_of = shard if outcome == WriteResult.CHANGED and shard is not None and not depletes else None
+        # An earlier round whose answer was lost (a timeout whose retry was then cancelled as in progress or
+        # conflicting) may have taken the use: a buyer whose use was taken is never told the code is busy.
+        existing = self._redemptions.get(redemption_id)
+        if existing is not None:
+            return self._already_redeemed(existing, record)
         self._count("RedeemBusy")
         raise Unavailable("this code is being redeemed by many people at once; try again in a moment",
                           code="CODE_BUSY", retry_after=BUSY_RETRY_AFTER_SECONDS)
@@ -168,7 +186,7 @@ class RedemptionService:
             return last_of, True, len(open_shards) == 1
         return self._rng.choice(open_shards), False, False
 
-    def _already_redeemed(self, existing: Redemption, record: RedeemCode) -> RedeemResult:
+    def _already_redeemed(self, existing: Redemption, record: RedeemCode | None) -> RedeemResult:
         """A redemption by this user exists. If its gift order was never written (a crash right after the
         transaction), write and queue it now: the caller's retry completes the redemption."""
         if existing.status == RedemptionStatus.ACCEPTED and self._orders.get(existing.gift_order_id) is None:

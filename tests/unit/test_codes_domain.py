@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 
 from chalicelib.domain.attempt_limits import BucketPolicy, wait_seconds
 from chalicelib.domain.ports.codes import BucketState
@@ -149,7 +149,8 @@ class FakeClient:
     """Answers BatchWriteItem with unprocessed items a few times, and transactions with canned errors."""
 
     def __init__(self, unprocessed_rounds: int = 0, cancel_reasons: list[str] | None = None,
-                 error_code: str | None = None) -> None:
+                 error_code: str | None = None, unanswered: Exception | None = None) -> None:
+        self.unanswered = unanswered
         self.unprocessed_rounds = unprocessed_rounds
         self.cancel_reasons = cancel_reasons
         self.error_code = error_code
@@ -168,6 +169,8 @@ class FakeClient:
         return {"UnprocessedItems": {}}
 
     def transact_write_items(self, TransactItems):
+        if self.unanswered:
+            raise self.unanswered
         if self.error_code:
             raise ClientError({"Error": {"Code": self.error_code, "Message": "x"}}, "TransactWriteItems")
         if self.cancel_reasons:
@@ -216,6 +219,9 @@ def test_unprocessed_items_past_the_budget_fail_the_chunk(bound_models):
     (FakeClient(cancel_reasons=["TransactionConflict", "None", "None", "None"]), WriteResult.BUSY),
     (FakeClient(cancel_reasons=["None", "None", "ThrottlingError", "None"]), WriteResult.BUSY),
     (FakeClient(error_code="ProvisionedThroughputExceededException"), WriteResult.BUSY),
+    (FakeClient(unanswered=ReadTimeoutError(endpoint_url="https://dynamodb")), WriteResult.UNKNOWN),
+    (FakeClient(unanswered=ConnectionClosedError(endpoint_url="https://dynamodb")), WriteResult.UNKNOWN),
+    (FakeClient(error_code="InternalServerError"), WriteResult.UNKNOWN),
 ])
 def test_a_redemption_transaction_reports_why_it_was_cancelled(bound_models, client, expected):
     from chalicelib.adapters.dynamodb.codes import DynamoCodeStore
@@ -227,6 +233,18 @@ def test_a_redemption_transaction_reports_why_it_was_cancelled(bound_models, cli
                             redeemed_at=NOW, updated_at=NOW, retail_micros=1, gift_order_id="R")
     tally = Tally("D", "2026-11-25", 0, {"redemptions": 1})
     assert store.redeem(a_code(), redemption, False, tally, NOW) == expected
+
+
+def test_a_redemption_transaction_refused_for_its_request_still_raises(bound_models):
+    from chalicelib.adapters.dynamodb.codes import DynamoCodeStore
+    from chalicelib.domain.codes import Redemption, RedemptionStatus, Tally
+
+    store = DynamoCodeStore(client_factory=lambda: FakeClient(error_code="ValidationException"), sleep=lambda _: None)
+    redemption = Redemption(redemption_id="R", code="0" * 16, user_id=1, distributor_id="D", code_order_id="O",
+                            product_id="premium_3m", month_count=3, status=RedemptionStatus.ACCEPTED,
+                            redeemed_at=NOW, updated_at=NOW, retail_micros=1, gift_order_id="R")
+    with pytest.raises(ClientError):
+        store.redeem(a_code(), redemption, False, Tally("D", "2026-11-25", 0, {"redemptions": 1}), NOW)
 
 
 # ---------------------------------------------------------------------------------------------- upkeep

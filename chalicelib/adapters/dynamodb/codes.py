@@ -11,7 +11,7 @@ from chalicelib.adapters.dynamodb import models
 from chalicelib.adapters.dynamodb.code_shards import (counted_uses, counter_key, deactivate_counters,
                                                       deactivation_condition, give_use_back, shard_fields, take_use)
 from chalicelib.adapters.dynamodb.lowlevel import (READ_BATCH, WRITE_BATCH, UnprocessedItemsLeft, _epoch, _LowLevel,
-                                                   _n, _s, _utc)
+                                                   _n, _s, _utc, may_have_applied)
 from chalicelib.adapters.dynamodb.redemptions import redemption_item, settle_update
 from chalicelib.domain.codes import CodeState, RedeemCode, Redemption, RedemptionStatus, Tally
 from chalicelib.domain.ports.common import WriteResult
@@ -85,7 +85,8 @@ class DynamoCodeStore(_LowLevel):
 
     def redeem(self, code: RedeemCode, redemption: Redemption, depletes: bool, tally: Tally,
                now: datetime) -> WriteResult:
-        """A hot code: `redemption.use_shard` names the counter and `depletes` means its last use."""
+        """A hot code: `redemption.use_shard` names the counter and `depletes` means its last use. UNKNOWN: the
+        transaction got no answer and may have been applied (the redemption item tells)."""
         if code.use_shards and redemption.use_shard is not None:
             use = take_use(code, redemption.use_shard, depletes)
         else:
@@ -105,7 +106,12 @@ class DynamoCodeStore(_LowLevel):
             *use[1:],
             *self._tally_updates(tally),
         ]
-        reasons = self._transact(items)
+        try:
+            reasons = self._transact(items)
+        except Exception as error:
+            if may_have_applied(error):
+                return WriteResult.UNKNOWN
+            raise
         if reasons is None:
             return WriteResult.APPLIED
         if reasons[1] == "ConditionalCheckFailed":

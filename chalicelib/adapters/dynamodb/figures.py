@@ -1,28 +1,31 @@
 """Distributor figures read back from the counter items the code transactions add to (raw client, see
 lowlevel.py): "total#<shard>" items, with one `live#<expiry day>` counter per expiry day, and
-"day#<YYYY-MM-DD>#<shard>" items, summed over the shards."""
+"day#<YYYY-MM-DD>#<shard>" items, summed over the shards. The shards are spread over FIGURES_PARTITIONS
+partition keys, so a read is one Query per partition (paged), whatever the number of codes or events."""
 from __future__ import annotations
 
 from typing import Any, Iterable
 
 from chalicelib.adapters.dynamodb import models
-from chalicelib.adapters.dynamodb.lowlevel import LIVE_PREFIX, _LowLevel, _s
+from chalicelib.adapters.dynamodb.lowlevel import FIGURES_PARTITIONS, LIVE_PREFIX, _LowLevel, _s, figures_partition
 from chalicelib.domain.codes import CounterSet
 
 
 class DynamoFigureStore(_LowLevel):
     def _query(self, distributor_id: str, condition: str, values: dict) -> Iterable[dict]:
-        request: dict[str, Any] = {"TableName": models.DistributorStatItem.Meta.table_name,
-                                   "KeyConditionExpression": f"#d = :d AND {condition}",
-                                   "ExpressionAttributeNames": {"#d": "distributor_id", "#p": "period"},
-                                   "ExpressionAttributeValues": {":d": _s(distributor_id), **values},
-                                   "ConsistentRead": True}
-        while True:
-            response = self.client.query(**request)
-            yield from response.get("Items", [])
-            if not response.get("LastEvaluatedKey"):
-                return
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        for partition in range(FIGURES_PARTITIONS):
+            request: dict[str, Any] = {
+                "TableName": models.DistributorStatItem.Meta.table_name,
+                "KeyConditionExpression": f"#d = :d AND {condition}",
+                "ExpressionAttributeNames": {"#d": "distributor_id", "#p": "period"},
+                "ExpressionAttributeValues": {":d": _s(figures_partition(distributor_id, partition)), **values},
+                "ConsistentRead": True}
+            while True:
+                response = self.client.query(**request)
+                yield from response.get("Items", [])
+                if not response.get("LastEvaluatedKey"):
+                    break
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def totals(self, distributor_id: str) -> CounterSet:
         counts: dict[str, int] = {}

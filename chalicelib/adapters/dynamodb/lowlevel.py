@@ -14,7 +14,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
 
 from chalicelib.adapters.dynamodb import models
 from chalicelib.domain.codes import Tally
@@ -26,7 +26,9 @@ MAX_BATCH_ATTEMPTS = 10   # a batch's unprocessed items are sent again at most t
 BUSY = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
                   "TransactionConflictException", "ProvisionedThroughputExceededException", "ThrottlingException",
                   "RequestLimitExceeded", "TransactionInProgressException"})
+UNANSWERED = frozenset({"InternalServerError", "ServiceUnavailable"})
 LIVE_PREFIX = "live#"
+FIGURES_PARTITIONS = 4    # one distributor's counter items spread over this many partition keys (docs/codes.md)
 COUNTED_ORDERS = "counted_orders"
 
 
@@ -54,6 +56,20 @@ def full_jitter_seconds(attempt: int, rng: random.Random, *, base: float = 0.05,
     """Exponential backoff with full jitter for throttled batches and busy transactions: a pause anywhere
     up to base * 2^attempt (50 ms, 100 ms, ...), capped."""
     return rng.uniform(0, min(cap, base * 2 ** attempt))
+
+
+def may_have_applied(error: Exception) -> bool:
+    """A request that got no answer: sent, then the connection timed out or closed, or DynamoDB answered with
+    a server error. DynamoDB may have applied it (a transaction included) or not; only a read tells."""
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code", "") in UNANSWERED
+    return isinstance(error, HTTPClientError)
+
+
+def figures_partition(distributor_id: str, partition: int) -> str:
+    """The partition key of one distributor's counter items: `<id>` for partition 0, where every item was before
+    they were spread (so those items need no migration: reads sum every item found), `<id>#<n>` otherwise."""
+    return distributor_id if partition == 0 else f"{distributor_id}#{partition}"
 
 
 def _client() -> Any:
@@ -121,7 +137,8 @@ class _LowLevel:
 
     # ------------------------------------------------------------------ counters
     def _tally_updates(self, tally: Tally, marker: str | None = None) -> list[dict]:
-        """ADD actions on the day item and the total item of the tally's shard (zeros left out)."""
+        """ADD actions on the day item and the total item of the tally's shard (zeros left out), in the shard's
+        partition: a hot code's redemptions write to several partitions, not one distributor's one."""
         table = models.DistributorStatItem.Meta.table_name
         counts = [(name, value) for name, value in sorted(tally.counts.items()) if value]
         live = [(f"{LIVE_PREFIX}{day}", value) for day, value in sorted(tally.live.items()) if value]
@@ -130,8 +147,9 @@ class _LowLevel:
             names = {f"#a{index}": name for index, (name, _) in enumerate(pairs)}
             values = {f":a{index}": _n(value) for index, (_, value) in enumerate(pairs)}
             actions = [f"#a{index} :a{index}" for index in range(len(pairs))]
+            partition = figures_partition(tally.distributor_id, tally.shard % FIGURES_PARTITIONS)
             update: dict[str, Any] = {"TableName": table,
-                                      "Key": {"distributor_id": _s(tally.distributor_id), "period": _s(period)}}
+                                      "Key": {"distributor_id": _s(partition), "period": _s(period)}}
             if marker is not None and period.startswith("day#"):
                 names["#counted"] = COUNTED_ORDERS
                 values[":marker"] = {"SS": [marker]}

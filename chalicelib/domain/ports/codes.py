@@ -26,7 +26,8 @@ class CodeStore(Protocol):
                now: datetime) -> WriteResult:
         """One transaction: one more use of `code` on condition it is still ACTIVE, unexpired and has a use
         left (exactly its last use when `depletes`, else not its last), the redemption put once per
-        (code, user), and the counters. CHANGED: the code moved on; DUPLICATE: the redemption exists."""
+        (code, user), and the counters. CHANGED: the code moved on; DUPLICATE: the redemption exists;
+        UNKNOWN: no answer came (a timeout): it may have been applied, the redemption tells."""
 
     def give_back(self, code: RedeemCode, redemption: Redemption, was_depleted: bool, reason: str,
                   tally: Tally, now: datetime) -> WriteResult:

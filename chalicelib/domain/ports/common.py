@@ -29,6 +29,7 @@ class WriteResult(StrEnum):
     STALE = "STALE"            # the item the write is about left the expected state: someone else acted
     CHANGED = "CHANGED"        # a shared item (a code's uses) changed since it was read: read it again
     BUSY = "BUSY"              # throttled or a concurrent transaction on the same item: back off
+    UNKNOWN = "UNKNOWN"        # no answer (a timeout, a 5xx): it may have been applied; read what it makes
 
 
 class SettingsStore(Protocol):

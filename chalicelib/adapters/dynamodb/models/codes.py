@@ -81,8 +81,9 @@ class RedemptionItem(Model):
 
 
 class DistributorStatItem(Model):
-    """Counters, added to atomically: period "total#<shard>" or "day#<YYYY-MM-DD>#<shard>". Total items
-    also hold one `live#<expiry day>` counter per expiry day (not declared: names vary)."""
+    """Counters, added to atomically: period "total#<shard>" or "day#<YYYY-MM-DD>#<shard>", under the partition
+    key `figures_partition(distributor id, shard)` (lowlevel.py). Total items also hold one `live#<expiry day>`
+    counter per expiry day (not declared: names vary)."""
 
     class Meta(_Meta):
         table_name = "distributor-stats"
