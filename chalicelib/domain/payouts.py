@@ -12,6 +12,10 @@ The protocol (docs/decisions.md, "On-chain payouts"):
    that are not yet final) is the transaction provably dead: every block that could hold it is older than
    the lookup. Then a new transaction is signed and stored in place of the old one, on condition that the
    old id is still the stored one, so two workers can never both replace it.
+4. Found in a block but failed (a USDT transfer that reverted, out of energy say): nothing reached the
+   receiver, yet the chain burned its fee. SIGNED -> REVERTED (conditional on that id) books the fee, gives
+   the amount back to the day's ceiling and writes the order's step, in one transaction; it is never signed
+   again by itself (docs/decisions.md).
 """
 from __future__ import annotations
 
@@ -38,7 +42,15 @@ CARRIED_BY_ORDER = "order"    # a payout whose landing moves its order: its queu
 class Driven:
     payout: Payout
     landed_now: bool = False      # this call wrote the landing (and its entries): tell whoever waits
-    failed_on_chain: bool = False  # a block holds it but it failed (a reverted USDT transfer): for a person
+
+    @property
+    def failed_on_chain(self) -> bool:
+        """A block holds it but it failed (a reverted USDT transfer): it paid nothing."""
+        return self.payout.state == PayoutState.REVERTED
+
+
+# What settling a payout moves its order to: the step written in the same transaction, if any.
+OnSettled = Callable[[Payout], OrderStep | None]
 
 
 def hot_wallet(currency: str = TRX) -> str:
@@ -88,8 +100,27 @@ def payout_entries(payout: Payout, fee_sun: int, now: datetime) -> tuple[Journal
             Line(delegated(payout.to_address), -sign * payout.booked_amount)), now, **about)
     if not fee_sun:
         return (sent,)
-    return sent, JournalEntry(f"payout-fee:{payout.payout_id}", Purpose.PAYOUT, TRX,
-                              (Line(hot_wallet(), fee_sun), *fee_lines), now, **about)
+    return sent, _fee_entry(payout, fee_sun, now)
+
+
+def _fee_entry(payout: Payout, fee_sun: int, now: datetime) -> JournalEntry:
+    return JournalEntry(f"payout-fee:{payout.payout_id}", Purpose.PAYOUT, TRX,
+                        (Line(hot_wallet(), fee_sun), Line(network_fees(), -fee_sun)), now,
+                        order_id=payout.order_id, memo=f"{payout.purpose} {payout.tx_id}")
+
+
+def reverted_entries(payout: Payout, fee_sun: int, now: datetime) -> tuple[JournalEntry, ...]:
+    """What a payout that reverted on chain moves: only the TRX its transaction burned, hot wallet to network
+    fees (under the id a landed payout's fee would have: a payout lands or reverts, never both)."""
+    return (_fee_entry(payout, fee_sun, now),) if fee_sun else ()
+
+
+def settled_entries(payout: Payout) -> tuple[JournalEntry, ...]:
+    """The entries a payout in a block booked when it settled: what reconciliation expects to find."""
+    assert payout.landed_at is not None
+    if payout.state == PayoutState.REVERTED:
+        return reverted_entries(payout, payout.fee_sun, payout.landed_at)
+    return payout_entries(payout, payout.fee_sun, payout.landed_at)
 
 
 class PayoutService:
@@ -116,15 +147,18 @@ class PayoutService:
         now = self._clock.now()
         payout = Payout(payout_id, instruction.action, instruction.to_address, instruction.amount_sun, booked_amount,
                         purpose, signed.tx_id, signed.payload, signed.expires_at, now, order_id=order_id,
-                        tx_ids=(signed.tx_id,), details=details or {})
+                        tx_ids=(signed.tx_id,), details=details or {},
+                        ceiling_day=ceiling.day if ceiling is not None else None)
         outcome = self._store.claim(payout, step, ceiling)
         if outcome == ClaimOutcome.CLAIMED:
             self._count("PayoutsSigned")
             return outcome, payout
         return outcome, self._store.get(payout_id)
 
-    def drive(self, payout: Payout, on_landed: Callable[[Payout], OrderStep | None] | None = None) -> Driven:
-        """Carry a payout as far as the chain allows now: LANDED, or still SIGNED (look again later)."""
+    def drive(self, payout: Payout, on_landed: OnSettled | None = None,
+              on_reverted: OnSettled | None = None) -> Driven:
+        """Carry a payout as far as the chain allows now: LANDED or REVERTED, or still SIGNED (look again
+        later). `on_landed` / `on_reverted`: the order's step written with that settlement."""
         for _ in range(DRIVE_ROUNDS):
             if payout.state != PayoutState.SIGNED:
                 return Driven(payout)
@@ -132,14 +166,14 @@ class PayoutService:
                 head = self._chain.head_time()          # before the lookup: see the module's step 3
                 info = self._chain.lookup(payout.tx_id)
                 if info is not None:
-                    return self._land(payout, info, on_landed)
+                    return self._settle(payout, info, on_landed, on_reverted)
                 if head > payout.expires_at + self._margin:
                     payout = self._replace(payout)
                     continue
                 if self._broadcast(payout):
                     info = self._chain.lookup(payout.tx_id)
                     if info is not None:
-                        return self._land(payout, info, on_landed)
+                        return self._settle(payout, info, on_landed, on_reverted)
             except (ChainUnreachable, ChainOutcomeUnknown) as error:
                 self._log.info("payout waits for the chain", extra={"payout_id": payout.payout_id,
                                                                    "error": str(error)})
@@ -173,14 +207,19 @@ class PayoutService:
                        extra={"payout_id": payout.payout_id, "expired_tx": payout.tx_id, "tx_id": signed.tx_id})
         return replaced
 
-    def _land(self, payout: Payout, info: TransactionInfo, on_landed: Callable[[Payout], OrderStep | None] | None
-              ) -> Payout:
-        if not info.succeeded:
-            self._store.note_error(payout, f"landed but failed: {info.result}")
-            self._alert(f"payout-failed:{payout.payout_id}",
-                        f"Payout {payout.payout_id} landed as {info.tx_id} but failed ({info.result}); see review.")
-            return Driven(payout, failed_on_chain=True)
+    def _settle(self, payout: Payout, info: TransactionInfo, on_landed: OnSettled | None,
+                on_reverted: OnSettled | None) -> Driven:
         now = self._clock.now()
+        if not info.succeeded:
+            step = on_reverted(payout) if on_reverted is not None else None
+            if not self._store.revert(payout, f"reverted on chain: {info.result}", info.fee_sun, now,
+                                      reverted_entries(payout, info.fee_sun, now), step):
+                return Driven(self._store.get(payout.payout_id) or payout)
+            self._count("PayoutsReverted")
+            self._alert(f"payout-failed:{payout.payout_id}",
+                        f"Payout {payout.payout_id} landed as {info.tx_id} but failed ({info.result}): nothing was "
+                        f"paid, {info.fee_sun} sun of TRX burned. It is not signed again by itself; see review.")
+            return Driven(replace(payout, state=PayoutState.REVERTED, landed_at=now, fee_sun=info.fee_sun))
         step = on_landed(payout) if on_landed is not None else None
         if self._store.land(payout, info.fee_sun, now, payout_entries(payout, info.fee_sun, now), step):
             self._count("PayoutsLanded")

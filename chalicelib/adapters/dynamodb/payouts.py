@@ -1,15 +1,18 @@
 """Payouts in DynamoDB. The claim (the payout with its signed transaction, and the order's step), the
 replacement of an expired transaction and the landing (with its journal entries and the order's step) are
-each one conditional write or transaction; the conditions name the transaction id the writer read."""
+each one conditional write or transaction; the conditions name the transaction id the writer read. A payout
+that ends without paying (cancelled, or reverted on chain) gives its amount back to the day's ceiling its
+claim counted, in the transaction of that end: the payout's own condition makes it happen once."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
+from typing import Iterator
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.adapters.dynamodb.cursors import start_key
-from chalicelib.adapters.dynamodb.ledger import add_entry
+from chalicelib.adapters.dynamodb.ledger import SHARDS, add_entry, day_shard
 from chalicelib.adapters.dynamodb.models import OrderItem, PayoutItem
 from chalicelib.adapters.dynamodb.orders import transition_update
 from chalicelib.adapters.dynamodb.transactions import NamedTransaction
@@ -30,7 +33,7 @@ def _item(payout: Payout) -> PayoutItem:
                       created_at=payout.created_at, state=payout.state.value,
                       open_state=payout.state.value if payout.state in _OPEN else None,
                       order_id=payout.order_id, attempt=payout.attempt, tx_ids=list(payout.tx_ids),
-                      details=payout.details or None)
+                      details=payout.details or None, ceiling_day=payout.ceiling_day)
 
 
 def payout_from_item(item: PayoutItem) -> Payout:
@@ -38,7 +41,7 @@ def payout_from_item(item: PayoutItem) -> Payout:
                   int(item.booked_amount), item.purpose, item.tx_id, item.signed, item.expires_at, item.created_at,
                   state=PayoutState(item.state), order_id=item.order_id, attempt=int(item.attempt),
                   tx_ids=tuple(item.tx_ids or ()), landed_at=item.landed_at, fee_sun=int(item.fee_sun or 0),
-                  last_error=item.last_error, details=item.details or {})
+                  last_error=item.last_error, details=item.details or {}, ceiling_day=item.ceiling_day)
 
 
 def _add_step(transaction: NamedTransaction, step: OrderStep, now: datetime) -> None:
@@ -50,6 +53,18 @@ def _holds(payout: Payout):
     return (PayoutItem.tx_id == payout.tx_id) & (PayoutItem.state == PayoutState.SIGNED.value)
 
 
+def _ceiling_key(asset: str, day: str) -> str:
+    return f"day#{asset}#{day}"
+
+
+def _give_back(transaction: NamedTransaction, payout: Payout) -> None:
+    """The payout's amount off the ceiling of the day its claim counted. Unconditional on its own: it rides
+    in the transaction that moves the payout out of SIGNED, whose condition lets exactly one writer in."""
+    if payout.ceiling_day is not None:
+        transaction.update("ceiling", PayoutItem(_ceiling_key(payout.asset, payout.ceiling_day)),
+                           [PayoutItem.booked_amount.add(-payout.booked_amount)])
+
+
 class DynamoPayoutStore:
     def claim(self, payout: Payout, step: OrderStep | None = None,
               ceiling: DailyCeiling | None = None) -> ClaimOutcome:
@@ -59,7 +74,7 @@ class DynamoPayoutStore:
             _add_step(transaction, step, payout.created_at)
         if ceiling is not None:
             room = ceiling.limit - payout.booked_amount
-            transaction.update("ceiling", PayoutItem(f"day#{payout.asset}#{ceiling.day}"),
+            transaction.update("ceiling", PayoutItem(_ceiling_key(payout.asset, ceiling.day)),
                                [PayoutItem.booked_amount.add(payout.booked_amount)],
                                PayoutItem.booked_amount.does_not_exist() | (PayoutItem.booked_amount <= room))
         failed = transaction.commit()
@@ -69,7 +84,7 @@ class DynamoPayoutStore:
 
     def paid_today(self, asset: str, day: str) -> int:
         try:
-            return int(PayoutItem.get(f"day#{asset}#{day}", consistent_read=True).booked_amount or 0)
+            return int(PayoutItem.get(_ceiling_key(asset, day), consistent_read=True).booked_amount or 0)
         except DoesNotExist:
             return 0
 
@@ -95,21 +110,34 @@ class DynamoPayoutStore:
 
     def land(self, payout: Payout, fee_sun: int, landed_at: datetime, entries: tuple[JournalEntry, ...],
              step: OrderStep | None = None) -> bool:
+        return self._settle(payout, PayoutState.LANDED, fee_sun, landed_at, entries, step)
+
+    def revert(self, payout: Payout, reason: str, fee_sun: int, reverted_at: datetime,
+               entries: tuple[JournalEntry, ...], step: OrderStep | None = None) -> bool:
+        return self._settle(payout, PayoutState.REVERTED, fee_sun, reverted_at, entries, step, reason)
+
+    @staticmethod
+    def _settle(payout: Payout, state: PayoutState, fee_sun: int, at: datetime, entries: tuple[JournalEntry, ...],
+                step: OrderStep | None, reason: str | None = None) -> bool:
         transaction = NamedTransaction()
-        transaction.update("payout", PayoutItem(payout.payout_id), [
-            PayoutItem.state.set(PayoutState.LANDED.value), PayoutItem.open_state.remove(),
-            PayoutItem.landed_at.set(landed_at), PayoutItem.fee_sun.set(fee_sun)], _holds(payout))
+        actions = [PayoutItem.state.set(state.value), PayoutItem.open_state.remove(), PayoutItem.landed_at.set(at),
+                   PayoutItem.fee_sun.set(fee_sun), PayoutItem.settled_day.set(day_shard(at, payout.payout_id))]
+        if reason:
+            actions.append(PayoutItem.last_error.set(reason[:300]))
+        transaction.update("payout", PayoutItem(payout.payout_id), actions, _holds(payout))
         for entry in entries:
             add_entry(transaction, entry)
+        if state == PayoutState.REVERTED:
+            _give_back(transaction, payout)
         if step is not None:
-            _add_step(transaction, step, landed_at)
+            _add_step(transaction, step, at)
             if step.schedules is not None:
                 transaction.put("scheduled", _item(step.schedules), PayoutItem.payout_id.does_not_exist())
         failed = transaction.commit()
         if "payout" in failed:
             return False
         if failed:   # the entry id exists or the order moved while the payout was still SIGNED: never expected
-            raise RuntimeError(f"payout {payout.payout_id} could not land: {sorted(failed)}")
+            raise RuntimeError(f"payout {payout.payout_id} could not be settled {state}: {sorted(failed)}")
         return True
 
     def note_error(self, payout: Payout, error: str) -> None:
@@ -120,15 +148,12 @@ class DynamoPayoutStore:
                 raise
 
     def cancel(self, payout: Payout, reason: str) -> bool:
-        try:
-            PayoutItem(payout.payout_id).update(actions=[
-                PayoutItem.state.set(PayoutState.CANCELLED.value), PayoutItem.open_state.remove(),
-                PayoutItem.last_error.set(reason[:300])], condition=_holds(payout))
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        transaction = NamedTransaction()
+        transaction.update("payout", PayoutItem(payout.payout_id), [
+            PayoutItem.state.set(PayoutState.CANCELLED.value), PayoutItem.open_state.remove(),
+            PayoutItem.last_error.set(reason[:300])], _holds(payout))
+        _give_back(transaction, payout)
+        return not transaction.commit()
 
     def start_scheduled(self, payout: Payout, transaction: SignedTransaction) -> Payout | None:
         started = replace(payout, tx_id=transaction.tx_id, signed=transaction.payload,
@@ -151,3 +176,8 @@ class DynamoPayoutStore:
         result = PayoutItem.by_open.query(state.value, PayoutItem.created_at <= due_before, limit=limit,
                                           last_evaluated_key=start_key(cursor, _OPEN_KEY, {"open_state": state.value}))
         return Page([payout_from_item(item) for item in result], encode_cursor(result.last_evaluated_key))
+
+    def settled_of_day(self, day: date) -> Iterator[Payout]:
+        for shard in range(SHARDS):
+            for item in PayoutItem.by_settled_day.query(f"{day.isoformat()}#{shard}"):
+                yield payout_from_item(item)
