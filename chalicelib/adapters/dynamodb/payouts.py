@@ -6,13 +6,13 @@ claim counted, in the transaction of that end: the payout's own condition makes 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Iterator
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.adapters.dynamodb.cursors import start_key
-from chalicelib.adapters.dynamodb.ledger import SHARDS, add_entry, day_shard
+from chalicelib.adapters.dynamodb.ledger import add_entry
 from chalicelib.adapters.dynamodb.models import OrderItem, PayoutItem
 from chalicelib.adapters.dynamodb.orders import transition_update
 from chalicelib.adapters.dynamodb.transactions import NamedTransaction
@@ -51,6 +51,11 @@ def _add_step(transaction: NamedTransaction, step: OrderStep, now: datetime) -> 
 
 def _holds(payout: Payout):
     return (PayoutItem.tx_id == payout.tx_id) & (PayoutItem.state == PayoutState.SIGNED.value)
+
+
+def settled_day(moment: datetime) -> str:
+    """The payout-day index's key: the UTC day, unsharded (a day holds few payouts next to its entries)."""
+    return moment.astimezone(timezone.utc).date().isoformat()
 
 
 def _ceiling_key(asset: str, day: str) -> str:
@@ -121,7 +126,7 @@ class DynamoPayoutStore:
                 step: OrderStep | None, reason: str | None = None) -> bool:
         transaction = NamedTransaction()
         actions = [PayoutItem.state.set(state.value), PayoutItem.open_state.remove(), PayoutItem.landed_at.set(at),
-                   PayoutItem.fee_sun.set(fee_sun), PayoutItem.settled_day.set(day_shard(at, payout.payout_id))]
+                   PayoutItem.fee_sun.set(fee_sun), PayoutItem.settled_day.set(settled_day(at))]
         if reason:
             actions.append(PayoutItem.last_error.set(reason[:300]))
         transaction.update("payout", PayoutItem(payout.payout_id), actions, _holds(payout))
@@ -178,6 +183,5 @@ class DynamoPayoutStore:
         return Page([payout_from_item(item) for item in result], encode_cursor(result.last_evaluated_key))
 
     def settled_of_day(self, day: date) -> Iterator[Payout]:
-        for shard in range(SHARDS):
-            for item in PayoutItem.by_settled_day.query(f"{day.isoformat()}#{shard}"):
-                yield payout_from_item(item)
+        for item in PayoutItem.by_settled_day.query(day.isoformat()):
+            yield payout_from_item(item)

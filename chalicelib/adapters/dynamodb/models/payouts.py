@@ -20,8 +20,8 @@ class OpenPayoutIndex(GlobalSecondaryIndex):
 
 
 class SettledDayIndex(GlobalSecondaryIndex):
-    """Sparse: only a payout that LANDED or REVERTED carries `settled_day` ("<YYYY-MM-DD>#<shard>" of its
-    landing), so reconciliation reads one day's payouts and nothing else."""
+    """Sparse: only a payout that LANDED or REVERTED carries `settled_day` (the UTC day of its landing), so
+    reconciliation reads one day's payouts and nothing else."""
 
     class Meta:
         index_name = "payout-day"
