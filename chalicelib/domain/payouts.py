@@ -12,6 +12,9 @@ The protocol (docs/decisions.md, "On-chain payouts"):
    that are not yet final) is the transaction provably dead: every block that could hold it is older than
    the lookup. Then a new transaction is signed and stored in place of the old one, on condition that the
    old id is still the stored one, so two workers can never both replace it.
+A transaction id is one payout's: the write that stores a signed transaction also claims its id, and a
+payout whose instruction another payout signed against the same block is signed again as another variant
+(its timestamp a millisecond on), so the chain never pays once for two payouts booked twice.
 4. Found in a block but failed (a USDT transfer that reverted, out of energy say): nothing reached the
    receiver, yet the chain burned its fee. SIGNED -> REVERTED (conditional on that id) books the fee, gives
    the amount back to the day's ceiling and writes the order's step, in one transaction; it is never signed
@@ -21,20 +24,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from chalicelib.domain import ledger
 from chalicelib.domain.ledger import JournalEntry, Line, Purpose
 from chalicelib.domain.ports.common import Clock
-from chalicelib.domain.ports.payouts import ClaimOutcome, DailyCeiling, OrderStep, Payout, PayoutState, PayoutStore
+from chalicelib.domain.ports.payouts import (ClaimOutcome, DailyCeiling, OrderStep, Payout, PayoutState, PayoutStore,
+                                            TransactionTaken)
 from chalicelib.domain.ports.tron import (BroadcastResult, ChainOutcomeUnknown, ChainRejected, ChainUnreachable,
-                                         PayoutAction, PayoutOrder, TransactionInfo, TronChain)
+                                         PayoutAction, PayoutOrder, SignedTransaction, TransactionInfo, TronChain)
 
 TRX = "TRX"
 ENERGY = "ENERGY"
 # Blocks younger than this may still be replaced (TRON finalises a block after 19 more, about a minute).
 EXPIRY_MARGIN = timedelta(seconds=90)
 DRIVE_ROUNDS = 3
+SIGN_VARIANTS = 16       # payouts of one instruction signed against one block before a worker gives up for now
+Written = TypeVar("Written")
 CARRIED_BY_ORDER = "order"    # a payout whose landing moves its order: its queue message and repair drive it
 
 
@@ -143,13 +149,15 @@ class PayoutService:
         """Sign, then claim (the payout record with its transaction, the order's step and the day's total, in
         one write). With the outcome, the payout that exists after the claim, whoever wrote it (None when the
         claim was refused and no payout exists)."""
-        signed = self._chain.sign(instruction)
         now = self._clock.now()
-        payout = Payout(payout_id, instruction.action, instruction.to_address, instruction.amount_sun, booked_amount,
-                        purpose, signed.tx_id, signed.payload, signed.expires_at, now, order_id=order_id,
-                        tx_ids=(signed.tx_id,), details=details or {},
-                        ceiling_day=ceiling.day if ceiling is not None else None)
-        outcome = self._store.claim(payout, step, ceiling)
+
+        def claim(signed: SignedTransaction) -> tuple[Payout, ClaimOutcome]:
+            payout = Payout(payout_id, instruction.action, instruction.to_address, instruction.amount_sun,
+                            booked_amount, purpose, signed.tx_id, signed.payload, signed.expires_at, now,
+                            order_id=order_id, tx_ids=(signed.tx_id,), details=details or {},
+                            ceiling_day=ceiling.day if ceiling is not None else None)
+            return payout, self._store.claim(payout, step, ceiling)
+        _, (payout, outcome) = self._signed(instruction, claim)
         if outcome == ClaimOutcome.CLAIMED:
             self._count("PayoutsSigned")
             return outcome, payout
@@ -197,9 +205,20 @@ class PayoutService:
         self._count("PayoutBroadcasts")
         return result != BroadcastResult.EXPIRED
 
+    def _signed(self, instruction: PayoutOrder,
+                write: Callable[[SignedTransaction], Written]) -> tuple[SignedTransaction, Written]:
+        """Sign and write; while the id is another payout's (TransactionTaken), sign the next variant."""
+        for variant in range(SIGN_VARIANTS):
+            signed = self._chain.sign(instruction, variant)
+            try:
+                return signed, write(signed)
+            except TransactionTaken:
+                self._count("PayoutTransactionsTaken")
+        raise ChainUnreachable(f"{SIGN_VARIANTS} payouts of {instruction} were signed against this block")
+
     def _replace(self, payout: Payout) -> Payout:
-        signed = self._chain.sign(payout.instruction)
-        replaced = self._store.replace_transaction(payout, signed)
+        signed, replaced = self._signed(payout.instruction,
+                                        lambda signed: self._store.replace_transaction(payout, signed))
         if replaced is None:                # another worker replaced or landed it: carry on with theirs
             return self._store.get(payout.payout_id) or payout
         self._count("PayoutsResigned")
@@ -233,7 +252,8 @@ class PayoutService:
         now = self._clock.now()
         driven = []
         for payout in self._store.list_open(PayoutState.SCHEDULED, now, limit).items:
-            started = self._store.start_scheduled(payout, self._chain.sign(payout.instruction))
+            _, started = self._signed(payout.instruction,
+                                      lambda signed: self._store.start_scheduled(payout, signed))
             if started is not None:
                 self._count("PayoutsSigned")
             driven.append(self.drive(started or self._store.get(payout.payout_id) or payout).payout)

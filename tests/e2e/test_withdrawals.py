@@ -131,3 +131,15 @@ def test_a_transfer_out_of_energy_books_its_burned_fee_once_and_a_retry_pays(api
     assert tron_node.accounts[TO].tokens[USDT] == 20_000_000
     assert container.payout_store.paid_today("USDT", day) == 20_000_000
     assert container.ledger.balance(network_fees()) == -OUT_OF_ENERGY_FEE_SUN
+
+
+def test_two_equal_withdrawals_in_one_block_are_two_transfers_on_chain(api, container, tron_node):
+    """The same instruction signed against the same block is the same transaction: the second payout is signed
+    as another variant, so the chain pays twice what the books pay twice."""
+    container.wallets.adjust(OWNER, 50_000_000, "test credit", "credit-7")
+    orders = [json.loads(withdraw(api, "5").body) for _ in range(2)]
+    api.drain("delivery", "deliver_orders")
+    payouts = [container.payouts.get(f"order:{order['order_id']}") for order in orders]
+    assert [payout.state for payout in payouts] == [PayoutState.LANDED] * 2
+    assert payouts[0].tx_id != payouts[1].tx_id
+    assert usdt_sent(tron_node) == [5_000_000, 5_000_000] and tron_node.accounts[TO].tokens[USDT] == 10_000_000

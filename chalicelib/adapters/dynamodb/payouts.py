@@ -2,7 +2,9 @@
 replacement of an expired transaction and the landing (with its journal entries and the order's step) are
 each one conditional write or transaction; the conditions name the transaction id the writer read. A payout
 that ends without paying (cancelled, or reverted on chain) gives its amount back to the day's ceiling its
-claim counted, in the transaction of that end: the payout's own condition makes it happen once."""
+claim counted, in the transaction of that end: the payout's own condition makes it happen once. Every write that
+stores a signed transaction also claims its id (`tx#<id>`), so two payouts of one instruction signed against one
+block can never share a transaction (the chain would pay once and the books twice)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -18,7 +20,8 @@ from chalicelib.adapters.dynamodb.orders import transition_update
 from chalicelib.adapters.dynamodb.transactions import NamedTransaction
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.ports.common import Page
-from chalicelib.domain.ports.payouts import ClaimOutcome, DailyCeiling, OrderStep, Payout, PayoutState
+from chalicelib.domain.ports.payouts import (ClaimOutcome, DailyCeiling, OrderStep, Payout, PayoutState,
+                                            TransactionTaken)
 from chalicelib.domain.ports.tron import PayoutAction, SignedTransaction
 from chalicelib.domain.shared import encode_cursor
 
@@ -58,6 +61,19 @@ def settled_day(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).date().isoformat()
 
 
+def _claim_tx(transaction: NamedTransaction, payout_id: str, tx_id: str) -> None:
+    transaction.update("tx", PayoutItem(f"tx#{tx_id}"), [PayoutItem.tx_owner.set(payout_id)],
+                       PayoutItem.payout_id.does_not_exist() | (PayoutItem.tx_owner == payout_id))
+
+
+def _commit(transaction: NamedTransaction) -> set[str]:
+    """The failed writes' names; TransactionTaken when only the transaction id's claim failed."""
+    failed = transaction.commit()
+    if failed == {"tx"}:
+        raise TransactionTaken()
+    return failed
+
+
 def _ceiling_key(asset: str, day: str) -> str:
     return f"day#{asset}#{day}"
 
@@ -75,6 +91,7 @@ class DynamoPayoutStore:
               ceiling: DailyCeiling | None = None) -> ClaimOutcome:
         transaction = NamedTransaction()
         transaction.put("payout", _item(payout), PayoutItem.payout_id.does_not_exist())
+        _claim_tx(transaction, payout.payout_id, payout.tx_id)
         if step is not None:
             _add_step(transaction, step, payout.created_at)
         if ceiling is not None:
@@ -85,7 +102,11 @@ class DynamoPayoutStore:
         failed = transaction.commit()
         if not failed:
             return ClaimOutcome.CLAIMED
-        return ClaimOutcome.OVER_CEILING if failed == {"ceiling"} else ClaimOutcome.TAKEN
+        if failed - {"tx"} == {"ceiling"}:      # signed as another variant it would be over the ceiling all the same
+            return ClaimOutcome.OVER_CEILING
+        if failed == {"tx"}:
+            raise TransactionTaken()
+        return ClaimOutcome.TAKEN
 
     def paid_today(self, asset: str, day: str) -> int:
         try:
@@ -101,17 +122,13 @@ class DynamoPayoutStore:
 
     def replace_transaction(self, payout: Payout, transaction: SignedTransaction) -> Payout | None:
         replaced = payout.with_transaction(transaction)
-        try:
-            PayoutItem(payout.payout_id).update(actions=[
-                PayoutItem.tx_id.set(replaced.tx_id), PayoutItem.signed.set(replaced.signed),
-                PayoutItem.expires_at.set(replaced.expires_at), PayoutItem.attempt.set(replaced.attempt),
-                PayoutItem.tx_ids.set(list(replaced.tx_ids)), PayoutItem.last_error.remove()],
-                condition=_holds(payout))
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return None
-            raise
-        return replaced
+        write = NamedTransaction()
+        write.update("payout", PayoutItem(payout.payout_id), [
+            PayoutItem.tx_id.set(replaced.tx_id), PayoutItem.signed.set(replaced.signed),
+            PayoutItem.expires_at.set(replaced.expires_at), PayoutItem.attempt.set(replaced.attempt),
+            PayoutItem.tx_ids.set(list(replaced.tx_ids)), PayoutItem.last_error.remove()], _holds(payout))
+        _claim_tx(write, payout.payout_id, replaced.tx_id)
+        return None if _commit(write) else replaced
 
     def land(self, payout: Payout, fee_sun: int, landed_at: datetime, entries: tuple[JournalEntry, ...],
              step: OrderStep | None = None) -> bool:
@@ -164,18 +181,14 @@ class DynamoPayoutStore:
         started = replace(payout, tx_id=transaction.tx_id, signed=transaction.payload,
                           expires_at=transaction.expires_at, state=PayoutState.SIGNED, attempt=1,
                           tx_ids=(transaction.tx_id,))
-        try:
-            PayoutItem(payout.payout_id).update(actions=[
-                PayoutItem.tx_id.set(started.tx_id), PayoutItem.signed.set(started.signed),
-                PayoutItem.expires_at.set(started.expires_at), PayoutItem.state.set(PayoutState.SIGNED.value),
-                PayoutItem.open_state.set(PayoutState.SIGNED.value), PayoutItem.attempt.set(1),
-                PayoutItem.tx_ids.set(list(started.tx_ids))],
-                condition=PayoutItem.state == PayoutState.SCHEDULED.value)
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return None
-            raise
-        return started
+        write = NamedTransaction()
+        write.update("payout", PayoutItem(payout.payout_id), [
+            PayoutItem.tx_id.set(started.tx_id), PayoutItem.signed.set(started.signed),
+            PayoutItem.expires_at.set(started.expires_at), PayoutItem.state.set(PayoutState.SIGNED.value),
+            PayoutItem.open_state.set(PayoutState.SIGNED.value), PayoutItem.attempt.set(1),
+            PayoutItem.tx_ids.set(list(started.tx_ids))], PayoutItem.state == PayoutState.SCHEDULED.value)
+        _claim_tx(write, payout.payout_id, started.tx_id)
+        return None if _commit(write) else started
 
     def list_open(self, state: PayoutState, due_before: datetime, limit: int, cursor: str | None = None) -> Page:
         result = PayoutItem.by_open.query(state.value, PayoutItem.created_at <= due_before, limit=limit,

@@ -97,11 +97,17 @@ class ClaimOutcome(StrEnum):
     OVER_CEILING = "OVER_CEILING"  # the day's payouts would pass the ceiling: nothing written
 
 
+class TransactionTaken(Exception):
+    """The signed transaction's id already belongs to another payout (the same instruction signed against the
+    same block): nothing was written; sign it again as another variant."""
+
+
 class PayoutStore(Protocol):
     def claim(self, payout: Payout, step: OrderStep | None = None,
               ceiling: DailyCeiling | None = None) -> ClaimOutcome:
-        """Write a new payout with its signed transaction and, in the same transaction, the order's step and
-        the day's payout total (conditional on the ceiling); nothing at all unless CLAIMED."""
+        """Write a new payout with its signed transaction and, in the same transaction, the order's step, the
+        day's payout total (conditional on the ceiling) and the transaction id's claim (`tx#<id>`, so one id is
+        one payout's); nothing at all unless CLAIMED. Raises TransactionTaken."""
 
     def get(self, payout_id: str) -> Payout | None:
         """Strongly consistent."""
@@ -111,7 +117,7 @@ class PayoutStore(Protocol):
 
     def replace_transaction(self, payout: Payout, transaction: SignedTransaction) -> Payout | None:
         """Store a new transaction only while the payout still holds `payout.tx_id` and is SIGNED; None when
-        another worker replaced or landed it first."""
+        another worker replaced or landed it first. Raises TransactionTaken."""
 
     def land(self, payout: Payout, fee_sun: int, landed_at: datetime, entries: tuple[JournalEntry, ...],
              step: OrderStep | None = None) -> bool:
@@ -132,7 +138,8 @@ class PayoutStore(Protocol):
         goes back to the ceiling of the day its claim counted, in the same transaction (so once)."""
 
     def start_scheduled(self, payout: Payout, transaction: SignedTransaction) -> Payout | None:
-        """SCHEDULED -> SIGNED with its first transaction; None when another run started it first."""
+        """SCHEDULED -> SIGNED with its first transaction; None when another run started it first. Raises
+        TransactionTaken."""
 
     def list_open(self, state: PayoutState, due_before: datetime, limit: int, cursor: str | None = None) -> Page:
         """SIGNED (or SCHEDULED) payouts created (or due) before `due_before`, oldest first."""

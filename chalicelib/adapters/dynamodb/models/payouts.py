@@ -55,6 +55,7 @@ class PayoutItem(Model):
     last_error = UnicodeAttribute(null=True)
     details = JSONAttribute(null=True)
     ceiling_day = UnicodeAttribute(null=True)
+    tx_owner = UnicodeAttribute(null=True)    # on `tx#<id>` items: the one payout that transaction id belongs to
     settled_day = UnicodeAttribute(null=True)
 
     by_open = OpenPayoutIndex()
