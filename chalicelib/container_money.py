@@ -20,6 +20,7 @@ class MoneyParts:
     products: Any
     live_settings: Any
     ordering: Any
+    payout_store: Any
 
     @cached_property
     def settlement(self):
@@ -67,4 +68,5 @@ class MoneyParts:
     @cached_property
     def reconciliation(self):
         from chalicelib.domain.reconciliation import Reconciliation
-        return Reconciliation(self.ledger, self.payments, self.orders, self.notices, self.clock, count)
+        return Reconciliation(self.ledger, self.payments, self.orders, self.notices, self.clock, count,
+                              payouts=self.payout_store)

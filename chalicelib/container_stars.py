@@ -21,6 +21,7 @@ class StarsParts:
     ledger: Any
     payment_methods: Any
     guards: Any
+    products: Any
 
     @cached_property
     def gifts(self):
@@ -42,7 +43,22 @@ class StarsParts:
         from chalicelib.domain.payment_methods.stars_payments import StarsPayments
         from chalicelib.i18n import text
         return StarsPayments(self.orders, self.settlement, self.stars_method, self.telegram, self.clock,
-                             lambda key, lang: text(lang, f"stars.{key}"), count, self.notices.alert)
+                             lambda key, lang: text(lang, f"stars.{key}"), count, self.notices.alert,
+                             self._invoice_words)
+
+    def _invoice_words(self, order, name: str) -> str:
+        """`stars.<name>` in the order's language, in its product's own words where the catalog has them
+        (`stars.<texts>.<name>`), filled with the order's facts."""
+        from chalicelib.bot.order_facts import detail_values
+        from chalicelib.bot.views import worded
+        from chalicelib.i18n import normalize, text
+        try:
+            texts = self.products.by_kind(order.kind).notices.texts
+        except LookupError:        # an order of a kind this deployment no longer sells
+            texts = None
+        lang = normalize(order.language)
+        return text(lang, worded(lang, f"stars.{name}", texts), months=order.month_count or "",
+                    **detail_values(order))
 
     @cached_property
     def star_inventory(self):

@@ -23,6 +23,7 @@ class TronParts:
     ledger: Any
     ordering: Any
     products: Any
+    stars_payments: Any
     _tron_transport: Any = None
 
     def use_tron_transport(self, transport: Any) -> None:
@@ -142,4 +143,4 @@ class TronParts:
     @cached_property
     def tron_shop(self):
         from chalicelib.bot.tron_shop import TronFacade
-        return TronFacade(self.energy_rental, self.trx_exchange, self.ordering, self.products)
+        return TronFacade(self.energy_rental, self.trx_exchange, self.ordering, self.products, self.stars_payments)

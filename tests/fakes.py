@@ -21,6 +21,7 @@ from chalicelib.domain.ports.common import Page, WriteResult
 from chalicelib.domain.ports.ledger import AccountSnapshot
 from chalicelib.domain.ports.orders import OpenOrderLimitReached, SlotTaken
 from chalicelib.domain.ports.payments import PaymentRecord, PaymentSlot
+from chalicelib.domain.ports.payouts import SETTLED_ON_CHAIN, Payout
 from chalicelib.domain.settlement import BOOKED_OUTCOMES
 from chalicelib.domain.users import TelegramUser, UserProfile
 
@@ -376,6 +377,23 @@ class InMemoryPaymentStore:
 
 
 # ---------------------------------------------------------------------------------------------- queues and messages
+class InMemoryPayoutStore:
+    """What reconciliation reads of the payouts: those settled on chain, by the UTC day they landed."""
+
+    def __init__(self) -> None:
+        self.payouts: dict[str, Payout] = {}
+
+    def put(self, payout: Payout) -> None:
+        self.payouts[payout.payout_id] = payout
+
+    def get(self, payout_id: str) -> Payout | None:
+        return self.payouts.get(payout_id)
+
+    def settled_of_day(self, day: date) -> Iterator[Payout]:
+        return iter([payout for payout in self.payouts.values() if payout.state in SETTLED_ON_CHAIN
+                     and payout.landed_at is not None and payout.landed_at.astimezone(UTC).date() == day])
+
+
 class RecordingQueue:
     def __init__(self) -> None:
         self.enqueued: list[tuple[str, str]] = []

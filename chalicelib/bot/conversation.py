@@ -64,6 +64,7 @@ class Conversation:
         self._commands["energy"] = flow.energy
         self._typed[AWAIT_TRON_ADDRESS] = flow.address_typed
         self._callbacks.update({verbs.ENERGY: flow.energy, verbs.ENERGY_PACKAGE: flow.package_chosen,
+                                verbs.ENERGY_STARS: flow.package_chosen_with_stars,
                                 verbs.EXCHANGE: flow.exchange, verbs.EXCHANGE_AMOUNT: flow.amount_chosen})
 
     def handle(self, incoming: Incoming, state: ChatState, now: datetime) -> list[Call]:

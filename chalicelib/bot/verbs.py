@@ -29,6 +29,7 @@ TOP_UP_DIFFERENCE = "td"        # td:<months>:<recipient user id>:<stamp>
 PAY_WITH_STARS = "ps"           # ps:<months>:<recipient user id>:<stamp>
 ENERGY = "en"                   # en (flows/tron.py)
 ENERGY_PACKAGE = "ep"           # ep:<product id>
+ENERGY_STARS = "es"             # es:<product id>: the package, paid with Stars
 EXCHANGE = "ex"                 # ex
 EXCHANGE_AMOUNT = "xa"          # xa:<whole TRX>
 

@@ -2,7 +2,8 @@
 
 PAID / PAID_LATE / WAITING_FUNDS: the limits are checked (short: WAITING_FUNDS and an operator alert), then
 the payout is signed and claimed with START_PAYOUT in one write. DELIVERING: the stored payout is driven
-(payouts.py); its landing writes MARK_DELIVERED with the ledger entry. Anything else: handled already."""
+(payouts.py); its landing writes MARK_DELIVERED with the ledger entry, a revert on chain FLAG_FOR_REVIEW with
+the burned fee's entry. Anything else: handled already."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from chalicelib.domain.ports.tron import PayoutOrder
 from chalicelib.domain.products import NoticeRules
 
 S = OrderStatus
+ENDED_UNPAID = frozenset({PayoutState.CANCELLED, PayoutState.REVERTED})
 
 
 def order_payout_id(order_id: str) -> str:
@@ -86,7 +88,7 @@ class OrderPayouts:
         asset = plan.instruction.asset
         payout_id = current_payout_id(order)
         earlier = self._payouts.get(payout_id)
-        if earlier is not None and earlier.state == PayoutState.CANCELLED:   # an operator retries it
+        if earlier is not None and earlier.state in ENDED_UNPAID:   # an operator retries it
             payout_id = next_payout_id(order)
         step = OrderStep(order, START_PAYOUT, {"details": {**order.details, "payout_id": payout_id}})
         outcome, payout = self._payouts.open(payout_id, plan.instruction, plan.booked_amount, plan.purpose,
@@ -122,10 +124,12 @@ class OrderPayouts:
             details = {**order.details, "payout_tx": final.tx_id, **extra}
             return OrderStep(order, MARK_DELIVERED, {"delivered_at": now, "details": details, "failure_reason": None},
                              schedules)
-        driven = self._payouts.drive(payout, on_landed)
-        if driven.failed_on_chain:   # nothing moved but the fee; signing again could fail the same way
-            return self._orders.apply(order, FLAG_FOR_REVIEW, self._clock.now(),
-                                      failure_reason=f"payout {driven.payout.tx_id} failed on chain")
+        def on_reverted(final: Payout) -> OrderStep:
+            # Nothing reached the buyer and signing again could revert the same way: a person decides
+            return OrderStep(order, FLAG_FOR_REVIEW, {"failure_reason": f"payout {final.tx_id} failed on chain"})
+        driven = self._payouts.drive(payout, on_landed, on_reverted)
+        if driven.failed_on_chain:
+            return self._orders.get(order.order_id)
         if driven.payout.state != PayoutState.LANDED:
             raise PayoutPending(f"payout {payout.payout_id} ({driven.payout.tx_id}) is not in a block yet")
         done = self._orders.get(order.order_id)

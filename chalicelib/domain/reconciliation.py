@@ -9,9 +9,10 @@ For a day it proves:
    booked payment has its entry for the same amount and each entry of a transfer has its payment;
 4. each order an entry of the day paid is paid, for that amount, by that entry alone; each refund gives a FAILED
    order back what it was paid, up to its price (an overpayment's excess was credited when it was paid); a
-   settled order that failed has its refund.
+   settled order that failed has its refund;
+5. the payouts that landed (or reverted) on chain that day and the payout entries agree (reconciliation_payouts.py).
 
-What it reads grows with the day, not with history: the day's entries and payments come from day indexes,
+What it reads grows with the day, not with history: the day's entries, payments and payouts come from day indexes,
 each touched account from its latest reconciled closing on (normally only the day and what came after it),
 the orders in batches. A day that has ended keeps the closings of the accounts whose books held, so the next
 day starts from them.
@@ -31,6 +32,8 @@ from chalicelib.domain.ports.common import Clock
 from chalicelib.domain.ports.ledger import LedgerStore
 from chalicelib.domain.ports.orders import OrderStore
 from chalicelib.domain.ports.payments import PaymentRecord, PaymentStore
+from chalicelib.domain.ports.payouts import PayoutStore
+from chalicelib.domain.reconciliation_payouts import check_payouts
 from chalicelib.domain.reconciliation_report import Difference, Mismatch, Report
 from chalicelib.domain.settlement import PaymentOutcome
 
@@ -52,9 +55,10 @@ def midnight(day: date) -> datetime:
 
 class Reconciliation:
     def __init__(self, ledger: LedgerStore, payments: PaymentStore, orders: OrderStore, notices: Notices,
-                 clock: Clock, count: Callable[[str, int], None]) -> None:
+                 clock: Clock, count: Callable[[str, int], None], *, payouts: PayoutStore) -> None:
         self._ledger = ledger
         self._payments = payments
+        self._payouts = payouts
         self._orders = orders
         self._notices = notices
         self._clock = clock
@@ -78,7 +82,7 @@ class Reconciliation:
         day = day or now.date()
         if day > now.date():
             raise ValidationFailed("day: has not begun yet (UTC)", field="day")
-        proof = _DayProof(self._ledger, self._payments, self._orders, day, now)
+        proof = _DayProof(self._ledger, self._payments, self._payouts, self._orders, day, now)
         report = proof.run()
         if report.complete:
             self._ledger.save_closings(day, proof.closings)
@@ -110,10 +114,11 @@ def _own_settling_entry(order: Order) -> str:
 class _DayProof:
     """One day's checks; `closings` holds, per account whose checks all held, its balance at `until`."""
 
-    def __init__(self, ledger: LedgerStore, payments: PaymentStore, orders: OrderStore, day: date,
-                 now: datetime) -> None:
+    def __init__(self, ledger: LedgerStore, payments: PaymentStore, payouts: PayoutStore, orders: OrderStore,
+                 day: date, now: datetime) -> None:
         self.ledger = ledger
         self.payments = payments
+        self.payouts = payouts
         self.orders = orders
         self.day = day
         self.now = now
@@ -133,9 +138,12 @@ class _DayProof:
             self._check_account(account, movements[account])
         self._check_payments(entries, payments, movements)
         orders = self._check_orders(entries)
+        settled = [payout for payout in self.payouts.settled_of_day(self.day)
+                   if payout.landed_at is not None and payout.landed_at < self.until]
+        payouts = check_payouts(entries, settled, self._differ)
         return Report(self.day, self.now, self.until, self.until >= self.end,
                       {"entries": len(entries), "payments": len(payments), "accounts": len(movements),
-                       "orders": orders},
+                       "orders": orders, "payouts": payouts},
                       _totals(entries.values(), payments), self.differences, self.unsettled)
 
     def _differ(self, kind: Mismatch, expected: Any, actual: Any, **about: str | None) -> None:

@@ -32,6 +32,11 @@ class Mismatch(StrEnum):
     REFUND_STATUS = "refund_status"                  # a refunded order is not FAILED (statuses)
     REFUND_AMOUNT = "refund_amount"                  # a refund is not what the order was paid, up to its price
     FAILED_WITHOUT_REFUND = "failed_without_refund"  # an order paid that day has FAILED and has no refund
+    PAYOUT_WITHOUT_ENTRY = "payout_without_entry"    # a payout that landed that day lacks its entry (moved)
+    PAYOUT_FEE_WITHOUT_ENTRY = "payout_fee_without_entry"  # one that burned TRX lacks its fee's entry (moved)
+    PAYOUT_ACCOUNT = "payout_account"                # its entry books other accounts than the payout (accounts)
+    PAYOUT_AMOUNT = "payout_amount"                  # its entry books other amounts (lines: account -> amount)
+    ENTRY_WITHOUT_PAYOUT = "entry_without_payout"    # a payout entry of the day no payout settled that day books
 
 
 @dataclass(frozen=True)
@@ -44,15 +49,17 @@ class Difference:
     order_id: str | None = None
     entry_id: str | None = None
     transaction_id: str | None = None
+    payout_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         about = {"account": self.account, "currency": self.currency, "order_id": self.order_id,
-                 "entry_id": self.entry_id, "transaction_id": self.transaction_id}
+                 "entry_id": self.entry_id, "transaction_id": self.transaction_id, "payout_id": self.payout_id}
         return {"kind": self.kind.value, **{name: value for name, value in about.items() if value is not None},
                 "expected": self.expected, "actual": self.actual}
 
     def summary(self) -> str:
-        subject = self.account or self.order_id or self.transaction_id or self.entry_id or self.currency
+        subject = self.account or self.payout_id or self.order_id or self.transaction_id or self.entry_id \
+            or self.currency
         return f"{self.kind.value} {subject}: expected {self.expected}, found {self.actual}"
 
 

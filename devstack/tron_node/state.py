@@ -23,6 +23,8 @@ BLOCK_MS = 3_000
 TOTAL_ENERGY_LIMIT = 180_000_000_000
 TOTAL_ENERGY_WEIGHT = 18_000_000_000          # in TRX: ten energy a staked TRX
 ACTIVATION_FEE_SUN = 1_100_000               # creating an account by sending it TRX
+# What a USDT transfer that runs out of energy burns before it reverts (the fee limit's worth of energy in TRX).
+OUT_OF_ENERGY_FEE_SUN = 13_844_850
 
 
 def energy_for_sun(sun: int) -> int:
@@ -53,7 +55,8 @@ class Landed:
 class Fault:
     """What the next `times` broadcasts meet. `timeout_after_accept`: taken, answered 504;
     `timeout_before_accept`: dropped, answered 504; `hold`: taken, lands only on mine();
-    `drop`: answered as taken, never lands; `busy`: SERVER_BUSY."""
+    `drop`: answered as taken, never lands; `busy`: SERVER_BUSY; `revert`: taken, and a contract call (a USDT
+    transfer) lands reverted as OUT_OF_ENERGY, moving no tokens and burning OUT_OF_ENERGY_FEE_SUN."""
 
     kind: str
     times: int = 1
@@ -151,7 +154,7 @@ class NodeState:
         if fault in ("hold", "drop"):
             (self.held.__setitem__(tx_id, payload) if fault == "hold" else self.dropped.add(tx_id))
         else:
-            self._land(tx_id, payload)
+            self._land(tx_id, payload, out_of_energy=fault == "revert")
         if fault == "timeout_after_accept":
             return 504, {"Error": "gateway timeout"}
         return 200, {"result": True, "txid": tx_id}
@@ -179,12 +182,15 @@ class NodeState:
     def delegatable(self, owner: Account) -> int:
         return owner.staked_energy_sun - sum(owner.delegated_out.values())
 
-    def _land(self, tx_id: str, payload: dict[str, Any]) -> None:
+    def _land(self, tx_id: str, payload: dict[str, Any], out_of_energy: bool = False) -> None:
         contract = payload["raw_data"]["contract"][0]
         value, kind = contract["parameter"]["value"], contract["type"]
         owner = self.accounts[value["owner_address"]]
         fee, result = 0, "SUCCESS"
-        if kind == "TriggerSmartContract":
+        if kind == "TriggerSmartContract" and out_of_energy:
+            fee, result = min(OUT_OF_ENERGY_FEE_SUN, owner.balance_sun), "OUT_OF_ENERGY"
+            owner.balance_sun -= fee
+        elif kind == "TriggerSmartContract":
             to_address, amount = trc20_transfer_of(value["data"])  # type: ignore[misc] - checked when taken
             token = value["contract_address"]
             fee = self.transfer_fee_sun

@@ -66,7 +66,7 @@ def test_a_mixed_day_reconciles_with_no_difference_and_the_report_is_kept(api, c
     report = json.loads(response.body)
     assert report["ok"] is True and report["differences"] == [] and report["complete"] is False
     assert report["day"] == clock.now().date().isoformat()
-    assert report["counts"] == {"entries": 6, "payments": 4, "accounts": 7, "orders": 3}
+    assert report["counts"] == {"entries": 6, "payments": 4, "accounts": 7, "orders": 3, "payouts": 0}
     assert report["totals"]["USDT"]["entries"] == 6
     stored = api.client.http.get(f"/admin/reconciliation/{report['day']}", headers=ADMIN)
     assert stored.status_code == 200 and json.loads(stored.body) == report
@@ -136,6 +136,9 @@ def test_a_day_is_proved_reading_only_its_own_entries(api, container, clock):
     queries = [params for operation, params in counter.recorded if operation == "Query"]
     by_day = [_strings(params) for params in queries if params.get("IndexName") in ("entry-day", "payment-day")]
     assert len(by_day) == 16 and all(value.startswith(f"{second}#") for values in by_day for value in values)
+    payouts = [(params.get("IndexName"), _strings(params)) for params in queries
+               if params["TableName"] == f"{PREFIX}-payouts"]
+    assert payouts == [("payout-day", [second.isoformat()])]       # one more Query: the day's settled payouts
     line_bounds = [value for params in queries if params["TableName"] == f"{PREFIX}-ledger"
                    for value in _strings(params) if value.startswith("line#")]
     assert line_bounds and all(value >= f"line#{second}" for value in line_bounds)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 
+from chalicelib.domain.errors import Conflict
 from chalicelib.domain.orders import OrderStatus
 from chalicelib.tron_config import LOCAL_SHOP_ADDRESS
 from devstack.tron_node.local import BUYER_ADDRESSES
@@ -72,3 +73,36 @@ def test_the_hot_wallets_reserve_is_kept(api, container, tron_node, calls):
     api.drain("delivery", "deliver_orders")
     assert status(container, order) == OrderStatus.WAITING_FUNDS and tron_node.broadcasts_of() == []
     assert any("too little for 40 TRX above its reserve" in text for text in alerts(calls))
+
+
+def test_a_cancelled_payout_gives_its_amount_back_to_the_days_ceiling_once(api, container, tron_node, clock):
+    limits(container, daily_max_trx="60")
+    order = paid_exchange(api, "40")
+    tron_node.inject("drop")                                 # taken, never lands
+    api.drain("delivery", "deliver_orders")
+    day = clock.now().date().isoformat()
+    assert container.payout_store.paid_today("TRX", day) == 40_000_000
+    clock.advance(seconds=container.tron_settings.lifetime_seconds + 180)   # provably expired unlanded
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def operator() -> None:
+        barrier.wait()
+        try:
+            container.payout_desk.cancel(f"order:{order['order_id']}", "dropped by the network")
+            outcomes.append("cancelled")
+        except Conflict as refused:
+            outcomes.append(refused.code)
+    threads = [threading.Thread(target=operator) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("cancelled") == 1 and {"PAYOUT_CHANGED", "PAYOUT_NOT_CANCELLABLE"} & set(outcomes)
+    assert container.payout_store.paid_today("TRX", day) == 0          # given back once, never below zero
+    assert status(container, order) == OrderStatus.NEEDS_REVIEW
+    # the room is there again: another 40 TRX fits under the 60 TRX ceiling the same day
+    other = paid_exchange(api, "40", user_id=1002)
+    api.drain("delivery", "deliver_orders")
+    assert status(container, other) == OrderStatus.DELIVERED
+    assert container.payout_store.paid_today("TRX", day) == 40_000_000

@@ -1,16 +1,21 @@
 """Exactly-once TRX payouts, end to end: the real app on emulated AWS pays TRX exchange orders out through
 the fake TRON node over its HTTP API. Crashes after signing, after broadcasting and after landing, five
 redeliveries, two workers at once, broadcast timeouts that did and did not land and a transaction that
-expired unlanded: each ends with one transfer on chain, one journal entry and a DELIVERED order."""
+expired unlanded: each ends with one transfer on chain, one journal entry and a DELIVERED order. The day's
+reconciliation proves the payouts table against those entries, and reports a payout that disagrees."""
 from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
+
 import pytest
 
 from chalicelib.domain.orders import OrderStatus
 from chalicelib.domain.payouts import hot_wallet, payouts_account
 from devstack.tron_node.local import BUYER_ADDRESSES
+from chalicelib.domain.reconciliation import midnight
+from tests.conftest import PREFIX
 from tests.support import outcome, tx_id
 
 BUYER = 1001
@@ -233,3 +238,35 @@ def test_two_workers_finding_the_same_expired_transaction_replace_it_once(api, c
     payout = container.payouts.get(f"order:{order['order_id']}")
     assert payout.attempt == 2 and payout.tx_ids[0] == first.tx_id
     assert len({tx for tx, _ in tron_node.broadcasts_of()}) == 2      # the dropped one and its one replacement
+
+
+def test_the_days_reconciliation_proves_payouts_against_their_entries(api, container, tron_node, clock):
+    tron_node.transfer_fee_sun = 268_000                     # bandwidth burned: the entry carries a fee line
+    order = paid_exchange(api)
+    api.drain("delivery", "deliver_orders")
+    day = clock.now().date()
+    clock.current = midnight(day + timedelta(days=1)) + timedelta(minutes=15)
+
+    report = container.reconciliation.reconcile(day)
+
+    assert report.ok, report.differences
+    assert report.counts["payouts"] == 1
+    entry = container.ledger.entry(f"payout:order:{order['order_id']}")
+    assert {line.account: line.amount_micros for line in entry.lines}[hot_wallet()] == 40_268_000
+
+
+@pytest.mark.books_damaged
+def test_a_payout_that_disagrees_with_its_entry_is_reported(api, container, tron_node, clock, aws):
+    order = paid_exchange(api)
+    api.drain("delivery", "deliver_orders")
+    aws["dynamodb"].update_item(TableName=f"{PREFIX}-payouts", Key={"payout_id": {"S": f"order:{order['order_id']}"}},
+                                UpdateExpression="SET booked_amount = :more",
+                                ExpressionAttributeValues={":more": {"N": "41000000"}})
+    day = clock.now().date()
+    clock.current = midnight(day + timedelta(days=1)) + timedelta(minutes=15)
+
+    report = container.reconciliation.reconcile(day)
+
+    assert [(d.kind.value, d.payout_id) for d in report.differences] == [
+        ("payout_amount", f"order:{order['order_id']}")]
+    assert report.differences[0].expected[payouts_account("TRX_EXCHANGE")] == -41_000_000

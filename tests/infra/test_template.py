@@ -3,6 +3,7 @@ packaged template has what Chalice cannot write itself."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,27 @@ def test_deployed_functions_get_the_admin_chat_from_a_required_parameter(package
     for resource in packaged["Resources"].values():
         if resource["Type"] == "AWS::Serverless::Function":
             assert "ADMIN_CHAT_ID" not in resource["Properties"].get("Environment", {}).get("Variables", {})
+
+
+def test_deployed_functions_get_the_tron_settings_from_parameters(packaged):
+    from chalicelib.domain.tron import tron_address_from_account_bytes
+    from chalicelib.tron_config import load_tron_settings
+    hot_wallet = tron_address_from_account_bytes(b"a deployed hot walle")
+    parameters = packaged["Parameters"]
+    assert "Default" not in parameters["TronShopAddress"]          # no hot wallet is a safe guess
+    assert parameters["TronNodeUrl"]["Default"] == "https://api.trongrid.io"
+    assert parameters["TronSwapAddress"]["Default"] == ""          # empty: no automatic exchange
+    variables = packaged["Globals"]["Function"]["Environment"]["Variables"]
+    assert {name: variables[name] for name in ("TRON_NODE_URL", "TRON_SHOP_ADDRESS", "TRON_SWAP_ADDRESS")} == {
+        "TRON_NODE_URL": {"Ref": "TronNodeUrl"}, "TRON_SHOP_ADDRESS": {"Ref": "TronShopAddress"},
+        "TRON_SWAP_ADDRESS": {"Ref": "TronSwapAddress"}}
+    for stage in ("dev", "prod"):     # a stage may name its node; the hot wallet is the deploy's parameter
+        assert "TRON_SHOP_ADDRESS" not in CHALICE_CONFIG["stages"][stage]["environment_variables"]
+    for name, parameter in (("TronShopAddress", hot_wallet), ("TronSwapAddress", "")):
+        assert re.fullmatch(parameters[name]["AllowedPattern"], parameter), name
+    assert not re.fullmatch(parameters["TronShopAddress"]["AllowedPattern"], "0x" + "ab" * 20)
+    # what the parameters give a function is what a deployed stage needs (its key from SSM besides)
+    settings = load_tron_settings({"STAGE": "prod", "TRON_NODE_URL": parameters["TronNodeUrl"]["Default"],
+                                   "TRON_SHOP_ADDRESS": hot_wallet, "TRON_SWAP_ADDRESS": "",
+                                   "TRON_PRIVATE_KEY_SSM_PARAMETER": "/tgshop/prod/tron-private-key"})
+    assert settings.node_url == "https://api.trongrid.io"

@@ -27,6 +27,7 @@ EXCHANGE = "TRX_EXCHANGE"
 ENERGY = "ENERGY_RENTAL"
 WITHDRAWAL = "WITHDRAWAL"
 PAYOUT_ASSET = {EXCHANGE: "TRX", ENERGY: "ENERGY", WITHDRAWAL: "USDT"}    # what each one's payout sends
+REVERT_FEE_SUN = 13_844_850    # what the fake chain burns for a USDT transfer that runs out of energy
 PAYABLE = ("PENDING", "EXPIRED", "CANCELLED")
 READY = ("PAID", "PAID_LATE", "WAITING_STARS")
 
@@ -102,6 +103,7 @@ class Shop:
     product_revenue: Counter = field(default_factory=Counter)    # the TRON products' revenue accounts
     paid_out: Counter = field(default_factory=Counter)           # by asset: what left the hot wallet
     lent: int = 0               # energy delegated and not taken back yet
+    burned: int = 0             # TRX the chain burned for withdrawals that reverted (network fees)
     suspense: int = 0
     refunded: int = 0           # what the refunds account gave back (its balance is minus this)
     money_in: int = 0           # every booked transfer's amount: what the clearing account took in
@@ -243,7 +245,9 @@ class Shop:
         """One delivery message handled; `fault` is what the gift request meets (when it is made)."""
         order = self.orders[order_id]
         if order.kind in (TOP_UP, *PAYOUT_ASSET):
-            if order.status in ("PAID", "PAID_LATE"):
+            if order.status in ("PAID", "PAID_LATE") and self.reverts(order_id, fault):
+                self._reverted(order, now)
+            elif order.status in ("PAID", "PAID_LATE"):
                 self._move(order, "DELIVERED", now)
                 if order.kind in PAYOUT_ASSET:
                     self._paid_out(order, now)
@@ -266,6 +270,19 @@ class Shop:
             self._move(order, "FAILED", now)
         else:
             self._move(order, "NEEDS_REVIEW", now)
+
+    def reverts(self, order_id: str, fault: str) -> bool:
+        """Whether handling a message for the order now sends a USDT transfer that reverts on chain (the model's
+        "permanent" trouble, for a withdrawal)."""
+        order = self.orders.get(order_id)
+        return order is not None and order.kind == WITHDRAWAL and order.status in ("PAID", "PAID_LATE") and \
+            fault == "permanent"
+
+    def _reverted(self, order: Order, now: datetime) -> None:
+        """Nothing reached the buyer, the burned TRX is booked once, and a person decides what comes next."""
+        self.burned += REVERT_FEE_SUN
+        self.entries[f"payout-fee:order:{order.order_id}"] = REVERT_FEE_SUN
+        self._move(order, "NEEDS_REVIEW", now)
 
     def _paid_out(self, order: Order, now: datetime) -> None:
         """The one payout of a delivered TRON order, and the entry that books it."""

@@ -328,6 +328,8 @@ class LedgerModel(TronSteps, RuleBasedStateMachine):
         from devstack.sandbox import FaultRule
 
         order_id = json.loads(message["Body"])["order_id"]
+        if self.shop.reverts(order_id, fault):
+            self.world.chain.inject("revert")
         if (fault == "no_stars") == (self.shop.stars > 0):    # the bot runs dry, or is topped up again
             self.shop.stars = 0 if fault == "no_stars" else STARS
             self.world.telegram.set_star_balance(self.shop.stars)
@@ -342,6 +344,7 @@ class LedgerModel(TronSteps, RuleBasedStateMachine):
         self.shop.deliver(order_id, fault, self.now())
         assert self.world.deliver(message) == {"batchItemFailures": []}
         assert self.world.telegram.faults() == [], "a gift the model expected was not asked for"
+        assert self.world.chain.faults == [], "a payout the model expected to revert was not sent"
         after = self.shop.orders[order_id].status
         TALLY.deliveries[f"{before} -> {after}" if after != before else "nothing to do"] += 1
 

@@ -1,7 +1,9 @@
 """The ledger model's TRON steps (issue 12), mixed into the state machine: order a TRX exchange or an energy
-rental (paid by transfer like any order, so every payment rule applies to them), withdraw from the wallet,
-and run the payout schedule that takes ended rentals back. The invariant compares the books' TRX, energy and
-USDT payout accounts and the fake chain with the model: every delivered order paid out once, on chain once."""
+rental (paid by transfer like any order, so every payment rule applies to them), withdraw from the wallet
+(the delivery's "permanent" trouble makes the withdrawal's USDT transfer revert on chain: its burned TRX is
+booked once, the order goes to review), and run the payout schedule that takes ended rentals back. The
+invariant compares the books' TRX, energy and USDT payout accounts, the network fees and the fake chain with
+the model: every delivered order paid out once, on chain once."""
 from __future__ import annotations
 
 import functools
@@ -91,7 +93,8 @@ class TronSteps:
         for kind in (EXCHANGE, ENERGY, WITHDRAWAL):
             assert balances.get(f"revenue:{kind}:USDT", 0) == shop.product_revenue[kind], kind
         assert -balances.get(f"payouts:{EXCHANGE}:TRX", 0) == shop.paid_out["TRX"]
-        assert balances.get("inventory:hot-wallet:TRX", 0) == shop.paid_out["TRX"]
+        assert balances.get("inventory:hot-wallet:TRX", 0) == shop.paid_out["TRX"] + shop.burned
+        assert -balances.get("network_fees:TRX", 0) == shop.burned
         assert -balances.get(f"payouts:{WITHDRAWAL}:USDT", 0) == shop.paid_out["USDT"]
         lent = sum(balance for account, balance in balances.items() if account.startswith("delegated:"))
         assert -lent == shop.lent and balances.get("inventory:energy:ENERGY", 0) == shop.lent
@@ -99,6 +102,11 @@ class TronSteps:
         sent = Counter((value["type"], value.get("to_address") or value.get("receiver_address")
                         or value.get("token_to")) for value in chain.landed_payouts())
         delivered = Counter()
+        reverted = [order for order in shop.orders.values() if order.kind == WITHDRAWAL
+                    and order.status == "NEEDS_REVIEW"]
+        for order in reverted:                           # in a block, reverted: on chain all the same
+            delivered[("TriggerSmartContract", ADDRESS[order.user_id])] += 1
+        assert sum(landed.result != "SUCCESS" for landed in chain.landed.values()) == len(reverted)
         for order in shop.orders.values():
             if order.status == "DELIVERED" and order.payout:
                 contract = {EXCHANGE: "TransferContract", ENERGY: "DelegateResourceContract",

@@ -23,7 +23,8 @@ from chalicelib.domain.reconciliation import CATCH_UP_DAYS, Reconciliation
 from chalicelib.domain.reconciliation_report import Mismatch
 from chalicelib.domain.settlement import PaymentOutcome, Settlement
 from tests.fakes import (Counted, FixedClock, InMemoryGuardStore, InMemoryOrderStore, InMemoryPaymentSlotStore,
-                         InMemoryPaymentStore, InMemoryUserStore, RecordingMessenger, RecordingQueue, SequentialIds)
+                         InMemoryPaymentStore, InMemoryPayoutStore, InMemoryUserStore, RecordingMessenger,
+                         RecordingQueue, SequentialIds)
 from tests.support import tx_id
 
 DAY = date(2026, 11, 25)
@@ -46,6 +47,7 @@ class Books:
         self.orders = InMemoryOrderStore(self.slots)
         self.ledger = self.orders.ledger
         self.payments = InMemoryPaymentStore(self.orders)
+        self.payouts = InMemoryPayoutStore()
         self.counted = Counted()
         self.ids = SequentialIds()
         self.messenger = RecordingMessenger()
@@ -63,7 +65,8 @@ class Books:
         notices = Notices(InMemoryUserStore(), self.messenger, InMemoryGuardStore(), self.clock, ADMIN_CHAT, 600,
                           logging.getLogger("test"))
         self.reconciliation = Reconciliation(self.ledger, self.payments, self.orders, notices, self.clock,
-                                             lambda name, value=1: self.counted.extend([name] * value))
+                                             lambda name, value=1: self.counted.extend([name] * value),
+                                             payouts=self.payouts)
 
     def draft(self, user_id: int, price: int) -> OrderDraft:
         return OrderDraft(kind=KIND, owner_id=f"user:{user_id}", product_id="premium_3m", base_micros=price,
@@ -127,7 +130,7 @@ def test_a_mixed_day_proves_clean_and_keeps_its_report_and_closings(books):
     report = books.reconciliation.reconcile(DAY)
 
     assert report.ok and report.complete, report.differences
-    assert report.counts == {"entries": 6, "payments": 4, "accounts": 7, "orders": 3}
+    assert report.counts == {"entries": 6, "payments": 4, "accounts": 7, "orders": 3, "payouts": 0}
     received = sum(orders[name].amount_micros for name in ("exact", "over", "under")) + 2_000_000 - 5_000_000 \
         + 7_000_000
     assert report.totals["USDT"]["received_micros"] == received

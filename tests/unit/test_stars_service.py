@@ -38,7 +38,8 @@ class Desk:
                                 ledger.revenue(kind, currency), self.counted.append)
         self.stars = StarsPayments(self.orders, settlement, self.method, self.telegram, self.clock,
                                    lambda key, lang: WORDS[key], self.counted.append,
-                                   lambda key, text: self.alerts.append(text))
+                                   lambda key, text: self.alerts.append(text),
+                                   lambda order, name: WORDS[name].format(months=order.month_count))
         self.ids = iter(f"01JORDER{index:018d}" for index in range(100))
 
     def order(self, user_id: int = BUYER):

@@ -86,11 +86,13 @@ class TronNodeClient:
     def head_time(self) -> datetime:
         return self._now_block()[1]
 
-    def sign(self, payout: PayoutOrder) -> SignedTransaction:
+    def sign(self, payout: PayoutOrder, variant: int = 0) -> SignedTransaction:
         block_id, head = self._now_block()
         expires_at = head + self._lifetime
         fee_limit = self._fee_limit_sun if payout.action == PayoutAction.TOKEN_TRANSFER else 0
-        raw_data = encoding.raw_data(self._contract(payout), block_id, _millis(head), _millis(expires_at), fee_limit)
+        # The variant moves the timestamp by milliseconds: two payouts of one instruction in one block differ
+        raw_data = encoding.raw_data(self._contract(payout), block_id, _millis(head) + variant, _millis(expires_at),
+                                     fee_limit)
         tx_id = encoding.transaction_id(raw_data)
         payload = {"txID": tx_id, "raw_data": raw_data, "raw_data_hex": encoding.encode_raw_data(raw_data).hex(),
                    "signature": [self._key().sign(tx_id)], "visible": True}

@@ -1,14 +1,15 @@
 """Energy (`/energy`, the Energy button) and the TRX exchange (the exchange button): pick a package or an
-amount, type the TRON address that receives it, and get the order's payment message. The order's status and
-its on-chain transaction id show in the order list and the notices like any order's (`order_facts.py`)."""
+amount, type the TRON address that receives it, and get the order's payment message (or, for a package picked
+with its Stars button, a Stars invoice). The order's status and its on-chain transaction id show in the order
+list and the notices like any order's (`order_facts.py`)."""
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any, Protocol
 
 from chalicelib.bot import views
-from chalicelib.bot.turn import Turn
-from chalicelib.bot.verbs import ENERGY_PACKAGE, EXCHANGE_AMOUNT, MENU, data
+from chalicelib.bot.turn import Call, Turn
+from chalicelib.bot.verbs import ENERGY_PACKAGE, ENERGY_STARS, EXCHANGE_AMOUNT, MENU, data
 from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.orders import Order
 from chalicelib.domain.products import Offer
@@ -29,6 +30,12 @@ class TronShop(Protocol):
 
     def place(self, buyer_user_id: int, language: str | None, product_id: str, choice: dict[str, Any]) -> Order: ...
 
+    def star_price(self, product_id: str) -> int | None: ...
+
+    def place_with_stars(self, buyer_user_id: int, language: str | None, product_id: str,
+                         choice: dict[str, Any]) -> tuple[Order, dict[str, Any]]:
+        """The order, paid in Stars, and its invoice (sendInvoice parameters without the chat)."""
+
     def texts_of(self, order: Order) -> str | None: ...
 
 
@@ -39,18 +46,39 @@ class TronFlow:
 
     def energy(self, turn: Turn, _: str) -> None:
         turn.set_step(None)
-        rows = [[views.button(turn.t("button.energy_package", energy=f"{offer.facts['energy']:,}",
-                                     hours=offer.facts["hours"], price=views.price(offer.price_micros)),
-                              data(ENERGY_PACKAGE, offer.product_id))] for offer in self._shop.energy_offers()]
+        rows = [self._package_row(turn, offer) for offer in self._shop.energy_offers()]
         turn.show(turn.t("energy.title"), views.inline(*rows, [views.button(turn.t("button.menu"), MENU)]))
 
+    def _package_row(self, turn: Turn, offer: Offer) -> list[dict[str, Any]]:
+        """The package at its USDT price and, beside it when it has a Star price, the same package in Stars."""
+        row = [views.button(turn.t("button.energy_package", energy=f"{offer.facts['energy']:,}",
+                                   hours=offer.facts["hours"], price=views.price(offer.price_micros)),
+                            data(ENERGY_PACKAGE, offer.product_id))]
+        stars = self._shop.star_price(offer.product_id)
+        if stars is not None:
+            row.append(views.button(turn.t("button.energy_stars", stars=stars), data(ENERGY_STARS, offer.product_id)))
+        return row
+
     def package_chosen(self, turn: Turn, product_id: str) -> None:
-        offer = next((offer for offer in self._shop.energy_offers() if offer.product_id == product_id), None)
-        if offer is None:
-            raise NotFound(f"no energy package {product_id}")
+        offer = self._package(product_id)
         turn.set_step(AWAIT_TRON_ADDRESS, product_id=product_id, choice={})
         turn.show(turn.t("energy.ask_address", energy=f"{offer.facts['energy']:,}", hours=offer.facts["hours"],
                          price=views.price(offer.price_micros)), _cancel(turn))
+
+    def package_chosen_with_stars(self, turn: Turn, product_id: str) -> None:
+        offer = self._package(product_id)
+        stars = self._shop.star_price(product_id)
+        if stars is None:
+            raise NotFound(f"energy package {product_id} has no Star price")
+        turn.set_step(AWAIT_TRON_ADDRESS, product_id=product_id, choice={}, stars=True)
+        turn.show(turn.t("energy.ask_address_stars", energy=f"{offer.facts['energy']:,}", hours=offer.facts["hours"],
+                         stars=stars), _cancel(turn))
+
+    def _package(self, product_id: str) -> Offer:
+        offer = next((offer for offer in self._shop.energy_offers() if offer.product_id == product_id), None)
+        if offer is None:
+            raise NotFound(f"no energy package {product_id}")
+        return offer
 
     def exchange(self, turn: Turn, _: str) -> None:
         turn.set_step(None)
@@ -76,14 +104,25 @@ class TronFlow:
         if not is_valid_tron_address(address):
             turn.send(turn.t("tron.bad_address"))
             return
-        product_id, choice = turn.state.data.get("product_id"), dict(turn.state.data.get("choice") or {})
+        asked = turn.state.data
+        product_id, choice = str(asked.get("product_id")), {**(asked.get("choice") or {}), "address": address}
+        with_stars = bool(asked.get("stars"))
         turn.set_step(None)
         try:
-            order = self._shop.place(turn.user_id, turn.lang, str(product_id), {**choice, "address": address})
+            if with_stars:
+                order, invoice = self._shop.place_with_stars(turn.user_id, turn.lang, product_id, choice)
+            else:
+                order, invoice = self._shop.place(turn.user_id, turn.lang, product_id, choice), None
         except DomainError as error:
             turn.send(turn.t(REFUSALS.get(error.code, "tron.sold_out")), views.menu_only(turn.lang))
             return
-        turn.send(*views.payment_message(order, turn.lang, turn.now, self._places, texts=self._shop.texts_of(order)))
+        if invoice is None:
+            turn.send(*views.payment_message(order, turn.lang, turn.now, self._places,
+                                             texts=self._shop.texts_of(order)))
+            return
+        turn.send(turn.t("stars.invoice_sent", order_id=order.order_id, stars=invoice["prices"][0]["amount"]),
+                  views.menu_only(turn.lang))
+        turn.calls.append(Call("sendInvoice", {"chat_id": turn.incoming.chat_id, **invoice}))
 
 
 def _cancel(turn: Turn) -> dict[str, Any]:

@@ -19,9 +19,11 @@ from chalicelib.domain.shared import iso
 NAME = "stars"
 CURRENCY = STARS
 STAR_PRICES_SETTING = "star_prices"
-# What a buyer pays in Stars. Above what the gift costs the bot (1000/1500/2500): Telegram keeps part of
-# every Star a bot receives, and refunds give back the whole amount.
-DEFAULT_STAR_PRICES = {"premium_3m": 1300, "premium_6m": 1900, "premium_12m": 3200}
+# What a buyer pays in Stars, per product id. Premium's are above what the gift costs the bot (1000/1500/2500):
+# Telegram keeps part of every Star a bot receives, and refunds give back the whole amount. Energy packages
+# are about their USDT price at Premium's rate (some 87 Stars a USDT).
+DEFAULT_STAR_PRICES = {"premium_3m": 1300, "premium_6m": 1900, "premium_12m": 3200,
+                       "energy_65k_1h": 220, "energy_131k_1h": 390, "energy_65k_1d": 440, "energy_131k_1d": 780}
 # The receiving "address" of every Stars payment: the bot's Star balance at Telegram. Its clearing account,
 # clearing:telegram-stars:XTR, is what came in.
 RECEIVED_AT = "telegram-stars"

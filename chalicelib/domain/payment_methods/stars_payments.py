@@ -51,8 +51,9 @@ class StarPayment:
 class StarsPayments:
     def __init__(self, orders: OrderStore, settlement: Settlement, method: StarsInvoice, telegram: TelegramGateway,
                  clock: Clock, words: Callable[[str, str | None], str], count: Callable[[str], None],
-                 alert: Callable[[str, str], None]) -> None:
+                 alert: Callable[[str, str], None], invoice_words: Callable[[Order, str], str]) -> None:
         self._orders = orders
+        self._invoice_words = invoice_words   # the invoice's title and description in the product's own words
         self._settlement = settlement
         self._method = method
         self._telegram = telegram
@@ -67,9 +68,8 @@ class StarsPayments:
 
     def invoice(self, order: Order) -> dict[str, Any]:
         """sendInvoice / createInvoiceLink parameters for a PENDING Stars order (no provider token: Stars)."""
-        lang = order.language
-        title = self._words("invoice_title", lang).format(months=order.month_count or "")
-        return {"title": title[:32], "description": self._words("invoice_description", lang)[:255],
+        title = self._invoice_words(order, "invoice_title")
+        return {"title": title[:32], "description": self._invoice_words(order, "invoice_description")[:255],
                 "payload": order.order_id, "currency": CURRENCY,
                 "prices": [{"label": title[:32], "amount": stars_of(order.amount_micros)}]}
 

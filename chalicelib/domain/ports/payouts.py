@@ -3,9 +3,9 @@ automatic swap), holding the signed transaction that is the payout until it land
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Iterator, Protocol
 
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.orders import Order, Transition
@@ -17,7 +17,12 @@ class PayoutState(StrEnum):
     SCHEDULED = "SCHEDULED"    # due at `created_at` (a rental's return), nothing signed yet
     SIGNED = "SIGNED"          # a signed transaction is stored: broadcast it, look it up, or replace it once expired
     LANDED = "LANDED"          # a block holds it; the ledger entry is written
+    REVERTED = "REVERTED"      # a block holds it but it failed (a reverted USDT transfer): nothing reached the
+                               # receiver; the TRX it burned is booked as a network fee
     CANCELLED = "CANCELLED"    # an operator ended it after its last transaction provably expired
+
+
+SETTLED_ON_CHAIN = frozenset({PayoutState.LANDED, PayoutState.REVERTED})   # in a block: it can never change
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class Payout:
     fee_sun: int = 0
     last_error: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    ceiling_day: str | None = None   # the UTC day whose payout ceiling its claim counted against, if any
 
     @property
     def asset(self) -> str:
@@ -91,11 +97,17 @@ class ClaimOutcome(StrEnum):
     OVER_CEILING = "OVER_CEILING"  # the day's payouts would pass the ceiling: nothing written
 
 
+class TransactionTaken(Exception):
+    """The signed transaction's id already belongs to another payout (the same instruction signed against the
+    same block): nothing was written; sign it again as another variant."""
+
+
 class PayoutStore(Protocol):
     def claim(self, payout: Payout, step: OrderStep | None = None,
               ceiling: DailyCeiling | None = None) -> ClaimOutcome:
-        """Write a new payout with its signed transaction and, in the same transaction, the order's step and
-        the day's payout total (conditional on the ceiling); nothing at all unless CLAIMED."""
+        """Write a new payout with its signed transaction and, in the same transaction, the order's step, the
+        day's payout total (conditional on the ceiling) and the transaction id's claim (`tx#<id>`, so one id is
+        one payout's); nothing at all unless CLAIMED. Raises TransactionTaken."""
 
     def get(self, payout_id: str) -> Payout | None:
         """Strongly consistent."""
@@ -105,21 +117,33 @@ class PayoutStore(Protocol):
 
     def replace_transaction(self, payout: Payout, transaction: SignedTransaction) -> Payout | None:
         """Store a new transaction only while the payout still holds `payout.tx_id` and is SIGNED; None when
-        another worker replaced or landed it first."""
+        another worker replaced or landed it first. Raises TransactionTaken."""
 
     def land(self, payout: Payout, fee_sun: int, landed_at: datetime, entries: tuple[JournalEntry, ...],
              step: OrderStep | None = None) -> bool:
         """SIGNED -> LANDED for `payout.tx_id`, its journal entries and the order's step in one transaction;
         False when it landed already (nothing written twice)."""
 
+    def revert(self, payout: Payout, reason: str, fee_sun: int, reverted_at: datetime,
+               entries: tuple[JournalEntry, ...], step: OrderStep | None = None) -> bool:
+        """SIGNED -> REVERTED for `payout.tx_id` (the chain's `reason` kept as its last error), with its fee's
+        journal entries, the order's step and its amount given back to the day's ceiling, in one transaction;
+        False when it was settled already."""
+
     def note_error(self, payout: Payout, error: str) -> None:
         """Keep the last refusal for the operator (not a state change)."""
 
     def cancel(self, payout: Payout, reason: str) -> bool:
-        """SIGNED -> CANCELLED for `payout.tx_id`: an operator's decision after its provable expiry."""
+        """SIGNED -> CANCELLED for `payout.tx_id`: an operator's decision after its provable expiry. Its amount
+        goes back to the ceiling of the day its claim counted, in the same transaction (so once)."""
 
     def start_scheduled(self, payout: Payout, transaction: SignedTransaction) -> Payout | None:
-        """SCHEDULED -> SIGNED with its first transaction; None when another run started it first."""
+        """SCHEDULED -> SIGNED with its first transaction; None when another run started it first. Raises
+        TransactionTaken."""
 
     def list_open(self, state: PayoutState, due_before: datetime, limit: int, cursor: str | None = None) -> Page:
         """SIGNED (or SCHEDULED) payouts created (or due) before `due_before`, oldest first."""
+
+    def settled_of_day(self, day: date) -> Iterator[Payout]:
+        """Every payout that LANDED or REVERTED on the UTC day (by `landed_at`), reading only that day's (an
+        index: it may lag the writes by a moment)."""

@@ -89,8 +89,9 @@ class TronChain(Protocol):
     @property
     def shop_address(self) -> str: ...
 
-    def sign(self, payout: PayoutOrder) -> SignedTransaction:
-        """Build the transaction from the shop's hot wallet and sign it; nothing is sent."""
+    def sign(self, payout: PayoutOrder, variant: int = 0) -> SignedTransaction:
+        """Build the transaction from the shop's hot wallet and sign it; nothing is sent. The same instruction
+        signed against the same head block is the same transaction (the same id) unless `variant` differs."""
 
     def broadcast(self, transaction: SignedTransaction) -> BroadcastResult:
         """Raises ChainUnreachable, ChainOutcomeUnknown or ChainRejected."""

@@ -19,6 +19,18 @@ class OpenPayoutIndex(GlobalSecondaryIndex):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
+class SettledDayIndex(GlobalSecondaryIndex):
+    """Sparse: only a payout that LANDED or REVERTED carries `settled_day` (the UTC day of its landing), so
+    reconciliation reads one day's payouts and nothing else."""
+
+    class Meta:
+        index_name = "payout-day"
+        projection = AllProjection()
+
+    settled_day = UnicodeAttribute(hash_key=True)
+    landed_at = UTCDateTimeAttribute(range_key=True)
+
+
 class PayoutItem(Model):
     class Meta(_Meta):
         table_name = "payouts"
@@ -42,5 +54,9 @@ class PayoutItem(Model):
     fee_sun = NumberAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
     details = JSONAttribute(null=True)
+    ceiling_day = UnicodeAttribute(null=True)
+    tx_owner = UnicodeAttribute(null=True)    # on `tx#<id>` items: the one payout that transaction id belongs to
+    settled_day = UnicodeAttribute(null=True)
 
     by_open = OpenPayoutIndex()
+    by_settled_day = SettledDayIndex()
