@@ -169,7 +169,7 @@ class OrdersQuery(Query):
 
 
 class PayoutsQuery(Query):
-    state: Literal["SIGNED", "SCHEDULED", "LANDED", "CANCELLED"] = "SIGNED"
+    state: Literal["SIGNED", "SCHEDULED", "LANDED", "REVERTED", "CANCELLED"] = "SIGNED"
 
     @field_validator("state", mode="before")
     @classmethod

@@ -65,6 +65,7 @@ def test_a_viewer_sees_the_wallet_ceilings_payouts_and_rentals_but_cannot_act(ap
     assert "Cancel payout" not in body and "Save packages" not in body
     listed = viewer.get("/panel/tron?state=LANDED").body.decode()
     assert landed.details["payout_tx"] in listed and exchange["order_id"] in listed
+    assert "No REVERTED payouts." in viewer.get("/panel/tron?state=REVERTED").body.decode()
     assert viewer.get("/panel/tron?state=LOST").status_code == 400
     detail = viewer.get(f"/panel/orders/{exchange['order_id']}").body.decode()
     assert landed.details["payout_tx"] in detail                  # the order page names the on-chain id

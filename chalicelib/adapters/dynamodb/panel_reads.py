@@ -4,7 +4,7 @@ registers each one, so the table stays small (docs/decisions.md, "Operator panel
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from chalicelib.adapters.dynamodb.distributors import _distributor
 from chalicelib.adapters.dynamodb.ledger import SHARDS
@@ -15,7 +15,7 @@ from chalicelib.adapters.dynamodb.payouts import payout_from_item
 from chalicelib.domain.distributors import Distributor
 from chalicelib.domain.orders import Order
 from chalicelib.domain.ports.common import Page
-from chalicelib.domain.ports.payouts import Payout, PayoutState
+from chalicelib.domain.ports.payouts import SETTLED_ON_CHAIN, Payout, PayoutState
 
 
 class DynamoPanelReads:
@@ -48,8 +48,19 @@ class DynamoPanelReads:
         return order_history(order_id)
 
     def payouts(self, state: PayoutState, since: datetime, limit: int) -> list[Payout]:
-        """Payouts in a state that has no index (LANDED, CANCELLED) created since `since`, newest first: a scan,
-        like the orders lists."""
-        condition = (PayoutItem.state == state.value) & (PayoutItem.created_at >= since)
-        payouts = [payout_from_item(item) for item in PayoutItem.scan(filter_condition=condition)]
-        return sorted(payouts, key=lambda payout: payout.created_at, reverse=True)[:limit]
+        """Closed payouts since `since`, newest first. Landed and reverted ones come from the payout-day index,
+        a day at a time from today back, until `limit` are found. Cancelled ones carry no index key: a scan,
+        bounded by how rarely an operator cancels a payout (only one whose transaction provably expired)."""
+        if state not in SETTLED_ON_CHAIN:
+            condition = (PayoutItem.state == state.value) & (PayoutItem.created_at >= since)
+            payouts = [payout_from_item(item) for item in PayoutItem.scan(filter_condition=condition)]
+            return sorted(payouts, key=lambda payout: payout.created_at, reverse=True)[:limit]
+        found: list[Payout] = []
+        day = datetime.now(timezone.utc).date()
+        while day >= since.date() and len(found) < limit:
+            for item in PayoutItem.by_settled_day.query(day.isoformat(), PayoutItem.landed_at >= since,
+                                                        scan_index_forward=False,
+                                                        filter_condition=PayoutItem.state == state.value):
+                found.append(payout_from_item(item))
+            day -= timedelta(days=1)
+        return found[:limit]
