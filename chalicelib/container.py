@@ -50,12 +50,12 @@ class Container(CodesParts, MoneyParts, PanelParts, StarsParts, TronParts):
         from chalicelib.adapters.telegram import TelegramClient
         from chalicelib.adapters.telegram_dry_run import DryRunGifts
         from chalicelib.observability import trace_http_clients
-        trace_http_clients()
         client = TelegramClient(self.settings.telegram_api_base_url,
                                 self.settings.telegram_bot_token.get_secret_value(),
                                 timeout_seconds=self.settings.telegram_timeout_seconds,
                                 retry_budget_seconds=self.settings.telegram_retry_budget_seconds,
-                                transport=self._telegram_transport, sleep=self._sleep)
+                                transport=self._telegram_transport, sleep=self._sleep,
+                                before_first_call=trace_http_clients)
         return DryRunGifts(client) if self.settings.gifts_dry_run else client  # dry run: nothing spends Stars
 
     @cached_property

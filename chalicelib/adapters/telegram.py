@@ -58,18 +58,21 @@ def _wait(state: RetryCallState) -> float:
 
 class TelegramClient:
     def __init__(self, base_url: str, token: str, *, timeout_seconds: float, retry_budget_seconds: float,
-                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
+                 before_first_call: Callable[[], None] = lambda: None) -> None:
         self._base = f"{base_url.rstrip('/')}/bot{token}/"
         self._timeout = (timeout_seconds, min(3.0, timeout_seconds))   # (any step, connecting)
         self._budget = retry_budget_seconds
         self._transport = transport
         self._sleep = sleep
+        self._before_first_call = before_first_call
         self._client: httpx.Client | None = None
 
     def _http(self) -> httpx.Client:
         if self._client is None:
             import httpx
 
+            self._before_first_call()
             # A plain-http Bot API (a local Bot API server, the sandbox) is never TLS: loading the CA bundle
             # for it would cost the first call of a cold container tens of milliseconds for nothing.
             self._client = httpx.Client(timeout=httpx.Timeout(self._timeout[0], connect=self._timeout[1]),
