@@ -50,12 +50,12 @@ class Container(CodesParts, MoneyParts, PanelParts, StarsParts, TronParts):
         from chalicelib.adapters.telegram import TelegramClient
         from chalicelib.adapters.telegram_dry_run import DryRunGifts
         from chalicelib.observability import trace_http_clients
-        trace_http_clients()
         client = TelegramClient(self.settings.telegram_api_base_url,
                                 self.settings.telegram_bot_token.get_secret_value(),
                                 timeout_seconds=self.settings.telegram_timeout_seconds,
                                 retry_budget_seconds=self.settings.telegram_retry_budget_seconds,
-                                transport=self._telegram_transport, sleep=self._sleep)
+                                transport=self._telegram_transport, sleep=self._sleep,
+                                before_first_call=trace_http_clients)
         return DryRunGifts(client) if self.settings.gifts_dry_run else client  # dry run: nothing spends Stars
 
     @cached_property
@@ -166,12 +166,20 @@ class Container(CodesParts, MoneyParts, PanelParts, StarsParts, TronParts):
     def fulfilment(self):
         """What carries each product's paid orders on, one entry each."""
         from chalicelib.domain.products import FulfilmentRouter
-        from chalicelib.domain.products.premium import PremiumGiftFulfiller
-        from chalicelib.domain.products.redemption_gift import RedemptionGift, RedemptionGiftFulfiller
-        return FulfilmentRouter({self.premium.kind: PremiumGiftFulfiller(self.gifts),
-                                 self.code_pack.kind: self.fulfillment,
-                                 RedemptionGift.kind: RedemptionGiftFulfiller(self.gifts, self.redemptions),
-                                 self.top_up.kind: self.top_up_fulfiller, **self.tron_fulfillers})
+        from chalicelib.domain.products.redemption_gift import RedemptionGift
+
+        def premium():
+            from chalicelib.domain.products.premium import PremiumGiftFulfiller
+            return PremiumGiftFulfiller(self.gifts)
+
+        def redemption_gift():
+            from chalicelib.domain.products.redemption_gift import RedemptionGiftFulfiller
+            return RedemptionGiftFulfiller(self.gifts, self.redemptions)
+
+        builders = {self.premium.kind: premium, self.code_pack.kind: lambda: self.fulfillment,
+                    RedemptionGift.kind: redemption_gift, self.top_up.kind: lambda: self.top_up_fulfiller,
+                    **self.tron_fulfillers}
+        return FulfilmentRouter({kind: BuiltOnFirstOrder(build) for kind, build in builders.items()})
 
     @cached_property
     def payment_methods(self):
@@ -244,6 +252,20 @@ class Container(CodesParts, MoneyParts, PanelParts, StarsParts, TronParts):
         from chalicelib.domain.alerts import DeadLetterWatch
         queues = SqsDeadLetters(self.sqs, tuple(f"{queue}-dlq" for queue in sorted(self.products.queues())))
         return DeadLetterWatch(queues.depths, self.notices)
+
+
+class BuiltOnFirstOrder:
+    """A fulfiller built when the first order of its kind arrives: delivering Premium builds nothing of the
+    other products (TRON's need their own settings and node client)."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._built: Any = None
+
+    def fulfil(self, order_id: str):
+        if self._built is None:
+            self._built = self._build()
+        return self._built.fulfil(order_id)
 
 
 _container: Container | None = None

@@ -111,10 +111,12 @@ class TronParts:
 
     @property
     def tron_fulfillers(self) -> dict:
-        from chalicelib.domain.products.withdrawal import WithdrawalFulfiller
-        return {self.trx_exchange.kind: self.trx_exchange_fulfiller,
-                self.energy_rental.kind: self.energy_rental_fulfiller,
-                self.withdrawal.kind: WithdrawalFulfiller(self.order_payouts)}
+        """Each TRON product's fulfiller, as a function that builds it (on the first order of its kind)."""
+        def withdrawal():
+            from chalicelib.domain.products.withdrawal import WithdrawalFulfiller
+            return WithdrawalFulfiller(self.order_payouts)
+        return {self.trx_exchange.kind: lambda: self.trx_exchange_fulfiller,
+                self.energy_rental.kind: lambda: self.energy_rental_fulfiller, self.withdrawal.kind: withdrawal}
 
     @cached_property
     def swap_address(self) -> str | None:

@@ -23,7 +23,8 @@ UNDEPLOYED_STAGES = frozenset({"local", "test"})
 
 
 class TronSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Built when first read, not at import: the payment webhook imports this module for swap_address alone.
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     stage: str = Field(alias="STAGE")
     node_url: str = Field(default=LOCAL_NODE_URL, alias="TRON_NODE_URL")

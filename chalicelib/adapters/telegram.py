@@ -9,18 +9,22 @@ connection). Backoff is exponential with jitter, inside a time budget well below
 
 `TelegramUnreachable` promises that no attempt reached Telegram (the caller may safely try again);
 anything that may have arrived is `TelegramOutcomeUnknown`.
+
+Both libraries load when first needed, not at import: httpx on the first call, tenacity only when a call
+fails transiently (a cold container's first update then pays for neither the retry machinery nor, for a
+plain-http Bot API, the CA bundle).
 """
 from __future__ import annotations
 
 import json
 import time
-from typing import Any, Callable
-
-import httpx
-from tenacity import (RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_before_delay,
-                      wait_exponential_jitter)
+from typing import TYPE_CHECKING, Any, Callable
 
 from chalicelib.domain.ports.telegram import TelegramError, TelegramOutcomeUnknown, TelegramUnreachable
+
+if TYPE_CHECKING:
+    import httpx
+    from tenacity import RetryCallState
 
 MAX_ATTEMPTS = 5
 REPEATABLE_PREFIXES = ("get", "set", "edit")
@@ -42,39 +46,61 @@ class _Transient(Exception):
         self.error = error
 
 
-_backoff = wait_exponential_jitter(multiplier=0.5, max=4, jitter=0.5)
-
-
 def _wait(state: RetryCallState) -> float:
+    from tenacity import wait_exponential_jitter
+
     outcome = state.outcome
     error = outcome.exception() if outcome else None
     if isinstance(error, _Transient) and error.retry_after is not None:
         return error.retry_after
-    return _backoff(state)
+    return wait_exponential_jitter(multiplier=0.5, max=4, jitter=0.5)(state)
 
 
 class TelegramClient:
     def __init__(self, base_url: str, token: str, *, timeout_seconds: float, retry_budget_seconds: float,
-                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
+                 before_first_call: Callable[[], None] = lambda: None) -> None:
         self._base = f"{base_url.rstrip('/')}/bot{token}/"
-        self._timeout = httpx.Timeout(timeout_seconds, connect=min(3.0, timeout_seconds))
+        self._timeout = (timeout_seconds, min(3.0, timeout_seconds))   # (any step, connecting)
         self._budget = retry_budget_seconds
         self._transport = transport
         self._sleep = sleep
+        self._before_first_call = before_first_call
         self._client: httpx.Client | None = None
 
     def _http(self) -> httpx.Client:
         if self._client is None:
-            self._client = httpx.Client(timeout=self._timeout, transport=self._transport)
+            import httpx
+
+            self._before_first_call()
+            # A plain-http Bot API (a local Bot API server, the sandbox) is never TLS: loading the CA bundle
+            # for it would cost the first call of a cold container tens of milliseconds for nothing.
+            self._client = httpx.Client(timeout=httpx.Timeout(self._timeout[0], connect=self._timeout[1]),
+                                        transport=self._transport, verify=self._base.startswith("https:"))
         return self._client
 
     def call(self, method: str, params: dict[str, Any], *, files: dict | None = None) -> Any:
+        started = time.monotonic()
+        try:
+            return self._attempt(method, params, files)   # most calls: one attempt, no retry machinery loaded
+        except _Transient as first:
+            return self._retry(method, params, files, first, self._budget - (time.monotonic() - started))
+
+    def _retry(self, method: str, params: dict[str, Any], files: dict | None, first: _Transient,
+               budget_left: float) -> Any:
+        """The attempts after a first transient failure, as if tenacity had made the first one too: it counts
+        towards the attempts and the budget, and its failure decides the first wait."""
+        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_before_delay
+
         retrying = Retrying(retry=retry_if_exception_type(_Transient), wait=_wait, sleep=self._sleep,
-                            stop=stop_after_attempt(MAX_ATTEMPTS) | stop_before_delay(self._budget), reraise=True)
-        arrived = False  # whether any attempt may have reached Telegram
+                            stop=stop_after_attempt(MAX_ATTEMPTS) | stop_before_delay(budget_left), reraise=True)
+        failed_first: list[_Transient] = [first]
+        arrived = first.sent  # whether any attempt may have reached Telegram
 
         def attempt() -> Any:
             nonlocal arrived
+            if failed_first:
+                raise failed_first.pop()
             try:
                 return self._attempt(method, params, files)
             except _Transient as transient:
@@ -91,6 +117,8 @@ class TelegramClient:
             raise TelegramUnreachable(f"{method}: {exhausted}") from None
 
     def _attempt(self, method: str, params: dict[str, Any], files: dict | None) -> Any:
+        import httpx
+
         clean = {key: value for key, value in params.items() if value is not None}
         try:
             if files:

@@ -1,6 +1,9 @@
 """The signed TRC20 payment webhook."""
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 from chalice import Blueprint
 
 from chalicelib.api.auth import verify_payment_webhook
@@ -13,10 +16,18 @@ payments = Blueprint(__name__)
 MAX_TRANSFERS_PER_CALL = 100
 
 
-def _transfers(document: object) -> list[tuple[object, dict]]:
-    from pydantic import TypeAdapter, ValidationError
+@lru_cache(maxsize=1)
+def _transfer_list() -> Any:
+    """Built once per container, on the first call: building a TypeAdapter compiles its validator."""
+    from pydantic import TypeAdapter
 
     from chalicelib.domain.payment_methods.trc20_transfers import Transfer
+
+    return TypeAdapter(list[Transfer])
+
+
+def _transfers(document: object) -> list[tuple[object, dict]]:
+    from pydantic import ValidationError
 
     if isinstance(document, dict) and "data" in document:
         items = document["data"]
@@ -29,9 +40,8 @@ def _transfers(document: object) -> list[tuple[object, dict]]:
         raise ValidationFailed("the body must be a transfer or {\"data\": [transfers]}", field="body")
     if len(items) > MAX_TRANSFERS_PER_CALL:
         raise ValidationFailed(f"at most {MAX_TRANSFERS_PER_CALL} transfers per call", field="data")
-    adapter = TypeAdapter(list[Transfer])
     try:
-        transfers = adapter.validate_python(items)
+        transfers = _transfer_list().validate_python(items)
     except ValidationError as error:
         first = error.errors()[0]
         index, *path = first["loc"]

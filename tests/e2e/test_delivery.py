@@ -279,3 +279,14 @@ def test_a_notice_sent_then_answered_502_is_not_sent_again(api, container, calls
 
     assert status_of(container, order) == OrderStatus.DELIVERED
     assert sum("Payment received" in text for text in buyer_texts(calls)) == 1
+
+
+def test_a_deployed_stage_delivers_premium_with_no_tron_settings(api, container, calls, monkeypatch):
+    """A stage that sells nothing on TRON names no node, wallet or key; its Premium deliveries never ask."""
+    for name in ("TRON_NODE_URL", "TRON_SHOP_ADDRESS", "TRON_PRIVATE_KEY", "TRON_PRIVATE_KEY_SSM_PARAMETER"):
+        monkeypatch.delenv(name, raising=False)
+    container.settings = container.settings.model_copy(update={"stage": "prod"})
+    order = paid_order(api)
+    assert deliver_message(api, order) == [{"batchItemFailures": []}]
+    assert status_of(container, order) == OrderStatus.DELIVERED
+    assert len(calls("giftPremiumSubscription")) == 1

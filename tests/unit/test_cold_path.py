@@ -36,6 +36,18 @@ def test_tracing_follows_powertools_rule(tracing_env, env, enabled):
     assert observability.tracing_enabled() is enabled
 
 
+def test_importing_the_app_loads_no_heavy_package():
+    """Every Lambda imports app.py at init: models, clients and the SDKs wait for the request that needs them."""
+    heavy = ("pydantic", "pynamodb", "botocore.session", "boto3", "httpx", "tenacity", "aws_xray_sdk", "jinja2")
+    code = f"import sys, app; print(sorted(set(sys.modules) & set({heavy!r})))"
+    env = {**os.environ, "LAMBDA_TASK_ROOT": str(REPO_ROOT)}
+    env.pop("POWERTOOLS_TRACE_DISABLED", None)
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def test_tracing_off_loads_no_xray_sdk():
     code = ("import sys; from chalicelib import observability as o\n"
             "with o.trace_segment('## GET /health'): pass\n"

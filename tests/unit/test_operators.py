@@ -13,7 +13,7 @@ from chalicelib.domain.catalog_desk import CatalogDesk
 from chalicelib.domain.distributors import AdminActor
 from chalicelib.domain.errors import Conflict, RateLimited, Unauthenticated, ValidationFailed
 from chalicelib.domain.live_settings import LiveSettings
-from chalicelib.domain.operators import OperatorService, Role
+from chalicelib.domain.operators import DUMMY_HASH, OperatorService, Role, hash_password
 from chalicelib.domain.order_desk import OrderDesk
 from chalicelib.domain.orders import Order, OrderStatus
 from tests.fakes import FixedClock, InMemoryBucketStore, InMemoryOrderStore, RecordingQueue
@@ -91,6 +91,10 @@ def test_a_session_lives_until_it_expires_and_carries_the_current_role(service, 
     with pytest.raises(Unauthenticated) as expired:
         service.session(signed.token)
     assert expired.value.code == "SESSION_EXPIRED"
+
+
+def test_an_unknown_name_is_checked_against_a_real_hash_with_the_current_parameters():
+    assert DUMMY_HASH == hash_password("no such operator", b"0" * 16)
 
 
 def test_names_and_passwords_are_checked_before_anything_is_written(service):

@@ -77,6 +77,8 @@ class Product:
     audience: ClassVar[str] = BUYERS
     resumable: ClassVar[bool] = False          # stuck DELIVERING: queue again (True) or flag for review
     notices: ClassVar[NoticeRules] = NoticeRules()
+    # Every cold container imports every product module; a product that sells rarely (TRON's, the top-up)
+    # declares its choice with defer_build=True, so its validator is built on its first order instead.
     choice: ClassVar[type[BaseModel]] = NoChoice
     payment_methods: ClassVar[frozenset[str] | None] = None   # the methods that may pay it (None: every one)
 

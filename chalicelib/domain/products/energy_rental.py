@@ -10,20 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.domain.errors import Unavailable, ValidationFailed
 from chalicelib.domain.live_settings import LiveSettings
 from chalicelib.domain.money import MICROS_PER_UNIT, to_micros
-from chalicelib.domain.order_payouts import OrderPayouts, PayoutPlan
 from chalicelib.domain.orders import Order
-from chalicelib.domain.ports.payouts import Payout, scheduled_payout
 from chalicelib.domain.ports.tron import ChainOutcomeUnknown, ChainUnreachable, PayoutAction, PayoutOrder, TronChain
 from chalicelib.domain.products import Buyer, NoticeRules, Offer, OrderDraft, Product
 from chalicelib.domain.products.trx_exchange import checked_address
 from chalicelib.domain.users import owner_for_user
+
+if TYPE_CHECKING:
+    # The payout machinery loads with the first order to pay out, not with the catalog every container builds.
+    from chalicelib.domain.order_payouts import OrderPayouts, PayoutPlan
+    from chalicelib.domain.ports.payouts import Payout
 
 KIND = "ENERGY_RENTAL"
 SETTING = "energy_packages"
@@ -59,7 +62,7 @@ def staked_sun_for(energy: int, energy_per_trx_micros: int) -> int:
 
 
 class EnergyChoice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     address: str = Field(min_length=1, max_length=64, description="the TRON address that receives the energy")
 
@@ -138,6 +141,8 @@ class EnergyRentalFulfiller:
         return self._payouts.fulfil(order_id, EnergyRental.notices, self._plan, self._landed)
 
     def _plan(self, order: Order) -> PayoutPlan:
+        from chalicelib.domain.order_payouts import PayoutPlan
+
         ratio = self._chain.account(self._chain.shop_address).energy_per_trx_micros
         sun = staked_sun_for(int(order.details["energy"]), ratio)
         return PayoutPlan(PayoutOrder(PayoutAction.DELEGATE, order.details["to_address"], sun),
@@ -145,6 +150,8 @@ class EnergyRentalFulfiller:
 
     @staticmethod
     def _landed(order: Order, payout: Payout, now: datetime) -> tuple[dict[str, Any], Payout]:
+        from chalicelib.domain.ports.payouts import scheduled_payout
+
         ends_at = now + timedelta(hours=int(order.details["hours"]))
         back = PayoutOrder(PayoutAction.UNDELEGATE, payout.to_address, payout.amount_sun)
         return ({"delegated_sun": payout.amount_sun, "rental_ends_at": ends_at.isoformat()},

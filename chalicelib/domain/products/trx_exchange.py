@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.live_settings import LiveSettings
 from chalicelib.domain.money import MICROS_PER_UNIT, format_amount, to_micros
-from chalicelib.domain.order_payouts import OrderPayouts, PayoutPlan
 from chalicelib.domain.orders import Order
 from chalicelib.domain.ports.tron import PayoutAction, PayoutOrder
 from chalicelib.domain.products import Buyer, NoticeRules, Offer, OrderDraft, Product
 from chalicelib.domain.tron import is_valid_tron_address
 from chalicelib.domain.users import owner_for_user
+
+if TYPE_CHECKING:
+    # The payout machinery loads with the first order to pay out, not with the catalog every container builds.
+    from chalicelib.domain.order_payouts import OrderPayouts, PayoutPlan
 
 KIND = "TRX_EXCHANGE"
 PRODUCT_ID = "trx_exchange"
@@ -68,7 +71,7 @@ def checked_address(value: str) -> str:
 
 
 class ExchangeChoice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     address: str = Field(min_length=1, max_length=64, description="the TRON address that receives the TRX")
     trx_amount: Decimal | None = Field(default=None, gt=0, decimal_places=6)
@@ -151,5 +154,7 @@ class TrxExchangeFulfiller:
         return self._payouts.fulfil(order_id, TrxExchange.notices, self._plan)
 
     def _plan(self, order: Order) -> PayoutPlan:
+        from chalicelib.domain.order_payouts import PayoutPlan
+
         sun = self._product.payout_sun(order)
         return PayoutPlan(PayoutOrder(PayoutAction.TRANSFER, order.details["to_address"], sun), sun, KIND)

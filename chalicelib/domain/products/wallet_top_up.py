@@ -33,13 +33,13 @@ CENT_MICROS = 10_000
 class FollowOn(BaseModel):
     """What to buy from the balance once the top-up is in."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     product_id: str = Field(min_length=1, max_length=64)
     choice: dict[str, Any] = Field(default_factory=dict)
 
 
 class TopUpChoice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     amount: Decimal = Field(decimal_places=2, description="USDT, at most two decimal places")
     then_buy: FollowOn | None = None

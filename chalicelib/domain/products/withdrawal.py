@@ -7,19 +7,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.live_settings import LiveSettings
 from chalicelib.domain.money import format_amount, to_micros
-from chalicelib.domain.order_payouts import OrderPayouts, PayoutPlan
 from chalicelib.domain.orders import Order
 from chalicelib.domain.ports.tron import PayoutAction, PayoutOrder
 from chalicelib.domain.products import Buyer, NoticeRules, Offer, OrderDraft, Product
 from chalicelib.domain.products.trx_exchange import checked_address
 from chalicelib.domain.users import owner_for_user
+
+if TYPE_CHECKING:
+    # The payout machinery loads with the first order to pay out, not with the catalog every container builds.
+    from chalicelib.domain.order_payouts import OrderPayouts, PayoutPlan
 
 KIND = "WITHDRAWAL"
 PRODUCT_ID = "withdrawal"
@@ -41,7 +44,7 @@ def parse_terms(stored: Any) -> WithdrawalTerms:
 
 
 class WithdrawalChoice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     address: str = Field(min_length=1, max_length=64, description="the TRON address that receives the USDT")
     amount: Decimal = Field(gt=0, decimal_places=2, description="USDT to receive; the fee is taken on top")
@@ -107,5 +110,7 @@ class WithdrawalFulfiller:
 
     @staticmethod
     def _plan(order: Order) -> PayoutPlan:
+        from chalicelib.domain.order_payouts import PayoutPlan
+
         amount = int(order.details["amount_micros"])
         return PayoutPlan(PayoutOrder(PayoutAction.TOKEN_TRANSFER, order.details["to_address"], amount), amount, KIND)
