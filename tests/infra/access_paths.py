@@ -2,8 +2,8 @@
 a gift to a @username two accounts have held, the language chosen, money that pays nothing (credited, sent
 back in Stars, a stray transfer attached, returned or dismissed in the panel), a buyer who blocked the bot,
 codes redeemed twice or after their deactivation, a code pack whose queue message was lost, code packs sent,
-refused and failed, payouts the node refuses and that expire unlanded, a TRON payout waiting for funds,
-books that disagree, and dead letters on the fulfilment queue."""
+refused and failed, payouts the node refuses and that expire unlanded, a payout two sweeps land at once, a
+TRON payout waiting for funds, books that disagree, and dead letters on the fulfilment queue."""
 from __future__ import annotations
 
 import json
@@ -22,6 +22,7 @@ def take_the_paths_the_walk_misses(api: Any, codes: Any, clock: Any, telegram: A
     code_pack_whose_message_was_lost(api, codes, clock)
     code_packs_told_refused_and_failed(codes, telegram)
     payouts_refused_then_expired(api, clock, node)
+    payout_landed_first_by_another_sweep(api, clock, node)
     trx_payout_waiting_for_funds(api, clock, node)
     dead_letters_of_fulfilment(api)
     books_that_disagree(api, codes, clock)
@@ -150,6 +151,30 @@ def payouts_refused_then_expired(api: Any, clock: Any, node: Any) -> None:
     node.fund(LOCAL_SHOP_ADDRESS, balance_sun=funds)
     clock.advance(minutes=10)
     api.tick("drive_payouts")
+
+
+def payout_landed_first_by_another_sweep(api: Any, clock: Any, node: Any) -> None:
+    """drive_payouts: two overlapping sweeps drive one automatic swap's payout; the slower one's landing write
+    finds it landed already and reads the payout back (GetItem). The other sweep's write is made just before
+    ours, in the same run, so the interleaving is the same every time."""
+    from chalicelib.adapters.dynamodb.payouts import DynamoPayoutStore
+    from chalicelib.tron_config import LOCAL_SWAP_ADDRESS
+
+    node.inject("hold")
+    api.pay(amount="10", to=LOCAL_SWAP_ADDRESS)
+    node.mine()
+    clock.advance(minutes=2)
+    land = DynamoPayoutStore.land
+
+    def landed_by_the_other_sweep_first(store: Any, *args: Any) -> bool:
+        assert land(store, *args), "the other sweep lands it"
+        return land(store, *args)
+
+    DynamoPayoutStore.land = landed_by_the_other_sweep_first
+    try:
+        api.tick("drive_payouts")
+    finally:
+        DynamoPayoutStore.land = land
 
 
 def trx_payout_waiting_for_funds(api: Any, clock: Any, node: Any) -> None:
