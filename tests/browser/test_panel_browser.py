@@ -62,6 +62,35 @@ def _order(stack, user_id: int) -> dict:
     return response.json()
 
 
+def _buyer_init(user_id: int) -> str:
+    from datetime import datetime, timezone
+
+    from chalicelib.domain.signatures import build_init_data
+
+    return build_init_data(_stage("TELEGRAM_BOT_TOKEN"), {"id": user_id, "first_name": "Ann", "language_code": "en"},
+                           int(datetime.now(timezone.utc).timestamp()))
+
+
+def _codes_when_issued(stack, token: str, count: int) -> list[str]:
+    import httpx
+
+    issued: list[str] = []
+
+    def all_issued() -> bool:
+        page = httpx.get(f"{stack.api}/distributors/me/codes", headers={"Authorization": f"Bearer {token}"})
+        issued[:] = [code["code"] for code in page.json().get("codes", [])] if page.status_code == 200 else []
+        return len(issued) == count
+    stack.wait_until(all_issued, 60, f"{count} codes issued")
+    return issued
+
+
+def _redeem(stack, user_id: int, code: str):
+    import httpx
+
+    return httpx.post(f"{stack.api}/redeem", json={"code": code},
+                      headers={"X-Telegram-Init-Data": _buyer_init(user_id)})
+
+
 def _wait_for_status(stack, order_id: str, status: str) -> None:
     import httpx
 
@@ -170,8 +199,16 @@ def test_a_distributor_signs_in_and_reads_the_sales_chart(browser, stack):  # no
         page.select_option("select[name=payment_method]", "trc20")
         page.get_by_role("button", name="Buy").click()
         page.get_by_text("Send exactly this amount").wait_for()
+        amount = page.locator("td.mono").first.inner_text().split()[0]
+        _pay(stack, amount, page.locator("input[aria-label=Address]").input_value(), tx_id("portal-pack"))
+        codes = _codes_when_issued(stack, issued["token"], 10)
+        for user_id, code in zip((7101, 7102, 7103), codes):
+            assert _redeem(stack, user_id, code).status_code == 200
         page.goto(stack.api + "/portal/dashboard")
         page.wait_for_selector("#sales-chart canvas")
+        cards = page.locator(".card").all_inner_texts()
+        assert any("REDEMPTIONS" in card.upper() and "\n3\n" in f"\n{card}\n" for card in cards), cards
+        assert page.get_by_text("10/10").count() == 1, "the pack's fulfilment is complete"
         PORTAL_SCREENSHOT.parent.mkdir(exist_ok=True)
         page.screenshot(path=str(PORTAL_SCREENSHOT), full_page=True)
     except Exception:
