@@ -164,14 +164,14 @@ class Container(CodesParts, MoneyParts, PanelParts, StarsParts, TronParts):
 
     @cached_property
     def fulfilment(self):
-        """What carries each product's paid orders on, one entry each."""
+        """What carries each product's paid orders on, one entry each, built when its first order comes."""
         from chalicelib.domain.products import FulfilmentRouter
         from chalicelib.domain.products.premium import PremiumGiftFulfiller
         from chalicelib.domain.products.redemption_gift import RedemptionGift, RedemptionGiftFulfiller
-        return FulfilmentRouter({self.premium.kind: PremiumGiftFulfiller(self.gifts),
-                                 self.code_pack.kind: self.fulfillment,
-                                 RedemptionGift.kind: RedemptionGiftFulfiller(self.gifts, self.redemptions),
-                                 self.top_up.kind: self.top_up_fulfiller, **self.tron_fulfillers})
+        return FulfilmentRouter({self.premium.kind: lambda: PremiumGiftFulfiller(self.gifts),
+                                 self.code_pack.kind: lambda: self.fulfillment,
+                                 RedemptionGift.kind: lambda: RedemptionGiftFulfiller(self.gifts, self.redemptions),
+                                 self.top_up.kind: lambda: self.top_up_fulfiller, **self.tron_fulfillers})
 
     @cached_property
     def payment_methods(self):

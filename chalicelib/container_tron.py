@@ -111,9 +111,9 @@ class TronParts:
     @property
     def tron_fulfillers(self) -> dict:
         from chalicelib.domain.products.withdrawal import WithdrawalFulfiller
-        return {self.trx_exchange.kind: self.trx_exchange_fulfiller,
-                self.energy_rental.kind: self.energy_rental_fulfiller,
-                self.withdrawal.kind: WithdrawalFulfiller(self.order_payouts)}
+        return {self.trx_exchange.kind: lambda: self.trx_exchange_fulfiller,
+                self.energy_rental.kind: lambda: self.energy_rental_fulfiller,
+                self.withdrawal.kind: lambda: WithdrawalFulfiller(self.order_payouts)}
 
     @cached_property
     def swap_address(self) -> str | None:
