@@ -179,7 +179,7 @@ class Container(CodesParts, MoneyParts, PanelParts, StarsParts, TronParts):
         builders = {self.premium.kind: premium, self.code_pack.kind: lambda: self.fulfillment,
                     RedemptionGift.kind: redemption_gift, self.top_up.kind: lambda: self.top_up_fulfiller,
                     **self.tron_fulfillers}
-        return FulfilmentRouter({kind: BuiltOnFirstOrder(build) for kind, build in builders.items()})
+        return FulfilmentRouter(builders)
 
     @cached_property
     def payment_methods(self):
@@ -252,20 +252,6 @@ class Container(CodesParts, MoneyParts, PanelParts, StarsParts, TronParts):
         from chalicelib.domain.alerts import DeadLetterWatch
         queues = SqsDeadLetters(self.sqs, tuple(f"{queue}-dlq" for queue in sorted(self.products.queues())))
         return DeadLetterWatch(queues.depths, self.notices)
-
-
-class BuiltOnFirstOrder:
-    """A fulfiller built when the first order of its kind arrives: delivering Premium builds nothing of the
-    other products (TRON's need their own settings and node client)."""
-
-    def __init__(self, build: Callable[[], Any]) -> None:
-        self._build = build
-        self._built: Any = None
-
-    def fulfil(self, order_id: str):
-        if self._built is None:
-            self._built = self._build()
-        return self._built.fulfil(order_id)
 
 
 _container: Container | None = None

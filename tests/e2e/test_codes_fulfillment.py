@@ -165,3 +165,21 @@ def test_the_http_csv_comes_in_parts_with_a_next_link(codes, small_chunks):
              for line in codes.get(token, path + part).body.decode().splitlines()[1 if part == "?rows=8" else 0:]]
     assert whole == [",".join(row.values()) for row in codes.csv_rows(token, order["order_id"])]
     assert codes.get(token, f"{path}?cursor=21").status_code == 400
+
+
+def test_a_deployed_stage_fulfils_a_code_pack_without_the_tron_settings(codes, sandbox, clock, monkeypatch):
+    """The code pack worker's function is given no TRON node or key: its orders must not need them."""
+    import httpx
+
+    from chalicelib.config import load_settings
+    from chalicelib.container import Container, set_container
+    from tests.support import TEST_ENV
+
+    for name in ("TRON_NODE_URL", "TRON_SHOP_ADDRESS", "TRON_PRIVATE_KEY", "TRON_PRIVATE_KEY_SSM_PARAMETER"):
+        monkeypatch.delenv(name, raising=False)
+    distributor, token = codes.create_distributor()
+    order = codes.buy(token, fulfil=False)
+    set_container(Container(load_settings({**TEST_ENV, "STAGE": "prod"}), clock=clock, sleep=lambda seconds: None,
+                            telegram_transport=httpx.WSGITransport(app=sandbox)))
+    assert codes.fulfil() == 1
+    assert_exact(codes, token, order["order_id"], 10)

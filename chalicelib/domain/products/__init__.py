@@ -6,7 +6,7 @@ a product up by kind in the `ProductRegistry`; nothing outside a product's modul
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, Protocol
+from typing import Any, Callable, ClassVar, Mapping, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -162,16 +162,23 @@ class ProductRegistry:
 
 
 class FulfilmentRouter:
-    """The worker's half of the registry: the fulfiller of each kind."""
+    """The worker's half of the registry: the fulfiller of each kind, built on the first order of its kind.
+    Each worker function meets only its own kinds and is given only their settings and secrets (the code
+    pack worker has no TRON node or key), so building every fulfiller up front would fail there."""
 
-    def __init__(self, fulfillers: Mapping[str, Fulfiller] | None = None) -> None:
-        self._fulfillers: dict[str, Fulfiller] = dict(fulfillers or {})
+    def __init__(self, builders: Mapping[str, Callable[[], Fulfiller]] | None = None) -> None:
+        self._builders: dict[str, Callable[[], Fulfiller]] = dict(builders or {})
+        self._built: dict[str, Fulfiller] = {}
 
     def register(self, kind: str, fulfiller: Fulfiller) -> None:
-        self._fulfillers[kind] = fulfiller
+        self._builders.pop(kind, None)
+        self._built[kind] = fulfiller
 
     def fulfil(self, kind: str, order_id: str) -> Order | None:
-        fulfiller = self._fulfillers.get(kind)
+        fulfiller = self._built.get(kind)
         if fulfiller is None:
-            raise LookupError(f"no fulfiller is registered for kind {kind!r}")
+            builder = self._builders.get(kind)
+            if builder is None:
+                raise LookupError(f"no fulfiller is registered for kind {kind!r}")
+            fulfiller = self._built[kind] = builder()
         return fulfiller.fulfil(order_id)
