@@ -157,16 +157,21 @@ class Container(CodesParts, MoneyParts, PanelParts, StarsParts, TronParts):
 
     @cached_property
     def products(self):
-        """Every product the shop sells, one entry each."""
+        """Every product the shop sells, one entry each, built on the first lookup of its kind (the kind its module
+        declares; the registry checks they agree)."""
         from chalicelib.domain.products import ProductRegistry
-        from chalicelib.domain.products.redemption_gift import RedemptionGift
-        return ProductRegistry((self.premium, self.code_pack, RedemptionGift(), self.top_up, *self.tron_products))
+
+        def redemption_gift():
+            from chalicelib.domain.products.redemption_gift import RedemptionGift
+            return RedemptionGift()
+        return ProductRegistry(built_on_lookup={
+            "PREMIUM_GIFT": lambda: self.premium, "CODE_PACK": lambda: self.code_pack,
+            "REDEMPTION_GIFT": redemption_gift, "WALLET_TOP_UP": lambda: self.top_up, **self.tron_products})
 
     @cached_property
     def fulfilment(self):
         """What carries each product's paid orders on, one entry each."""
         from chalicelib.domain.products import FulfilmentRouter
-        from chalicelib.domain.products.redemption_gift import RedemptionGift
 
         def premium():
             from chalicelib.domain.products.premium import PremiumGiftFulfiller
@@ -176,22 +181,25 @@ class Container(CodesParts, MoneyParts, PanelParts, StarsParts, TronParts):
             from chalicelib.domain.products.redemption_gift import RedemptionGiftFulfiller
             return RedemptionGiftFulfiller(self.gifts, self.redemptions)
 
-        builders = {self.premium.kind: premium, self.code_pack.kind: lambda: self.fulfillment,
-                    RedemptionGift.kind: redemption_gift, self.top_up.kind: lambda: self.top_up_fulfiller,
+        builders = {"PREMIUM_GIFT": premium, "CODE_PACK": lambda: self.fulfillment,
+                    "REDEMPTION_GIFT": redemption_gift, "WALLET_TOP_UP": lambda: self.top_up_fulfiller,
                     **self.tron_fulfillers}
         return FulfilmentRouter(builders)
 
     @cached_property
     def payment_methods(self):
-        """Every way to pay, one entry each."""
+        """Every way to pay, one entry each, built on the first lookup of its name."""
         from chalicelib.domain.payment_methods import PaymentMethodRegistry
-        from chalicelib.domain.payment_methods.trc20 import Trc20UniqueAmount, UniqueAmountPolicy
-        s = self.settings
-        policy = UniqueAmountPolicy(self.payment_addresses.live, s.amount_suffix_decimals, s.surcharge_cap_micros,
-                                    timedelta(minutes=s.order_expiry_minutes),
-                                    timedelta(minutes=s.monitoring_window_minutes), s.max_pending_orders)
-        return PaymentMethodRegistry((Trc20UniqueAmount(self.orders, self.slots, policy, count), self.balance_method,
-                                      self.stars_method))
+
+        def trc20():
+            from chalicelib.domain.payment_methods.trc20 import Trc20UniqueAmount, UniqueAmountPolicy
+            s = self.settings
+            policy = UniqueAmountPolicy(self.payment_addresses.live, s.amount_suffix_decimals,
+                                        s.surcharge_cap_micros, timedelta(minutes=s.order_expiry_minutes),
+                                        timedelta(minutes=s.monitoring_window_minutes), s.max_pending_orders)
+            return Trc20UniqueAmount(self.orders, self.slots, policy, count)
+        return PaymentMethodRegistry(built_on_lookup={"trc20": trc20, "balance": lambda: self.balance_method,
+                                                      "stars": lambda: self.stars_method})
 
     # ------------------------------------------------------------------ services
     @cached_property

@@ -106,8 +106,10 @@ class TronParts:
         return Withdrawal(self.live_settings)
 
     @property
-    def tron_products(self) -> tuple:
-        return (self.trx_exchange, self.energy_rental, self.withdrawal)
+    def tron_products(self) -> dict:
+        """Each TRON product, as a function that builds it (on the first lookup of its kind)."""
+        return {"TRX_EXCHANGE": lambda: self.trx_exchange, "ENERGY_RENTAL": lambda: self.energy_rental,
+                "WITHDRAWAL": lambda: self.withdrawal}
 
     @property
     def tron_fulfillers(self) -> dict:
@@ -115,8 +117,8 @@ class TronParts:
         def withdrawal():
             from chalicelib.domain.products.withdrawal import WithdrawalFulfiller
             return WithdrawalFulfiller(self.order_payouts)
-        return {self.trx_exchange.kind: lambda: self.trx_exchange_fulfiller,
-                self.energy_rental.kind: lambda: self.energy_rental_fulfiller, self.withdrawal.kind: withdrawal}
+        return {"TRX_EXCHANGE": lambda: self.trx_exchange_fulfiller,
+                "ENERGY_RENTAL": lambda: self.energy_rental_fulfiller, "WITHDRAWAL": withdrawal}
 
     @cached_property
     def swap_address(self) -> str | None:

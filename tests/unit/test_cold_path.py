@@ -105,3 +105,39 @@ def test_one_failed_record_comes_back_alone():
     result = process_batch(SQSEvent({"Records": records}, None), handle)
     assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}, {"itemIdentifier": "m3"}]}
     assert handled == ["a", "b"]
+
+
+def test_one_premium_order_builds_no_other_product_or_payment_method():
+    """Paying and delivering one Premium order looks its product and its method up by kind and name: a cold
+    container builds those registry entries only and imports no other product's or method's module."""
+    code = ("import sys\n"
+            "from chalicelib.config import load_settings\n"
+            "from chalicelib.container import Container\n"
+            "from tests.support import TEST_ENV\n"
+            "container = Container(load_settings(TEST_ENV))\n"
+            "products, methods = container.products, container.payment_methods\n"
+            "products.settles_to('PREMIUM_GIFT', 'user:1', 'USDT'), products.queue_of('PREMIUM_GIFT')\n"
+            "products.by_kind('PREMIUM_GIFT').notices, methods.get('trc20')\n"
+            "print(sorted(products.built_kinds()), sorted(methods.built_names()))\n"
+            "print(sorted(name for name in sys.modules\n"
+            "             if name.startswith(('chalicelib.domain.products.', 'chalicelib.domain.payment_methods.'))))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ}, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    built, imported = done.stdout.strip().splitlines()
+    assert built == "['PREMIUM_GIFT'] ['trc20']"
+    assert imported == ("['chalicelib.domain.payment_methods.trc20', 'chalicelib.domain.products.premium']")
+
+
+def test_a_registry_builds_an_entry_on_its_first_lookup_and_checks_its_kind():
+    from chalicelib.domain.products import Product, ProductRegistry
+
+    class Gift(Product):
+        kind = "GIFT"
+
+    builds = []
+    registry = ProductRegistry(built_on_lookup={"GIFT": lambda: builds.append(1) or Gift(), "OTHER": Gift})
+    assert builds == [] and registry.built_kinds() == frozenset()
+    assert registry.by_kind("GIFT") is registry.by_kind("GIFT") and builds == [1]
+    with pytest.raises(ValueError, match="registered as kind 'OTHER' is of kind 'GIFT'"):
+        registry.by_kind("OTHER")

@@ -77,7 +77,7 @@ class Product:
     audience: ClassVar[str] = BUYERS
     resumable: ClassVar[bool] = False          # stuck DELIVERING: queue again (True) or flag for review
     notices: ClassVar[NoticeRules] = NoticeRules()
-    # Every cold container imports every product module; a product that sells rarely (TRON's, the top-up)
+    # Placing an order from the catalog builds every product; a product that sells rarely (TRON's, the top-up)
     # declares its choice with defer_build=True, so its validator is built on its first order instead.
     choice: ClassVar[type[BaseModel]] = NoChoice
     payment_methods: ClassVar[frozenset[str] | None] = None   # the methods that may pay it (None: every one)
@@ -114,27 +114,49 @@ class Fulfiller(Protocol):
 
 
 class ProductRegistry:
-    def __init__(self, products: tuple[Product, ...] = ()) -> None:
+    """Every product by kind. An entry is a product, or a function that builds it on the first lookup of its
+    kind (`built_on_lookup`): serving one order builds and imports that order's product only. What lists every
+    product (the catalog, the queues, the default settings) builds them all."""
+
+    def __init__(self, products: tuple[Product, ...] = (), *,
+                 built_on_lookup: Mapping[str, Callable[[], Product]] | None = None) -> None:
+        self._builders: dict[str, Callable[[], Product]] = {}
         self._by_kind: dict[str, Product] = {}
         for product in products:
             self.register(product)
+        for kind, build in (built_on_lookup or {}).items():
+            self.register_built_on_lookup(kind, build)
 
     def register(self, product: Product) -> None:
-        if product.kind in self._by_kind:
-            raise ValueError(f"product kind {product.kind} is registered twice")
-        self._by_kind[product.kind] = product
+        self.register_built_on_lookup(product.kind, lambda: product)
+
+    def register_built_on_lookup(self, kind: str, build: Callable[[], Product]) -> None:
+        if kind in self._builders:
+            raise ValueError(f"product kind {kind} is registered twice")
+        self._builders[kind] = build
 
     def by_kind(self, kind: str) -> Product:
-        try:
-            return self._by_kind[kind]
-        except KeyError:
-            raise LookupError(f"no product is registered for kind {kind!r}") from None
+        product = self._by_kind.get(kind)
+        if product is not None:
+            return product
+        build = self._builders.get(kind)
+        if build is None:
+            raise LookupError(f"no product is registered for kind {kind!r}")
+        product = build()
+        if product.kind != kind:
+            raise ValueError(f"the product registered as kind {kind!r} is of kind {product.kind!r}")
+        self._by_kind[kind] = product
+        return product
+
+    def built_kinds(self) -> frozenset[str]:
+        """The kinds whose product has been built so far."""
+        return frozenset(self._by_kind)
 
     def all(self) -> tuple[Product, ...]:
-        return tuple(self._by_kind.values())
+        return tuple(self.by_kind(kind) for kind in self._builders)
 
     def default_settings(self) -> dict[str, Any]:
-        return {setting_id: value for product in self._by_kind.values()
+        return {setting_id: value for product in self.all()
                 for setting_id, value in product.default_settings().items()}
 
     def settles_to(self, kind: str, owner_id: str, currency: str) -> str:
@@ -144,14 +166,14 @@ class ProductRegistry:
         return self.by_kind(kind).queue
 
     def queues(self) -> frozenset[str]:
-        return frozenset(product.queue for product in self._by_kind.values())
+        return frozenset(product.queue for product in self.all())
 
     def offers(self, audience: str = BUYERS) -> list[Offer]:
-        return [offer for product in self._by_kind.values() if product.audience == audience
+        return [offer for product in self.all() if product.audience == audience
                 for offer in product.offers()]
 
     def offer(self, product_id: str, audience: str = BUYERS) -> tuple[Product, Offer]:
-        for product in self._by_kind.values():
+        for product in self.all():
             if product.audience != audience:
                 continue
             for offer in product.offers():
