@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable
 
 from chalicelib.container_codes import CodesParts
+from chalicelib.container_deferred import BuiltOnFirstOrder, BuiltOnFirstUse
 from chalicelib.container_money import MoneyParts
 from chalicelib.container_panel import PanelParts, install_text_overrides
 from chalicelib.container_stars import StarsParts
@@ -238,18 +239,25 @@ class Container(CodesParts, MoneyParts, PanelParts, StarsParts, TronParts):
 
     @cached_property
     def bot(self):
+        """The bot; what only some flows use (the shop, the wallet, redemptions, TRON) is built on first use."""
         from chalicelib.bot.conversation import Conversation
         from chalicelib.bot.limits import FloodPolicy
         from chalicelib.bot.service import BotService
-        from chalicelib.bot.shop import ShopFacade, WalletFacade
         settings = self.settings
-        conversation = Conversation(ShopFacade(self.premium, self.ordering, self.orders, self.products,
-                                               self.stars_payments),
-                                    WalletFacade(self.wallets, self.top_up, self.ordering), self.users,
-                                    self.redemptions, lambda key, ttl: self.guards.claim(key, ttl, self.clock.now()),
+
+        def shop():
+            from chalicelib.bot.shop import ShopFacade
+            return ShopFacade(self.premium, self.ordering, self.orders, self.products, self.stars_payments)
+
+        def wallet():
+            from chalicelib.bot.shop import WalletFacade
+            return WalletFacade(self.wallets, self.top_up, self.ordering)
+        conversation = Conversation(BuiltOnFirstUse(shop), BuiltOnFirstUse(wallet), self.users,
+                                    BuiltOnFirstUse(lambda: self.redemptions),
+                                    lambda key, ttl: self.guards.claim(key, ttl, self.clock.now()),
                                     amount_places=settings.amount_suffix_decimals,
                                     surcharge_cap_micros=settings.surcharge_cap_micros,
-                                    store_url=settings.miniapp_url, tron=self.tron_shop)
+                                    store_url=settings.miniapp_url, tron=BuiltOnFirstUse(lambda: self.tron_shop))
         flood = FloodPolicy(burst=settings.bot_flood_burst, per_minute=settings.bot_flood_per_minute)
         return BotService(conversation, self.conversations, self.users, self.guards, self.telegram, self.clock,
                           flood, count, logger)

@@ -34,12 +34,12 @@ def handle_update(update: object) -> str:
 def _payment_update(update: object) -> str | None:
     """A Stars payment's pre-checkout query or successful payment, handled apart from the conversation."""
     from chalicelib.bot.payment_updates import parse_payment_update
-    from chalicelib.container import get_container
-    from chalicelib.domain.payment_methods.stars_payments import PreCheckout
-
     payment = parse_payment_update(update)
     if payment is None:
         return None
+    from chalicelib.container import get_container
+    from chalicelib.domain.payment_methods.stars_payments import PreCheckout
+
     stars = get_container().stars_payments
     if isinstance(payment, PreCheckout):
         result = "pre_checkout_ok" if stars.pre_checkout(payment) else "pre_checkout_refused"

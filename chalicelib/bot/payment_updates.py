@@ -2,9 +2,10 @@
 Read leniently like every update (bot/updates.py); anything malformed is not a payment and goes to the bot."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.payment_methods.stars_payments import PreCheckout, StarPayment
+if TYPE_CHECKING:
+    from chalicelib.domain.payment_methods.stars_payments import PreCheckout, StarPayment
 
 
 def _int(value: Any) -> int | None:
@@ -24,6 +25,7 @@ def parse_payment_update(raw: Any) -> PreCheckout | StarPayment | None:
         user_id, amount = _int(sender.get("id")), _int(query.get("total_amount"))
         if user_id is None or amount is None or not _str(query.get("id")):
             return None
+        from chalicelib.domain.payment_methods.stars_payments import PreCheckout  # payments only, not every update
         return PreCheckout(query_id=query["id"], user_id=user_id, currency=_str(query.get("currency")),
                            total_amount=amount, payload=_str(query.get("invoice_payload")),
                            language=_str(sender.get("language_code")) or None)
@@ -36,5 +38,6 @@ def parse_payment_update(raw: Any) -> PreCheckout | StarPayment | None:
     charge = _str(payment.get("telegram_payment_charge_id"))
     if user_id is None or amount is None or not charge:
         return None
+    from chalicelib.domain.payment_methods.stars_payments import StarPayment
     return StarPayment(user_id=user_id, currency=_str(payment.get("currency")), total_amount=amount,
                        payload=_str(payment.get("invoice_payload")), charge_id=charge, raw=payment)

@@ -18,6 +18,8 @@ from chalicelib.i18n import text
 AWAIT_RECIPIENT = "await_recipient"     # the buy flow waits for a recipient's @username
 AWAIT_CODE = "await_code"               # the redeem flow waits for a code
 AWAIT_TOP_UP = "await_top_up"           # the wallet flow waits for an amount to top up
+AWAIT_TRON_ADDRESS = "await_tron_address"     # the energy or exchange flow waits for a TRON address
+REDEEM_LINK_PREFIX = "redeem-"          # a /start deep link that carries a redeem code
 STEP_TTL_SECONDS = 3600
 
 

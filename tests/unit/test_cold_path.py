@@ -141,3 +141,29 @@ def test_a_registry_builds_an_entry_on_its_first_lookup_and_checks_its_kind():
     assert registry.by_kind("GIFT") is registry.by_kind("GIFT") and builds == [1]
     with pytest.raises(ValueError, match="registered as kind 'OTHER' is of kind 'GIFT'"):
         registry.by_kind("OTHER")
+
+
+def test_a_start_builds_the_menu_flow_only():
+    """A cold `/start` shows the menu: the buying, wallet, redeem and TRON flows, the shop behind them and every
+    product wait for the update that needs them."""
+    code = ("import sys\n"
+            "from datetime import datetime, timezone\n"
+            "from chalicelib.bot.updates import parse_update\n"
+            "from chalicelib.config import load_settings\n"
+            "from chalicelib.container import Container\n"
+            "from chalicelib.domain.ports.bot import ChatState\n"
+            "from tests.support import TEST_ENV\n"
+            "from tests.telegram_updates import message_update, user_json\n"
+            "conversation = Container(load_settings(TEST_ENV)).bot._conversation\n"
+            "update = parse_update(message_update(user_json(1001, first_name='Ann'), '/start'))\n"
+            "calls = conversation.handle(update, ChatState(1001, language='en'), datetime.now(timezone.utc))\n"
+            "print([call.method for call in calls])\n"
+            "print(sorted(name for name in sys.modules if name.startswith(('chalicelib.bot.flows.', "
+            "'chalicelib.bot.shop', 'chalicelib.bot.tron_shop', 'chalicelib.domain.products.', "
+            "'chalicelib.domain.payment_methods.', 'chalicelib.domain.redemptions'))))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ}, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    methods, imported = done.stdout.strip().splitlines()
+    assert methods == "['sendMessage']"
+    assert imported == "['chalicelib.bot.flows.menu']"

@@ -10,7 +10,6 @@ from chalicelib.bot.turn import AWAIT_CODE, Turn
 from chalicelib.domain.codes import format_code, normalize_code
 from chalicelib.domain.errors import DomainError, RateLimited
 
-LINK_PREFIX = "redeem-"
 ERRORS = {"CODE_NOT_FOUND": "redeem.not_found", "CODE_USED_UP": "redeem.used_up",
           "CODE_INACTIVE": "redeem.inactive", "ALREADY_REDEEMED": "redeem.already",
           "CODE_EXPIRED": "redeem.expired", "VALIDATION_FAILED": "redeem.invalid",
@@ -46,7 +45,8 @@ class RedeemFlow:
             turn.send(turn.t("redeem.invalid"))
             return
         try:
-            result = redeemer.redeem(turn.user_id, format_code(code), None)  # Telegram tells us no IP: the user limit applies
+            # Telegram tells us no IP: the user limit applies
+            result = redeemer.redeem(turn.user_id, format_code(code), None)
         except RateLimited as error:
             turn.send(turn.t("redeem.rate_limited", seconds=error.retry_after or 60))
             return

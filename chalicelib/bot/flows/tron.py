@@ -8,14 +8,13 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from chalicelib.bot import views
-from chalicelib.bot.turn import Call, Turn
+from chalicelib.bot.turn import AWAIT_TRON_ADDRESS, Call, Turn
 from chalicelib.bot.verbs import ENERGY_PACKAGE, ENERGY_STARS, EXCHANGE_AMOUNT, MENU, data
 from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.orders import Order
 from chalicelib.domain.products import Offer
 from chalicelib.domain.tron import is_valid_tron_address
 
-AWAIT_TRON_ADDRESS = "await_tron_address"     # the energy or exchange flow waits for a TRON address
 EXCHANGE_PRESETS_TRX = (20, 50, 100, 500)
 REFUSALS = {"ADDRESS_NOT_ACTIVATED": "tron.not_activated", "ENERGY_SOLD_OUT": "tron.sold_out",
             "CHAIN_UNAVAILABLE": "tron.unavailable", "VALIDATION_FAILED": "tron.bad_address"}
