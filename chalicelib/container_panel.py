@@ -85,8 +85,10 @@ class PanelParts:
 
     @cached_property
     def bot_texts(self):
+        from chalicelib.container_deferred import BuiltOnFirstUse
         from chalicelib.domain.bot_texts import BotTexts
-        return BotTexts(self.live_settings, self.settings_store, self.distributors)
+        # Reading a text (every message sent) needs no distributor service: only an operator's edit audits.
+        return BotTexts(self.live_settings, self.settings_store, BuiltOnFirstUse(lambda: self.distributors))
 
     def queue_depths(self) -> dict[str, int | None]:
         """Messages waiting in each product queue and its dead-letter queue (None: SQS did not answer)."""

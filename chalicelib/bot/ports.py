@@ -2,11 +2,12 @@
 service provide it."""
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.domain.orders import Order
-from chalicelib.domain.ports.common import Page
-from chalicelib.domain.products import Offer
+if TYPE_CHECKING:  # types only: a cold /start loads neither the order model nor the product registry
+    from chalicelib.domain.orders import Order
+    from chalicelib.domain.ports.common import Page
+    from chalicelib.domain.products import Offer
 
 
 class Shop(Protocol):

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from chalicelib.bot.verbs import (BUY, CANCEL_ORDER, CHECK, CONFIRM, ENERGY, EXCHANGE, FOR_ME, FOR_OTHER, HELP,
                                   LANGUAGE, MENU, MONTHS, ORDER, ORDERS, PAY_FROM_BALANCE, RECIPIENT, REDEEM,
                                   SET_LANGUAGE, TOP_UP_DIFFERENCE, WALLET, data)
 from chalicelib.domain.money import MICROS_PER_UNIT, format_amount, places_for
 from chalicelib.domain.orders import Order, OrderStatus
-from chalicelib.domain.products import Offer
 from chalicelib.bot.order_facts import detail_values
 from chalicelib.i18n import catalog, escape, normalize, text
+
+if TYPE_CHECKING:  # a type only: the menu and the notices load no product registry
+    from chalicelib.domain.products import Offer
 
 NETWORK_LABEL = "TRON (TRC20)"
 PREMIUM_TEXTS = "premium"   # the wording of Premium, the product the bot sells; a top-up has its own
