@@ -9,7 +9,7 @@ from chalice import Blueprint, Response
 from chalicelib.api.http import guarded, parse_query
 from chalicelib.api.openapi import web_page
 from chalicelib.api.panel_session import PANEL_COOKIE, browser_route, cookie_header, redirect
-from chalicelib.domain.operators import OPERATOR_PREFIX, Role
+from chalicelib.domain.operator_roles import OPERATOR_PREFIX, Role
 
 panel = Blueprint(__name__)
 FORM = ["application/x-www-form-urlencoded"]

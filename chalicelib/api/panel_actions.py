@@ -9,7 +9,7 @@ from chalicelib.api.http import guarded
 from chalicelib.api.openapi import web_page
 from chalicelib.api.panel_session import PANEL_COOKIE, browser_route, parse_form, redirect, with_flash
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.operators import OPERATOR_PREFIX, Role
+from chalicelib.domain.operator_roles import OPERATOR_PREFIX, Role
 
 panel_actions = Blueprint(__name__)
 FORM = ["application/x-www-form-urlencoded"]

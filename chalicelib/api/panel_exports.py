@@ -9,7 +9,7 @@ from chalicelib.api.http import guarded, parse_query
 from chalicelib.api.openapi import web_page
 from chalicelib.api.panel_session import PANEL_COOKIE, browser_route
 from chalicelib.domain.errors import NotFound, ValidationFailed
-from chalicelib.domain.operators import OPERATOR_PREFIX, Role
+from chalicelib.domain.operator_roles import OPERATOR_PREFIX, Role
 
 panel_exports = Blueprint(__name__)
 MAX_DAYS = 31

@@ -11,7 +11,7 @@ from chalicelib.api.openapi import web_page
 from chalicelib.api.panel_session import (PORTAL_COOKIE, browser_route, cookie_header, parse_form, redirect,
                                           with_flash)
 from chalicelib.domain.errors import Unauthenticated
-from chalicelib.domain.operators import DISTRIBUTOR_PREFIX
+from chalicelib.domain.operator_roles import DISTRIBUTOR_PREFIX
 
 portal = Blueprint(__name__)
 FORM = ["application/x-www-form-urlencoded"]

@@ -14,11 +14,11 @@ import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.distributors import AdminActor
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated, ValidationFailed
+from chalicelib.domain.operator_roles import DISTRIBUTOR_PREFIX, OPERATOR_PREFIX, Role
 
 if TYPE_CHECKING:
     from chalicelib.domain.attempt_limits import AttemptLimiter
@@ -30,28 +30,6 @@ MIN_PASSWORD_LENGTH = 12
 SESSION_TOKEN_BYTES = 32
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
 LIMITER_NAMESPACE = "signin"
-OPERATOR_PREFIX = "operator:"
-DISTRIBUTOR_PREFIX = "dist:"
-
-
-class Role(IntEnum):
-    VIEWER = 1
-    OPERATOR = 2
-    OWNER = 3
-
-    @classmethod
-    def named(cls, name: str) -> Role:
-        try:
-            return cls[name.upper()]
-        except KeyError:
-            raise ValidationFailed("role: must be viewer, operator or owner", code="ROLE_INVALID",
-                                   field="role") from None
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-
 def hash_password(password: str, salt: bytes | None = None) -> str:
     salt = salt or secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, maxmem=64 * 2 ** 20)
