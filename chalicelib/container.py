@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable
 
 from chalicelib.container_codes import CodesParts
-from chalicelib.container_deferred import BuiltOnFirstOrder, BuiltOnFirstUse
+from chalicelib.container_deferred import BuiltOnFirstUse
 from chalicelib.container_money import MoneyParts
 from chalicelib.container_panel import PanelParts, install_text_overrides
 from chalicelib.container_stars import StarsParts

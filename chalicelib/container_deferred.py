@@ -1,22 +1,8 @@
 """Parts of the container built when they are first needed: a cold container of any kind builds, and imports,
-only what its first request uses."""
+only what its first request uses (the registries and the fulfilment router do the same for their entries)."""
 from __future__ import annotations
 
 from typing import Any, Callable
-
-
-class BuiltOnFirstOrder:
-    """A fulfiller built when the first order of its kind arrives: delivering Premium builds nothing of the
-    other products (TRON's need their own settings and node client)."""
-
-    def __init__(self, build: Callable[[], Any]) -> None:
-        self._build = build
-        self._built: Any = None
-
-    def fulfil(self, order_id: str):
-        if self._built is None:
-            self._built = self._build()
-        return self._built.fulfil(order_id)
 
 
 class BuiltOnFirstUse:
