@@ -32,8 +32,13 @@ class TronParts:
 
     @cached_property
     def tron_settings(self):
+        """A stage that sells nothing on TRON names no node, wallet or key: what needs them answers 503."""
+        from chalicelib.domain.errors import ConfigurationError, Unavailable
         from chalicelib.tron_config import load_tron_settings
-        return load_tron_settings({**os.environ, "STAGE": self.settings.stage})
+        try:
+            return load_tron_settings({**os.environ, "STAGE": self.settings.stage})
+        except ConfigurationError as error:
+            raise Unavailable(f"TRON is not configured on this stage ({error})", code="TRON_NOT_CONFIGURED") from error
 
     @cached_property
     def tron_key(self):

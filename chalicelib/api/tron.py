@@ -67,7 +67,7 @@ def hot_wallet():
 
 @tron.route("/admin/payouts", methods=["GET"])
 @operation(summary="Open payouts (signed, or scheduled), oldest first", tag="admin", auth="admin",
-           query=f"{M}PayoutsQuery", response=f"{M}PayoutPage")
+           query=f"{M}PayoutsQuery", response=f"{M}PayoutPage", errors=(503,))
 @guarded
 def list_payouts():
     from chalicelib.api.tron_models import PayoutPage, PayoutsQuery, PayoutView
@@ -81,7 +81,7 @@ def list_payouts():
 
 @tron.route("/admin/payouts/{payout_id}", methods=["GET"])
 @operation(summary="One payout with every transaction signed for it", tag="admin", auth="admin",
-           response=f"{M}PayoutView", errors=(404,))
+           response=f"{M}PayoutView", errors=(404, 503))
 @guarded
 def get_payout(payout_id: str):
     from chalicelib.api.tron_models import PayoutView
@@ -105,7 +105,7 @@ def cancel_payout(payout_id: str):
 
 @tron.route("/admin/tron/stock", methods=["POST"])
 @operation(summary="Book TRX, USDT or energy put into (or taken from) the hot wallet", tag="admin", auth="admin",
-           body=f"{M}StockRequest", response=f"{M}StockAnswer")
+           body=f"{M}StockRequest", response=f"{M}StockAnswer", errors=(503,))
 @guarded
 def book_stock():
     """Book TRX or USDT put into the hot wallet, or energy staked (negative: taken out), once per request id."""

@@ -150,3 +150,11 @@ def test_tron_settings_are_checked_audited_and_quoted(api, container, tron_node,
                          ).status_code == 303
     assert [offer.product_id for offer in container.energy_rental.offers()] == ["energy_65k_1h"]
     assert container.energy_rental.packages()["energy_65k_1h"].price_micros == 3_000_000
+
+
+def test_the_page_says_tron_is_not_configured_on_a_stage_without_its_settings(container, operator, monkeypatch):
+    for name in ("TRON_NODE_URL", "TRON_SHOP_ADDRESS", "TRON_PRIVATE_KEY", "TRON_PRIVATE_KEY_SSM_PARAMETER"):
+        monkeypatch.delenv(name, raising=False)
+    container.settings = container.settings.model_copy(update={"stage": "prod"})
+    page = operator.get("/panel/tron")
+    assert page.status_code == 503 and b"TRON is not configured on this stage" in page.body

@@ -84,3 +84,13 @@ def test_an_exchange_ordered_by_its_usdt_gets_the_quoted_trx_locked_on_the_order
     assert [int(v["amount"]) for v in tron_node.landed_payouts(BUYER_ADDRESSES[0])] == [38_834_951]
     both = api.create_order(product_id="trx_exchange", address=BUYER_ADDRESSES[0], usdt_amount="10", trx_amount="5")
     assert both.status_code == 400 and "exactly one" in json.loads(both.body)["error"]["message"]
+
+
+def test_a_stage_without_tron_settings_answers_503_naming_what_is_missing(api, container, monkeypatch):
+    for name in ("TRON_NODE_URL", "TRON_SHOP_ADDRESS", "TRON_PRIVATE_KEY", "TRON_PRIVATE_KEY_SSM_PARAMETER"):
+        monkeypatch.delenv(name, raising=False)
+    container.settings = container.settings.model_copy(update={"stage": "prod"})
+    answer = admin_get(api, "/admin/tron/hot-wallet")
+    error = json.loads(answer.body)["error"]
+    assert answer.status_code == 503 and error["code"] == "TRON_NOT_CONFIGURED"
+    assert "TRON_SHOP_ADDRESS is missing" in error["message"]
