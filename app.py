@@ -26,10 +26,11 @@ from chalicelib.api.admin_desks import admin_desks  # noqa: E402
 from chalicelib.api.panel import panel  # noqa: E402
 from chalicelib.api.panel_actions import panel_actions  # noqa: E402
 from chalicelib.api.panel_exports import panel_exports  # noqa: E402
+from chalicelib.api.panel_sign_in import panel_sign_in  # noqa: E402
 from chalicelib.api.panel_tron import panel_tron  # noqa: E402
 from chalicelib.api.portal import portal  # noqa: E402
 
-for blueprint in (admin_desks, panel, panel_actions, panel_exports, panel_tron, portal):
+for blueprint in (admin_desks, panel, panel_actions, panel_exports, panel_sign_in, panel_tron, portal):
     app.register_blueprint(blueprint)
 
 # Stars and the Mini App storefront (issue 13)

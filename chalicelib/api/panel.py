@@ -1,5 +1,6 @@
-"""The operator panel's pages (GET) and its sign-in: server-rendered HTML under /panel. The actions that change
-something are in panel_actions.py; both resolve the operator's session through panel_session.browser_route."""
+"""The operator panel's pages (GET): server-rendered HTML under /panel. Signing in and out is in
+panel_sign_in.py, the actions that change something in panel_actions.py; they resolve the operator's session
+through panel_session.browser_route."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,7 +9,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import guarded, parse_query
 from chalicelib.api.openapi import web_page
-from chalicelib.api.panel_session import PANEL_COOKIE, browser_route, cookie_header, redirect
+from chalicelib.api.panel_session import PANEL_COOKIE, browser_route, redirect
 from chalicelib.domain.operator_roles import OPERATOR_PREFIX, Role
 
 panel = Blueprint(__name__)
@@ -27,7 +28,8 @@ def page(role: Role = Role.VIEWER):
     return browser_route(panel, "panel", PANEL_COOKIE, OPERATOR_PREFIX, role)
 
 
-def _render(request, session, template: str, active: str, status: int = 200, **context):
+def present(request, session, template: str, active: str, status: int = 200, **context):
+    """A panel page in its chrome (the navigation with `active` marked, the operator, the CSRF token)."""
     from chalicelib.api.views_panel import chrome
     from chalicelib.panel import render
 
@@ -54,60 +56,6 @@ def panel_static(name: str):
                                                              "Cache-Control": "public, max-age=3600"})
 
 
-@panel.route("/panel/sign-in", methods=["GET"])
-@web_page
-@guarded
-def sign_in_page():
-    return _render(panel.current_request, None, "sign_in.html", "", title="Operator sign-in", token_sign_in=False)
-
-
-@panel.route("/panel/sign-in", methods=["POST"], content_types=FORM)
-@web_page
-@guarded
-def sign_in():
-    from urllib.parse import parse_qsl
-
-    from pydantic import ValidationError
-
-    from chalicelib.api.auth import source_ip
-    from chalicelib.api.panel_forms import SignInForm
-    from chalicelib.domain.errors import DomainError
-
-    request = panel.current_request
-    fields = dict(parse_qsl((request.raw_body or b"").decode("utf-8", "replace"), max_num_fields=10))
-    fields.pop("csrf", None)
-    container = _container()
-    try:
-        form = SignInForm.model_validate(fields)
-        signed = container.operators.sign_in(form.name, form.password, source_ip(request))
-    except ValidationError:
-        return _render(request, None, "sign_in.html", "", 400, title="Operator sign-in", token_sign_in=False,
-                       problem="Enter your name and your password.")
-    except DomainError as error:
-        status = 429 if error.code == "SIGN_IN_LIMITED" else 401
-        headers_extra = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
-        response = _render(request, None, "sign_in.html", "", status, title="Operator sign-in", token_sign_in=False,
-                           problem=error.message)
-        response.headers.update(headers_extra)
-        return response
-    max_age = container.settings.panel_session_minutes * 60
-    return redirect(request, "/panel/dashboard",
-                    {"Set-Cookie": cookie_header(request, PANEL_COOKIE, "panel", signed.token, max_age)})
-
-
-@panel.route("/panel/sign-out", methods=["POST"], content_types=FORM)
-@web_page
-@guarded
-@page()
-def sign_out(request, session):
-    from chalicelib.api.panel_forms import Form
-    from chalicelib.api.panel_session import parse_form
-
-    parse_form(request, session, Form)
-    _container().operators.sign_out(session)
-    return redirect(request, "/panel/sign-in", {"Set-Cookie": cookie_header(request, PANEL_COOKIE, "panel", "", 0)})
-
-
 @panel.route("/panel/dashboard", methods=["GET"])
 @web_page
 @guarded
@@ -126,7 +74,7 @@ def dashboard(request, session):
     chart = {"days": shown.days, "orders": shown.daily_orders, "paid": shown.daily_paid,
              "revenue": shown.daily_revenue}
     wallets, holders = container.panel_reads.wallets_total()
-    return _render(request, session, "dashboard.html", "dashboard", title="Dashboard", figures=shown,
+    return present(request, session, "dashboard.html", "dashboard", title="Dashboard", figures=shown,
                    balances=balances, queues=container.queue_depths(), chart=chart, now=now, wallets=wallets,
                    holders=holders, stars=container.star_report())
 
@@ -150,7 +98,7 @@ def orders_page(request, session):
     listed = container.panel_reads.orders(
         since, until, status=query.status.value if query.status else None, product_id=query.product_id,
         owner_id=f"user:{query.buyer}" if query.buyer else None, limit=ORDERS_PAGE, cursor=query.cursor)
-    return _render(request, session, "orders.html", "orders", title="Orders", orders=listed.items, query=query,
+    return present(request, session, "orders.html", "orders", title="Orders", orders=listed.items, query=query,
                    statuses=[status.value for status in _statuses()], day_from=first.isoformat(),
                    day_to=last.isoformat(), next_page=_next_page(request, listed.cursor))
 
@@ -184,7 +132,7 @@ def order_page(request, session, order_id: str):
     if order.payment_tx:
         entry_ids.insert(0, payment_entry_id(order.payment_tx))
     entries = [entry for entry in map(container.ledger.entry, entry_ids) if entry is not None]
-    return _render(request, session, "order.html", "orders", title=f"Order {order.order_id}", order=order,
+    return present(request, session, "order.html", "orders", title=f"Order {order.order_id}", order=order,
                    payment=payment, entries=entries, notes=order.details.get("operator_actions", []),
                    milestones=container.panel_reads.history(order.order_id),
                    told=container.notices.told(order.order_id, container.payments.pointing_at(order.order_id, 20)),
@@ -198,7 +146,7 @@ def order_page(request, session, order_id: str):
 @page()
 def payments_page(request, session):
     queue = _container().payment_desk.queue(200)
-    return _render(request, session, "payments.html", "payments", title="Payments to review", items=queue.items,
+    return present(request, session, "payments.html", "payments", title="Payments to review", items=queue.items,
                    can_act=session.role >= Role.OPERATOR)
 
 
@@ -216,7 +164,7 @@ def buyers_page(request, session):
         found = {"owner_id": query.owner_id, "balance": container.wallets.balance(query.owner_id),
                  "history": container.wallets.history(query.owner_id, 50).items,
                  "orders": container.orders.list_by_owner(query.owner_id, 50, None).items}
-    return _render(request, session, "buyers.html", "buyers", title="Buyers", found=found,
+    return present(request, session, "buyers.html", "buyers", title="Buyers", found=found,
                    request_id=container.ids.new_id(), can_act=session.role >= Role.OPERATOR)
 
 
@@ -234,7 +182,7 @@ def settings_page(request, session):
     language = language if language in texts else "en"
     (prices, prices_version), (plans, plans_version), (limits, limits_version) = (
         desk.prices(), desk.plans_text(), desk.limits())
-    return _render(request, session, "settings.html", "settings", title="Catalog & settings", prices=prices,
+    return present(request, session, "settings.html", "settings", title="Catalog & settings", prices=prices,
                    prices_version=prices_version, plans=plans, plans_version=plans_version, limits=limits,
                    limits_version=limits_version, plan_problems=container.code_pack.problems(),
                    offers=container.premium.offers(), addresses=container.address_desk.current(),
@@ -265,7 +213,7 @@ def distributors_page(request, session):
             counts[1] += min(order.paid_micros, order.amount_micros)
     sales = {d.distributor_id: sum(min(o.paid_micros or 0, o.amount_micros) for o in packs
                                    if o.owner_id == f"dist:{d.distributor_id}") for d in listed}
-    return _render(request, session, "distributors.html", "distributors", title="Distributors",
+    return present(request, session, "distributors.html", "distributors", title="Distributors",
                    distributors=listed, sales=sales, plan_setting=PLANS_SETTING,
                    ranking=sorted(ranking.items(), key=lambda item: -item[1][1]),
                    can_act=session.role >= Role.OPERATOR)
@@ -276,7 +224,7 @@ def distributors_page(request, session):
 @guarded
 @page()
 def operators_page(request, session):
-    return _render(request, session, "operators.html", "operators", title="Operators",
+    return present(request, session, "operators.html", "operators", title="Operators",
                    operators=_container().operators.list(), is_owner=session.role >= Role.OWNER)
 
 
@@ -298,5 +246,5 @@ def reports_page(request, session):
     except NotFound:
         report = None
     audit = container.distributors.audit_day(session.actor(), day, 200, None).items
-    return _render(request, session, "reports.html", "reports", title="Reports", day=day, report=report, audit=audit,
+    return present(request, session, "reports.html", "reports", title="Reports", day=day, report=report, audit=audit,
                    can_act=session.role >= Role.OPERATOR)
