@@ -17,6 +17,14 @@ def make_operator(container, name: str = "alice", role: Role = Role.OPERATOR, pa
     return container.operators.create(SETUP, name, role, password)
 
 
+def signed_in(container, client, name: str = "alice", role: Role = Role.OPERATOR) -> "Browser":
+    """A panel browser of a new operator, signed in."""
+    make_operator(container, name, role)
+    browser = Browser(client)
+    browser.sign_in(name)
+    return browser
+
+
 def headers(response) -> dict[str, str]:
     return {name.lower(): value for name, value in response.headers.items()}
 

@@ -8,7 +8,7 @@ import pytest
 from chalicelib.domain.operators import Role
 from chalicelib.domain.tron import tron_address_from_account_bytes
 from chalicelib.tron_config import LOCAL_SWAP_ADDRESS
-from tests.e2e.panel_support import Browser, make_operator
+from tests.e2e.panel_support import Browser, signed_in
 from tests.support import ADDRESSES, STRANGER_ADDRESS, new_order, outcome, tx_id
 
 NEW = tron_address_from_account_bytes(b"tgshop-test-addr-new")
@@ -16,9 +16,7 @@ OTHER = tron_address_from_account_bytes(b"tgshop-test-addr-oth")
 
 
 def _signed_in(container, client, name: str, role: Role) -> Browser:
-    make_operator(container, name, role)
-    browser = Browser(client)
-    browser.sign_in(name)
+    browser = signed_in(container, client, name, role)
     browser.get("/panel/settings")
     return browser
 

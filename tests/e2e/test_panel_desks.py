@@ -8,16 +8,13 @@ import re
 import pytest
 
 from chalicelib.domain.orders import FLAG_FOR_REVIEW, START_DELIVERY
-from tests.e2e.panel_support import Browser, make_operator
+from tests.e2e.panel_support import signed_in
 from tests.support import ADDRESSES, new_order, outcome, status_of, tx_id
 
 
 @pytest.fixture
 def operator(container, client):
-    make_operator(container)
-    browser = Browser(client)
-    browser.sign_in()
-    return browser
+    return signed_in(container, client)
 
 
 def _audit(container, action):

@@ -10,7 +10,7 @@ import pytest
 
 from bench.dynamo_counter import DynamoCounter
 from chalicelib.domain.orders import Order, OrderStatus
-from tests.e2e.panel_support import Browser, make_operator
+from tests.e2e.panel_support import signed_in
 
 STATUSES = (OrderStatus.PENDING, OrderStatus.DELIVERED, OrderStatus.FAILED, OrderStatus.DELIVERED)
 PRODUCTS = ("premium_3m", "premium_6m")
@@ -18,10 +18,7 @@ PRODUCTS = ("premium_3m", "premium_6m")
 
 @pytest.fixture
 def operator(container, client):
-    make_operator(container)
-    browser = Browser(client)
-    browser.sign_in()
-    return browser
+    return signed_in(container, client)
 
 
 @pytest.fixture

@@ -11,24 +11,18 @@ from chalicelib.domain.operators import Role
 from chalicelib.domain.orders import OrderStatus
 from chalicelib.domain.payouts import hot_wallet
 from devstack.tron_node.local import BUYER_ADDRESSES
-from tests.e2e.panel_support import Browser, make_operator
+from tests.e2e.panel_support import signed_in
 from tests.support import outcome, tx_id
 
 
 @pytest.fixture
 def operator(container, client):
-    make_operator(container)
-    browser = Browser(client)
-    browser.sign_in()
-    return browser
+    return signed_in(container, client)
 
 
 @pytest.fixture
 def viewer(container, client):
-    make_operator(container, "vera", Role.VIEWER)
-    browser = Browser(client)
-    browser.sign_in("vera")
-    return browser
+    return signed_in(container, client, "vera", Role.VIEWER)
 
 
 def _audit(container, action):
