@@ -52,6 +52,7 @@ package: $(STAMP)
 	rm -rf build/package
 	AWS_DEFAULT_REGION=us-east-1 $(BIN)/chalice package --stage $(STAGE) --merge-template infra/resources.yaml build/package
 	$(BIN)/python -m devstack prune-bundle build/package/deployment.zip
+	$(BIN)/python -m devstack compile-bundle build/package/deployment.zip
 	$(BIN)/python -m devstack stage-template build/package/sam.yaml $(STAGE)
 	$(BIN)/cfn-lint build/package/sam.yaml
 
