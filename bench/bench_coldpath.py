@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from bench import cold_packaged
 from bench.bench_platform import lambda_environment
 from bench.cold_support import BASELINE_APP, AwsRecorder, api_event
 from bench.harness import BOT_TOKEN, REGION, REPO_ROOT, Emulator, Stack, md_table, ms, progress, quiet
@@ -34,22 +35,34 @@ SAMPLED_TRACE = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad
 
 
 def run() -> str:
-    with tempfile.TemporaryDirectory(prefix="bench-cold-") as scratch, Emulator() as emulator:
-        from devstack.sandbox import serve_sandbox
+    with tempfile.TemporaryDirectory(prefix="bench-cold-") as scratch:
+        packages = cold_packaged.unpack(Path(scratch))
+        with Emulator() as emulator:
+            return _run_against(emulator, Path(scratch), packages)
 
-        with serve_sandbox("127.0.0.1", 0) as sandbox, \
-                Stack(emulator, prefix=PREFIX, env={"AMOUNT_SURCHARGE_CAP": "0.999", "MAX_PENDING_ORDERS": "50"}) \
-                as stack, quiet():
-            workload = Workload(stack, 3 * RUNS * (1 + WARM_REQUESTS) + 1)
-            replay = workload.record_cold_calls()
-            baseline = Path(scratch) / "baseline"
-            baseline.mkdir()
-            (baseline / "app.py").write_text(BASELINE_APP)
-            telegram_url = f"{sandbox.url}/bot{BOT_TOKEN}"
-            (baseline / "replay.json").write_text(json.dumps({**replay, "telegram_url": telegram_url}))
-            env = child_environment(stack, sandbox.url)
-            results = measure(workload, baseline, Path(scratch), env)
-    return render(results, replay)
+
+def _run_against(emulator: Emulator, scratch: Path, packages: dict[str, Path]) -> str:
+    from devstack.sandbox import serve_sandbox
+
+    headline_events = 3 * RUNS * (1 + WARM_REQUESTS)
+    with serve_sandbox("127.0.0.1", 0) as sandbox, \
+            Stack(emulator, prefix=PREFIX, env={"AMOUNT_SURCHARGE_CAP": "0.999", "MAX_PENDING_ORDERS": "50"}) \
+            as stack, quiet():
+        workload = Workload(stack, headline_events + len(cold_packaged.VARIANTS) * cold_packaged.RUNS + 1)
+        replay = workload.record_cold_calls()
+        baseline = scratch / "baseline"
+        baseline.mkdir()
+        (baseline / "app.py").write_text(BASELINE_APP)
+        telegram_url = f"{sandbox.url}/bot{BOT_TOKEN}"
+        (baseline / "replay.json").write_text(json.dumps({**replay, "telegram_url": telegram_url}))
+        env = child_environment(stack, sandbox.url)
+        results = measure(workload, baseline, scratch, env)
+        job = scratch / "packaged-job.json"
+        packaged = cold_packaged.measure(
+            KINDS, lambda kind, n: workload.event(kind, headline_events + n),
+            lambda app_dir, kind, events, probe_env: probe(app_dir, HANDLERS[kind], events, job, probe_env),
+            packages, baseline, env)
+    return render(results, replay) + "\n\n" + cold_packaged.render(packaged)
 
 
 # ---------------------------------------------------------------------------------------------- workload

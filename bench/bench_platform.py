@@ -154,9 +154,11 @@ def _build_package(target: Path) -> tuple[Path, str]:
                    timeout=PACKAGE_TIMEOUT_SECONDS)
     archive = target / "deployment.zip"
     if _has_prune_command():
-        subprocess.run([sys.executable, "-m", "devstack", "prune-bundle", str(archive)], cwd=REPO_ROOT, env=env,
-                       capture_output=True, text=True, timeout=120)
-        return archive, "built now with `chalice package --stage prod` and pruned with `python -m devstack prune-bundle`"
+        for step in ("prune-bundle", "compile-bundle"):
+            subprocess.run([sys.executable, "-m", "devstack", step, str(archive)], cwd=REPO_ROOT, env=env,
+                           capture_output=True, text=True, timeout=300)
+        return archive, ("built now with `chalice package --stage prod`, pruned and compiled with `python -m devstack "
+                         "prune-bundle` and `compile-bundle`, as `make package` does")
     return archive, "built now with `chalice package --stage prod` (no prune step exists yet)"
 
 

@@ -99,6 +99,10 @@ def modules_the_app_loads(unpacked: Path) -> list[str]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _is_bytecode(name: str) -> bool:
+    return "__pycache__/" in f"/{name}" or name.endswith(".pyc")
+
+
 def compile_bundle(path: Path) -> CompileReport:
     """Rewrite the archive in place (atomically) with the bytecode of every module the app loads."""
     before = path.stat().st_size
@@ -106,22 +110,21 @@ def compile_bundle(path: Path) -> CompileReport:
         unpacked = Path(scratch) / "package"
         with zipfile.ZipFile(path) as archive:
             archive.extractall(unpacked)
-            entries = set(archive.namelist())
-            sources = sum(1 for name in entries if name.endswith(".py"))
+            sources = sum(1 for name in archive.namelist() if name.endswith(".py"))
         additions: list[tuple[str, Path]] = []
         for relative in modules_the_app_loads(unpacked):
             source = unpacked / relative
             compiled = Path(cache_from_source(str(source)))
             py_compile.compile(str(source), cfile=str(compiled), dfile=relative, doraise=True,
                                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-            name = compiled.relative_to(unpacked).as_posix()
-            if name not in entries:
-                additions.append((name, compiled))
+            additions.append((compiled.relative_to(unpacked).as_posix(), compiled))
         handle, temporary = tempfile.mkstemp(prefix=".bytecode-", suffix=".zip", dir=path.parent)
         os.close(handle)
         try:
             with zipfile.ZipFile(path) as source_archive, zipfile.ZipFile(temporary, "w") as target:
                 for info in source_archive.infolist():
+                    if _is_bytecode(info.filename):
+                        continue   # the packager copies a working tree's caches, stamped for files it re-dates
                     target.writestr(info, source_archive.read(info), compress_type=info.compress_type)
                 for name, compiled in sorted(additions):
                     info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))

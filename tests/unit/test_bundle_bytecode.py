@@ -35,6 +35,9 @@ def _bundle(tmp_path: Path) -> Path:
     with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in PACKAGE.items():
             archive.writestr(name, text)
+        # What the packager copies from a working tree: caches stamped with the tree's file times.
+        for stale in ("chalicelib/shop.py", "bundled_unused/__init__.py"):
+            archive.writestr(_compiled_name(stale), b"stale bytecode")
     return bundle
 
 
@@ -50,8 +53,10 @@ def test_the_modules_the_app_loads_get_bytecode_and_nothing_else(tmp_path):
     with zipfile.ZipFile(bundle) as archive:
         names = set(archive.namelist())
     compiled = {source for source in PACKAGE if source.endswith(".py") and _compiled_name(source) in names}
+    bytecode = {name for name in names if name.endswith(".pyc")}
     assert compiled == {"app.py", "chalicelib/__init__.py", "chalicelib/shop.py", "chalicelib/spare.py",
                         "bundled_lazy/__init__.py", "bundled_needed/__init__.py"}
+    assert bytecode == {_compiled_name(source) for source in compiled}   # the copied caches are gone
     assert set(PACKAGE) <= names   # the sources stay: tracebacks show their lines
     assert report.compiled == 6 and report.sources == 8 and report.after > report.before
     assert list(tmp_path.iterdir()) == [bundle]   # no temporary file left behind
@@ -63,8 +68,9 @@ def test_python_runs_the_bytecode_without_checking_the_source(tmp_path):
     unpacked = tmp_path / "task"
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(unpacked)
-    header = (unpacked / _compiled_name("bundled_lazy/__init__.py")).read_bytes()[4:8]
-    assert int.from_bytes(header, "little") == 0b01   # hash-based and unchecked (PEP 552)
+    for source in ("bundled_lazy/__init__.py", "chalicelib/shop.py"):
+        header = (unpacked / _compiled_name(source)).read_bytes()[4:8]
+        assert int.from_bytes(header, "little") == 0b01   # hash-based and unchecked (PEP 552)
     # A changed source is not read again: what runs is the bytecode, as on a read-only Lambda disk.
     (unpacked / "bundled_lazy" / "__init__.py").write_text("ANSWER = 'compiled again'\n")
 
