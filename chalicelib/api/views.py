@@ -9,11 +9,11 @@ from chalicelib.domain.codes import RedeemCode, Redemption, format_code
 from chalicelib.domain.money import format_amount, places_for
 from chalicelib.domain.orders import Order
 from chalicelib.domain.products import Offer
-from chalicelib.domain.products.code_pack import Plan, fulfillment_status
 from chalicelib.domain.shared import iso
 
 if TYPE_CHECKING:
     from chalicelib.domain.distributors import AuditEntry, Distributor
+    from chalicelib.domain.products.code_pack import Plan
     from chalicelib.domain.ledger import HistoryLine
     from chalicelib.domain.wallet import Balance
     from chalicelib.domain.ports.common import Page
@@ -68,6 +68,8 @@ def redemption_view(redemption: Redemption) -> dict[str, Any]:
 
 
 def code_order_view(order: Order, amount_places: int) -> dict[str, Any]:
+    from chalicelib.domain.products.code_pack import fulfillment_status  # a buyer's order view needs no code pack
+
     view: dict[str, Any] = {
         "order_id": order.order_id, "kind": order.kind, "status": order.status.value,
         "plan_id": order.plan_id, "quantity": order.quantity, "product_id": order.product_id,

@@ -167,3 +167,14 @@ def test_a_start_builds_the_menu_flow_only():
     methods, imported = done.stdout.strip().splitlines()
     assert methods == "['sendMessage']"
     assert imported == "['chalicelib.bot.flows.menu']"
+
+
+def test_the_answer_views_load_no_code_pack():
+    """A buyer's order read maps its answer with the views module: the code-pack product (and the gifting,
+    notices and distributors behind it) loads only for a code-pack view."""
+    code = ("import sys, app, chalicelib.api.views, chalicelib.api.buyers\n"
+            "print(sorted(name for name in sys.modules if name.startswith('chalicelib.domain.products.')))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ}, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
