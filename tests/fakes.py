@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import fields, replace
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,7 +26,7 @@ from chalicelib.domain.settlement import BOOKED_OUTCOMES
 from chalicelib.domain.users import TelegramUser, UserProfile
 
 REPLACEABLE_OUTCOME = "PENDING_CONFIRMATION"
-_ORDER_FIELDS = frozenset(Order.model_fields)
+_ORDER_FIELDS = frozenset(field.name for field in fields(Order))
 
 
 class TransactionCancelled(Exception):
@@ -281,11 +281,9 @@ def _changed(order: Order, changes: dict[str, Any]) -> Order:
     unknown = set(changes) - _ORDER_FIELDS
     if unknown:  # the adapter has no attribute to set
         raise AttributeError(f"orders have no field(s) {sorted(unknown)}")
-    values = order.model_dump()
-    values.update(changes)
-    if values.get("details") is None:
-        values["details"] = {}
-    return Order.model_validate(values)
+    if "details" in changes and changes["details"] is None:
+        changes = {**changes, "details": {}}
+    return replace(order, **changes)
 
 
 def _page(items: list, limit: int, cursor: str | None) -> Page:

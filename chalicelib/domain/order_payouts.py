@@ -6,7 +6,7 @@ the payout is signed and claimed with START_PAYOUT in one write. DELIVERING: the
 the burned fee's entry. Anything else: handled already."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable
 
@@ -99,8 +99,7 @@ class OrderPayouts:
         if payout is None:
             return None
         now = self._clock.now()
-        delivering = order.model_copy(update={"status": S.DELIVERING, "status_changed_at": now,
-                                              "details": step.changes["details"]})
+        delivering = replace(order, status=S.DELIVERING, status_changed_at=now, details=step.changes["details"])
         if outcome == ClaimOutcome.CLAIMED:
             self._notices.order_event(delivering, "paid", rules)
         else:

@@ -2,6 +2,7 @@
 own (see chalicelib/adapters/dynamodb/code_shards.py). Real threads against the emulator server."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from bench.dynamo_counter import DynamoCounter
@@ -112,7 +113,7 @@ def test_the_last_uses_give_back_and_deactivation_of_a_hot_code(emulated):
 
     taken = emulated.redemption_store.list_by_distributor("HOT", 50, None).items[0]
     gift = emulated.orders.get(taken.gift_order_id)
-    emulated.redemptions.failed(gift.model_copy(update={"failure_reason": "gift refused"}))
+    emulated.redemptions.failed(replace(gift, failure_reason="gift refused"))
     code = emulated.code_store.get(record.code)
     assert taken.use_shard not in code.depleted_shards and not code.depleted
     assert counted(emulated, record.code) == 99

@@ -3,6 +3,7 @@ retry of unprocessed batch items and its reading of cancelled transactions (agai
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -115,7 +116,7 @@ def test_fulfillment_status_maps_the_shared_order_states():
     expected = {OrderStatus.PENDING: "pending", OrderStatus.PAID: "pending", OrderStatus.DELIVERING: "processing",
                 OrderStatus.DELIVERED: "completed", OrderStatus.FAILED: "failed"}
     for status, shown in expected.items():
-        assert fulfillment_status(order.model_copy(update={"status": status})) == shown
+        assert fulfillment_status(replace(order, status=status)) == shown
 
 
 # ---------------------------------------------------------------------------------------------- buckets
@@ -255,7 +256,7 @@ def test_the_repair_job_requeues_stuck_code_packs_and_flags_stuck_gifts():
     stuck_at = NOW - timedelta(minutes=30)
     pack = Order(order_id="PACK", kind=OrderKind.CODE_PACK, owner_id="dist:D", status=OrderStatus.DELIVERING,
                  product_id="premium_3m", amount_micros=1, created_at=stuck_at, status_changed_at=stuck_at)
-    gift = pack.model_copy(update={"order_id": "GIFT", "kind": OrderKind.PREMIUM_GIFT, "owner_id": "user:1"})
+    gift = replace(pack, order_id="GIFT", kind=OrderKind.PREMIUM_GIFT, owner_id="user:1")
 
     class Orders:
         transitions: list = []
@@ -265,7 +266,7 @@ def test_the_repair_job_requeues_stuck_code_packs_and_flags_stuck_gifts():
 
         def apply(self, order, transition, now, **changes):
             self.transitions.append((order.order_id, transition.target))
-            return order.model_copy(update={"status": transition.target})
+            return replace(order, status=transition.target)
 
     class Clock:
         def now(self):

@@ -103,7 +103,7 @@ class Books:
         return {"exact": exact, "over": over, "under": under, "from_wallet": from_wallet}
 
     def damage_order(self, order: Order, **changes) -> None:
-        self.orders.orders[order.order_id] = self.orders.get(order.order_id).model_copy(update=changes)
+        self.orders.orders[order.order_id] = replace(self.orders.get(order.order_id), **changes)
 
     def kinds(self, report) -> list[Mismatch]:
         return [difference.kind for difference in report.differences]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from chalicelib.domain.ports.orders import OpenOrderLimitReached, SlotTaken
 from chalicelib.domain.ports.payments import PaymentSlot
 from chalicelib.domain.shared import encode_cursor
 
-_ORDER_FIELDS = tuple(Order.model_fields)
+_ORDER_FIELDS = tuple(field.name for field in fields(Order))
 # Steps a waiting order can repeat every repair run (Stars low, Telegram unreachable): not kept in its history,
 # which would otherwise grow without bound. Every other step happens at most once per order (or per operator act).
 UNRECORDED_STEPS = frozenset({"start_delivery", "start_fulfilment", "wait_for_stars", "return_to_paid"})
@@ -33,7 +34,7 @@ def order_from_item(item: OrderItem) -> Order:
     values["paid_late"] = bool(values.get("paid_late"))
     values["payment_method"] = values.get("payment_method") or "trc20"
     values["details"] = values.get("details") or {}
-    return Order.model_validate(values)
+    return Order(**values)
 
 
 def _open_index_values(order: Order) -> tuple[str | None, datetime | None]:
@@ -78,7 +79,7 @@ class DynamoOrderStore:
 
     def _item_for(self, order: Order, slot: PaymentSlot | None = None) -> OrderItem:
         open_status, due_at = _open_index_values(order)
-        values = order.model_dump()
+        values = asdict(order)
         values["status"] = order.status.value
         values["details"] = order.details or None
         held = pay_slot(slot.address, slot.fraction_micros) if slot is not None else None
@@ -116,7 +117,7 @@ class DynamoOrderStore:
                 return None
             raise
         before = order_from_item(OrderItem.from_raw_data(response["Attributes"]))
-        return before, before.model_copy(update={"status": transition.target, "status_changed_at": now})
+        return before, replace(before, status=transition.target, status_changed_at=now)
 
     def create_paid(self, order: Order, entry: JournalEntry) -> None:
         transaction = NamedTransaction()
@@ -160,7 +161,7 @@ class DynamoOrderStore:
             raise_if_short(failed, entry)
         if failed:
             raise RuntimeError(f"order {order.order_id}: {transition.name} failed on {sorted(failed)}")
-        return order.model_copy(update={"status": transition.target, "status_changed_at": now, **changes})
+        return replace(order, status=transition.target, status_changed_at=now, **changes)
 
     def update_progress(self, order_id: str, **changes: Any) -> None:
         actions = [getattr(OrderItem, name).remove() if value is None else getattr(OrderItem, name).set(value)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable, Iterator, Sequence
 
@@ -116,7 +116,7 @@ class FulfillmentService:
             self._step("saved", order, start, end)
             if end < total:
                 self._queue.enqueue(order.order_id, order.kind)
-                return order.model_copy(update={"fulfillment_done": end})
+                return replace(order, fulfillment_done=end)
         return self._complete(order, total)
 
     def _start(self, order: Order) -> Order | None:
