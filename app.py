@@ -1,19 +1,23 @@
 """tgshop: wiring only. Every Lambda imports this module, so it stays cheap to import."""
-from chalice import Chalice
+from chalicelib import cold_start
 
-from chalicelib.api import middleware
-from chalicelib.api.admin import admin
-from chalicelib.api.alarms import alarms
-from chalicelib.api.buyers import buyers
-from chalicelib.api.consumers import consumers
-from chalicelib.api.docs import docs
-from chalicelib.api.distributors import distributors
-from chalicelib.api.health import health
-from chalicelib.api.payments import payments
-from chalicelib.api.redeem import redeem
-from chalicelib.api.schedules import schedules
-from chalicelib.api.telegram import telegram
-from chalicelib.api.tron import tron
+cold_start.hold_collection()  # first: no collection walks what the cold start builds (chalicelib/cold_start.py)
+
+from chalice import Chalice  # noqa: E402
+
+from chalicelib.api import middleware  # noqa: E402
+from chalicelib.api.admin import admin  # noqa: E402
+from chalicelib.api.alarms import alarms  # noqa: E402
+from chalicelib.api.buyers import buyers  # noqa: E402
+from chalicelib.api.consumers import consumers  # noqa: E402
+from chalicelib.api.docs import docs  # noqa: E402
+from chalicelib.api.distributors import distributors  # noqa: E402
+from chalicelib.api.health import health  # noqa: E402
+from chalicelib.api.payments import payments  # noqa: E402
+from chalicelib.api.redeem import redeem  # noqa: E402
+from chalicelib.api.schedules import schedules  # noqa: E402
+from chalicelib.api.telegram import telegram  # noqa: E402
+from chalicelib.api.tron import tron  # noqa: E402
 
 app = Chalice(app_name="tgshop")
 middleware.install(app)

@@ -12,6 +12,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
 
+from chalicelib.cold_start import in_lambda
+
 SERVICE_NAME = "tgshop"
 MASK = "***"
 
@@ -68,11 +70,10 @@ metrics = Metrics(service=SERVICE_NAME)
 @lru_cache(maxsize=1)
 def tracing_enabled() -> bool:
     """Powertools' own rule, read without loading the X-Ray SDK: off when POWERTOOLS_TRACE_DISABLED is true,
-    outside Lambda (no LAMBDA_TASK_ROOT) and under `sam local` or `chalice local`."""
+    and outside Lambda."""
     if os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in ("1", "y", "yes", "t", "true", "on"):
         return False
-    return bool(os.environ.get("LAMBDA_TASK_ROOT")) and not os.environ.get("AWS_SAM_LOCAL") \
-        and not os.environ.get("AWS_CHALICE_CLI_MODE")
+    return in_lambda()
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from chalice import Chalice
 
+from chalicelib import cold_start
 from chalicelib.api.http import MAX_BODY_BYTES, check_content_type, choose_request_id, error_response
 from chalicelib.domain.errors import DomainError, PayloadTooLarge
 from chalicelib.observability import logger, metrics, take_cold_start, trace_segment
@@ -24,8 +25,11 @@ def _start_invocation(kind: str, correlation_id: str) -> None:
 
 
 def _finish_invocation() -> None:
-    if metrics.metric_set:  # an empty flush only prints a warning
-        metrics.flush_metrics()
+    try:
+        if metrics.metric_set:  # an empty flush only prints a warning
+            metrics.flush_metrics()
+    finally:
+        cold_start.release_collection()
 
 
 def _refuse_early(app: Chalice, request: Any) -> None:
@@ -40,9 +44,9 @@ def _refuse_early(app: Chalice, request: Any) -> None:
 def http_middleware(app: Chalice) -> Callable[[Any, Callable[[Any], Any]], Any]:
     def middleware(request: Any, get_response: Callable[[Any], Any]) -> Any:
         request_id = choose_request_id(request.headers, request.context)
-        _start_invocation("http", request_id)
-        logger.append_keys(method=request.method, path=request.context.get("resourcePath", request.path))
         try:
+            _start_invocation("http", request_id)
+            logger.append_keys(method=request.method, path=request.context.get("resourcePath", request.path))
             with trace_segment(f"## {request.method} {request.path}"):
                 try:
                     _refuse_early(app, request)
@@ -62,8 +66,8 @@ def http_middleware(app: Chalice) -> Callable[[Any, Callable[[Any], Any]], Any]:
 def event_middleware(kind: str) -> Callable[[Any, Callable[[Any], Any]], Any]:
     def middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
         raw = event.to_dict()
-        _start_invocation(kind, raw.get("id") or str(uuid.uuid4()))
         try:
+            _start_invocation(kind, raw.get("id") or str(uuid.uuid4()))
             with trace_segment(f"## {kind}"):
                 return get_response(event)
         finally:

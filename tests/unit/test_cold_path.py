@@ -1,6 +1,7 @@
 """What a cold container builds: tracing only when it is on, one botocore session and one DynamoDB client."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib import observability
+from tests.support import TEST_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -178,3 +180,48 @@ def test_the_answer_views_load_no_code_pack():
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+_COLLECTION_PROBE = """
+import gc, json
+import app
+from chalice.test import Client
+states = {"after_import": gc.isenabled()}
+with Client(app.app) as client:
+    answer = client.http.post("/admin/distributors", headers={"content-type": "text/plain"}, body=b"x")
+states.update(status=answer.status_code, after_first=gc.isenabled(), frozen=gc.get_freeze_count())
+kept_alive = [[] for _ in range(5000)]
+with Client(app.app) as client:
+    client.http.post("/admin/distributors", headers={"content-type": "text/plain"}, body=b"x")
+states.update(after_second=gc.isenabled(), frozen_again=gc.get_freeze_count())
+print(json.dumps(states))
+"""
+
+
+@pytest.mark.parametrize("in_lambda, configured, status", [
+    (True, True, 415),
+    (True, False, 500),     # a start that fails on its settings still resumes collection
+    (False, True, 415),
+])
+def test_the_collector_waits_for_the_first_invocation_in_lambda_only(in_lambda, configured, status):
+    """In Lambda the cold start builds its objects with the collector held; the first invocation's end freezes
+    them and resumes collection. Anywhere else the collector is never touched."""
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("LAMBDA_TASK_ROOT", "AWS_SAM_LOCAL", "AWS_CHALICE_CLI_MODE", *TEST_ENV)}
+    if in_lambda:
+        env["LAMBDA_TASK_ROOT"] = str(REPO_ROOT)
+    if configured:
+        env.update(TEST_ENV)
+    env["POWERTOOLS_TRACE_DISABLED"] = "true"
+    done = subprocess.run([sys.executable, "-c", _COLLECTION_PROBE], cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    states = json.loads(done.stdout.strip().splitlines()[-1])
+    assert states["status"] == status
+    assert states["after_import"] is not in_lambda
+    assert states["after_first"] is True and states["after_second"] is True
+    if in_lambda:
+        assert states["frozen"] > 50_000          # the container's long-lived objects, left out of later collections
+        assert states["frozen_again"] < states["frozen"] + 5000  # only the first invocation freezes
+    else:
+        assert states["frozen"] == 0 and states["frozen_again"] == 0
