@@ -130,8 +130,7 @@ def command_prune_bundle(args: argparse.Namespace) -> int:
     from devstack.bundle import megabytes, prune_bundle
 
     path = Path(args.zip)
-    if not path.is_file():
-        print(f"error: {path} does not exist; run `make package` first", file=sys.stderr)
+    if not _bundle_exists(path):
         return 2
     report = prune_bundle(path)
     print(f"{path}: {megabytes(report.before)} -> {megabytes(report.after)} "
@@ -145,13 +144,18 @@ def command_compile_bundle(args: argparse.Namespace) -> int:
     from devstack.bytecode import compile_bundle
 
     path = Path(args.zip)
-    if not path.is_file():
-        print(f"error: {path} does not exist; run `make package` first", file=sys.stderr)
+    if not _bundle_exists(path):
         return 2
     report = compile_bundle(path)
     print(f"{path}: {megabytes(report.before)} -> {megabytes(report.after)} (bytecode of the {report.compiled} "
           f"modules the app loads, of {report.sources} sources; Lambda cannot write it at run time)")
     return _within_budget(path, report.after)
+
+
+def _bundle_exists(path: Path) -> bool:
+    if not path.is_file():
+        print(f"error: {path} does not exist; run `make package` first", file=sys.stderr)
+    return path.is_file()
 
 
 def _within_budget(path: Path, size: int) -> int:
