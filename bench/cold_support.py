@@ -64,7 +64,6 @@ def deliver_orders(event):
 BASELINE_APP_HELD = "import gc\n\ngc.disable()\n\n" + BASELINE_APP
 
 
-
 class AwsRecorder:
     """Records (service, operation, params) of every botocore call while active."""
 
