@@ -2,11 +2,12 @@
 
 A cold container imports some 700 modules and builds its settings, models and clients before it answers:
 about 120,000 objects that live as long as the container. Meanwhile the cyclic collector ran some 170
-times, walking them again and again, for 30 to 60 ms of every first response (by machine), and found about
-800 objects to free. In Lambda, `app.py` holds the collector from its first line; when the first invocation ends,
-everything then alive is frozen (`gc.freeze`: left out of every later collection, which it would survive
-anyway; the few hundred cold-start leftovers are kept with it) and collection resumes for what later
-invocations allocate. Outside Lambda (tests, `chalice local`, tools that import the app) nothing changes.
+times, walking them again and again, for 30 to 60 ms of every first response (by machine), and found
+about 800 objects to free. In Lambda, `app.py` holds the collector from its first line; when the first
+invocation ends, everything then alive is frozen (`gc.freeze`: left out of every later collection, which
+it would survive anyway; the few hundred cold-start leftovers are kept with it) and collection resumes
+for what later invocations allocate. Outside Lambda (tests, `chalice local`, tools that import the app)
+nothing changes.
 """
 from __future__ import annotations
 

@@ -153,9 +153,10 @@ def command_compile_bundle(args: argparse.Namespace) -> int:
 
 
 def _bundle_exists(path: Path) -> bool:
-    if not path.is_file():
+    exists = path.is_file()
+    if not exists:
         print(f"error: {path} does not exist; run `make package` first", file=sys.stderr)
-    return path.is_file()
+    return exists
 
 
 def _within_budget(path: Path, size: int) -> int:
