@@ -5,13 +5,13 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.codes import RedeemCode, Redemption, format_code
 from chalicelib.domain.money import format_amount, places_for
 from chalicelib.domain.orders import Order
 from chalicelib.domain.products import Offer
 from chalicelib.domain.shared import iso
 
 if TYPE_CHECKING:
+    from chalicelib.domain.codes import RedeemCode, Redemption
     from chalicelib.domain.distributors import AuditEntry, Distributor
     from chalicelib.domain.products.code_pack import Plan
     from chalicelib.domain.ledger import HistoryLine
@@ -52,12 +52,16 @@ def order_view(order: Order, amount_places: int, facts: dict[str, Any] | None = 
 
 
 def code_view(code: RedeemCode, now: datetime) -> dict[str, Any]:
+    from chalicelib.domain.codes import format_code   # codes load with a code's view, not with every answer
+
     return {"code": format_code(code.code), "order_id": code.order_id, "months": code.month_count,
             "max_uses": code.max_uses, "used_count": code.used_count, "expires_at": iso(code.expires_at),
             "status": code.status(now).value}
 
 
 def redemption_view(redemption: Redemption) -> dict[str, Any]:
+    from chalicelib.domain.codes import format_code
+
     view = {"redemption_id": redemption.redemption_id, "code": format_code(redemption.code),
             "months": redemption.month_count, "status": redemption.status.value,
             "code_order_id": redemption.code_order_id, "redeemed_at": iso(redemption.redeemed_at),

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.distributors import AdminActor
 from chalicelib.domain.errors import Conflict, ValidationFailed
 from chalicelib.domain.live_settings import LiveSettings
 from chalicelib.domain.ports.panel import VersionedSettingsStore
 from chalicelib.i18n import LANGUAGES, catalog, placeholders
+
+if TYPE_CHECKING:   # an admin route's caller; the distributors load with their own routes
+    from chalicelib.domain.distributors import AdminActor
 
 SETTING = "bot_texts"
 EDITABLE = ("start.greeting", "menu.title", "help.text", "button.buy", "button.wallet", "button.orders",

@@ -10,13 +10,15 @@ path and taken up by the payment webhook and the unique amounts within the setti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.distributors import AdminActor
 from chalicelib.domain.errors import Conflict, ValidationFailed
 from chalicelib.domain.live_settings import LiveSettings
 from chalicelib.domain.ports.panel import VersionedSettingsStore
 from chalicelib.domain.tron import is_valid_tron_address
+
+if TYPE_CHECKING:   # an admin route's caller; the distributors load with their own routes
+    from chalicelib.domain.distributors import AdminActor
 
 SETTING = "payment_addresses"
 MAX_LIVE = 20

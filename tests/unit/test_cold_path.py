@@ -173,13 +173,31 @@ def test_a_start_builds_the_menu_flow_only():
 
 def test_the_answer_views_load_no_code_pack():
     """A buyer's order read maps its answer with the views module: the code-pack product (and the gifting,
-    notices and distributors behind it) loads only for a code-pack view."""
+    notices and distributors behind it) loads only for a code-pack view, and the codes only for a code's."""
     code = ("import sys, app, chalicelib.api.views, chalicelib.api.buyers\n"
-            "print(sorted(name for name in sys.modules if name.startswith('chalicelib.domain.products.')))")
+            "print(sorted(name for name in sys.modules\n"
+            "             if name.startswith('chalicelib.domain.products.') or name == 'chalicelib.domain.codes'))")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ}, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_buyers_answers_load_no_distributors():
+    """The texts, addresses and notices a buyer's update or delivery reads name the admin caller and the
+    distributors in type hints only: the distributors load with their own routes."""
+    code = ("import sys, app\n"
+            "from chalicelib.container import Container\n"
+            "from chalicelib.config import load_settings\n"
+            "from chalicelib.domain import bot_texts, notices, payment_addresses\n"
+            "from tests.support import TEST_ENV\n"
+            "container = Container(load_settings(TEST_ENV))\n"
+            "container.bot, container.fulfilment, container.payments\n"
+            "print('chalicelib.domain.distributors' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ}, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
 
 
 _COLLECTION_PROBE = """

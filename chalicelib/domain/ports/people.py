@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from chalicelib.domain.distributors import AuditEntry, Distributor
 from chalicelib.domain.ports.common import Page
 from chalicelib.domain.users import TelegramUser, UserProfile
+
+if TYPE_CHECKING:   # a buyer's notices and answers need the user store, not the distributors
+    from chalicelib.domain.distributors import AuditEntry, Distributor
 
 
 class UserStore(Protocol):
