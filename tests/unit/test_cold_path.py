@@ -183,16 +183,27 @@ def test_the_answer_views_load_no_code_pack():
     assert done.stdout.strip() == "[]"
 
 
-def test_a_buyers_answers_load_no_distributors():
-    """The texts, addresses and notices a buyer's update or delivery reads name the admin caller and the
-    distributors in type hints only: the distributors load with their own routes."""
+@pytest.mark.parametrize("module", ["bot_texts", "payment_addresses"])
+def test_the_settings_every_buyer_reads_load_no_ledger_or_distributors(module):
+    """The bot's texts (read on every update) and the payment addresses (every payment) name the admin caller,
+    the distributors and the panel's ledger reads in type hints only: those load with their own routes."""
+    code = (f"import sys, chalicelib.domain.{module}\n"
+            "print([name for name in ('chalicelib.domain.distributors', 'chalicelib.domain.ledger') "
+            "if name in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ}, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_delivery_loads_no_distributors():
+    """A buyer's notices read users through the people port, which names the distributors in type hints only."""
     code = ("import sys, app\n"
             "from chalicelib.container import Container\n"
             "from chalicelib.config import load_settings\n"
-            "from chalicelib.domain import bot_texts, notices, payment_addresses\n"
             "from tests.support import TEST_ENV\n"
             "container = Container(load_settings(TEST_ENV))\n"
-            "container.bot, container.fulfilment, container.payments\n"
+            "container.fulfilment, container.payments\n"
             "print('chalicelib.domain.distributors' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ}, capture_output=True,
                           text=True, timeout=60)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.domain.ledger import JournalEntry
-from chalicelib.domain.orders import Order, Transition
 from chalicelib.domain.ports.common import Page, WriteResult
+
+if TYPE_CHECKING:   # the settings store's users (the bot's texts on every update) need neither
+    from chalicelib.domain.ledger import JournalEntry
+    from chalicelib.domain.orders import Order, Transition
 
 
 class ReviewStore(Protocol):
