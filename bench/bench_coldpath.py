@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from bench import cold_packaged
+from bench import cold_breakdown, cold_packaged
 from bench.bench_platform import lambda_environment
 from bench.cold_support import BASELINE_APP, BASELINE_APP_HELD, AwsRecorder, api_event, unconditional
 from bench.harness import BOT_TOKEN, REGION, REPO_ROOT, Emulator, Stack, md_table, ms, progress, quiet
@@ -58,12 +58,16 @@ def _run_against(emulator: Emulator, scratch: Path, packages: dict[str, Path]) -
             (directory / "replay.json").write_text(json.dumps({**replay, "telegram_url": telegram_url}))
         env = child_environment(stack, sandbox.url)
         results = measure(workload, baseline, baseline_held, scratch, env)
+        breakdown = cold_breakdown.measure(env)
         job = scratch / "packaged-job.json"
         packaged = cold_packaged.measure(
             KINDS, lambda kind, n: workload.event(kind, headline_events + n),
             lambda app_dir, kind, events, probe_env: probe(app_dir, HANDLERS[kind], events, job, probe_env),
             packages, baseline, env)
-    return render(results, replay) + "\n\n" + cold_packaged.render(packaged)
+    baseline_read = statistics.median(result["first_response_after_spawn"]
+                                      for result in results["http read"]["baseline"])
+    return "\n\n".join([render(results, replay), cold_breakdown.render(breakdown, baseline_read),
+                        cold_packaged.render(packaged)])
 
 
 # ---------------------------------------------------------------------------------------------- workload
