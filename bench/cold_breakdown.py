@@ -1,10 +1,10 @@
-"""What the cold path imports beyond the baseline, library by library: one fresh interpreter per run imports, in
-turn, what the baseline imports (boto3 and Chalice), then each library of the design card, then the app and the
-modules of ours a buyer's order read loads, and times each step. The first step builds the baseline's client,
-since that loads much of botocore that pynamodb would otherwise be charged with. Packages absent from the deployment package are
-absent here too (`bench/cold_probe.py`). Steps share what an earlier step loaded (typing
-helpers, the standard library), so each is what it adds after the ones above it. The collector is held
-throughout, as in tgshop's Lambda cold start (chalicelib/cold_start.py)."""
+"""What the cold path imports beyond the baseline, library by library: one fresh interpreter per run does, in
+turn, what the baseline does before its read (imports boto3 and Chalice, builds one DynamoDB client: that loads
+much of botocore, which pynamodb would otherwise be charged with), then imports each library of the design card,
+then the app and the modules of ours a buyer's order read loads, and times each step. Steps share what an earlier
+step loaded (typing helpers, the standard library), so each is what it adds after the ones above it. The
+collector is held throughout, as in tgshop's Lambda cold start (chalicelib/cold_start.py), and the packages
+absent from the deployment package are absent here too (`bench/cold_probe.py`)."""
 from __future__ import annotations
 
 import json
