@@ -6,6 +6,7 @@ serves WARM_REQUESTS more of the same kind (the warm figures). The baseline repl
 freshly built tgshop container made for its first request of that kind (recorded in this process)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import statistics
@@ -55,7 +56,8 @@ def _run_against(emulator: Emulator, scratch: Path, packages: dict[str, Path]) -
         for directory, source in ((baseline, BASELINE_APP), (baseline_held, BASELINE_APP_HELD)):
             directory.mkdir()
             (directory / "app.py").write_text(source)
-            (directory / "replay.json").write_text(json.dumps({**replay, "telegram_url": telegram_url}))
+            (directory / "replay.json").write_text(json.dumps({**replay, **workload.baseline_orders(),
+                                                               "telegram_url": telegram_url}))
         env = child_environment(stack, sandbox.url)
         results = measure(workload, baseline, baseline_held, scratch, env)
         breakdown = cold_breakdown.measure(env)
@@ -136,11 +138,17 @@ class Workload:
             from chalicelib.domain.signatures import sign_payload
 
             order = self.payable[n]
-            raw = json.dumps(self.stack.transfer(order["amount"], order["pay_to"]))
+            raw = json.dumps(self.stack.transfer(order["amount"], order["pay_to"], tx=transfer_id(order)))
             signature = sign_payload(self.stack.env["PAYMENT_WEBHOOK_SECRET"], int(time.time()), raw.encode())
             return api_event("POST", "/webhooks/payments/trc20", "/webhooks/payments/trc20",
                              {"Content-Type": "application/json", "X-Signature": signature}, raw)
         return self.sqs_events[n]
+
+    def baseline_orders(self) -> dict[str, dict]:
+        """What the baseline needs to replay a kind's calls on its request's own order: the order each kind's calls
+        were recorded on, and the order each transfer pays (a webhook body names no order)."""
+        return {"recorded_orders": self.recorded_orders,
+                "orders_by_transfer": {transfer_id(order): order["order_id"] for order in self.payable}}
 
     def record_cold_calls(self) -> dict[str, list]:
         """Per kind, every AWS and Bot API call a freshly built container makes for its first request."""
@@ -159,8 +167,16 @@ class Workload:
             telegram = [("telegram", call["method"], call["params"]) for call in self.stack.sandbox_state.calls()]
             recorded[kind] = unconditional(recorder.calls) + telegram
         set_container(self.stack.container)
-        self.buyers.pop(), self.readable.pop(), self.payable.pop(), self.sqs_events.pop()
+        self.recorded_orders = {"http read": self.readable.pop()["order_id"],
+                                "payment webhook": self.payable.pop()["order_id"],
+                                "sqs record": json.loads(self.sqs_events.pop()["Records"][0]["body"])["order_id"]}
+        self.buyers.pop()
         return recorded
+
+
+def transfer_id(order: dict) -> str:
+    """The transaction id of the transfer that pays `order`: one per order, so the baseline can tell its order."""
+    return hashlib.sha256(order["order_id"].encode()).hexdigest()
 
 
 def invoke_in_process(stack: Stack, kind: str, event: dict) -> None:
@@ -271,9 +287,9 @@ def render(results: dict[str, dict], replay: dict[str, list]) -> str:
         "(`_X_AMZN_TRACE_ID`, `LAMBDA_TASK_ROOT`; the subsegments go to a local UDP port nobody reads), secrets "
         "given as values rather than SSM names. The baseline is a bare Chalice app that imports boto3 and replays, "
         "with one boto3 client per service and urllib for the Bot API, exactly the calls a fresh tgshop container "
-        "made for that kind (last column), against the same emulator and sandbox, its writes without their "
-        "conditions so that they apply as tgshop's did (a replayed condition is already used up, and the emulator "
-        "refuses a write sooner than it applies one). *Spawn to first response* "
+        "made for that kind (last column), against the same emulator and sandbox, on its request's own order and "
+        "with its writes unconditioned, so that they apply as tgshop's did (a replayed condition is already used "
+        "up, and the emulator refuses a write sooner than it applies one). *Spawn to first response* "
         "starts before the interpreter does (the headline); *import + first request* is timed inside it. "
         "Packages absent from the deployment package are absent in both (`bench/cold_probe.py`). In Lambda, "
         "tgshop holds the garbage collector until its first invocation ends (`chalicelib/cold_start.py`); the bare "

@@ -30,8 +30,10 @@ def start_tgshop(env: dict[str, str]) -> None:
     _client = Client(app).__enter__()
 
 
-def start_bare(env: dict[str, str], replay: dict[str, list], telegram_url: str) -> None:
-    """A bare Chalice app whose route replays a kind's recorded calls: boto3 for AWS, urllib for the Bot API."""
+def start_bare(env: dict[str, str], replay: dict[str, list], recorded_orders: dict[str, str],
+               telegram_url: str) -> None:
+    """A bare Chalice app whose route replays a kind's recorded calls (on the request's order, when it names one):
+    boto3 for AWS, urllib for the Bot API."""
     global _client, _env
     os.environ.update(env)
     _env = env
@@ -42,12 +44,15 @@ def start_bare(env: dict[str, str], replay: dict[str, list], telegram_url: str) 
     from chalice import Chalice
     from chalice.test import Client
 
+    from bench.cold_support import on_order
+
     clients = {service: boto3.client(service) for service in ("dynamodb", "sqs")}
     bare = Chalice(app_name="bare")
 
     @bare.route("/replay/{kind}", methods=["POST"])
     def replayed(kind: str) -> dict:
-        for service, name, params in replay[kind]:
+        order_id = (bare.current_request.json_body or {}).get("order_id")
+        for service, name, params in on_order(replay[kind], recorded_orders.get(kind), order_id):
             if service == "telegram":
                 request = urllib.request.Request(f"{telegram_url}/{name}", data=json.dumps(params).encode(),
                                                  headers={"Content-Type": "application/json"})
@@ -64,7 +69,8 @@ def perform(task: tuple[str, Any]) -> tuple[str, float, bool, str]:
     kind, payload = task
     began = time.perf_counter()
     if "bare" in payload:
-        answer = _client.http.post(f"/replay/{kind}")
+        answer = _client.http.post(f"/replay/{kind}", body=json.dumps({"order_id": payload["bare"]}),
+                                   headers={"Content-Type": "application/json"})
         return kind, time.perf_counter() - began, answer.status_code == 200, ""
     answer = _send(kind, payload)
     seconds = time.perf_counter() - began

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from bench.cold_support import AwsRecorder, unconditional
+from bench.cold_support import AwsRecorder, on_order, unconditional
 
 TABLE = "tgshop-test-guards"
 
@@ -74,3 +74,19 @@ def test_a_replayed_transaction_applies_its_writes_and_leaves_out_its_checks(dyn
     _replay(dynamodb, unconditional(recorder.calls))
 
     assert dynamodb.get_item(TableName=TABLE, Key=_key("order"))["Item"]["expires_at"] == {"N": "8"}
+
+
+def test_a_replay_on_its_own_order_writes_that_order(dynamodb):
+    """A baseline replays on its request's own order: again and again on the recorded one, an appending update
+    would grow that one item."""
+    for name in ("order-recorded", "order-next"):
+        dynamodb.put_item(TableName=TABLE, Item={**_key(name), "expires_at": {"N": "1"}})
+    with AwsRecorder() as recorder:
+        dynamodb.update_item(TableName=TABLE, Key=_key("order-recorded"), UpdateExpression="SET #0 = :0",
+                             ConditionExpression="#0 = :1", ExpressionAttributeNames={"#0": "expires_at"},
+                             ExpressionAttributeValues={":0": {"N": "2"}, ":1": {"N": "1"}})
+
+    _replay(dynamodb, on_order(unconditional(recorder.calls), "order-recorded", "order-next"))
+
+    assert dynamodb.get_item(TableName=TABLE, Key=_key("order-next"))["Item"]["expires_at"] == {"N": "2"}
+    assert on_order(recorder.calls, "order-recorded", None) is recorder.calls
