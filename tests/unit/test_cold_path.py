@@ -15,6 +15,14 @@ from tests.support import TEST_ENV
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def in_a_fresh_interpreter(code: str, env: dict[str, str] | None = None) -> str:
+    """What `code` prints when a new interpreter runs it in the repository: what a cold container loads."""
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ} if env is None else env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 @pytest.fixture
 def tracing_env(monkeypatch):
     for name in ("POWERTOOLS_TRACE_DISABLED", "LAMBDA_TASK_ROOT", "AWS_SAM_LOCAL", "AWS_CHALICE_CLI_MODE"):
@@ -44,10 +52,7 @@ def test_importing_the_app_loads_no_heavy_package():
     code = f"import sys, app; print(sorted(set(sys.modules) & set({heavy!r})))"
     env = {**os.environ, "LAMBDA_TASK_ROOT": str(REPO_ROOT)}
     env.pop("POWERTOOLS_TRACE_DISABLED", None)
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert in_a_fresh_interpreter(code, env) == "[]"
 
 
 def test_tracing_off_loads_no_xray_sdk():
@@ -56,10 +61,7 @@ def test_tracing_off_loads_no_xray_sdk():
             "o.trace_http_clients()\n"
             "print(sorted(m for m in sys.modules if m.startswith(('aws_xray_sdk', 'wrapt'))))")
     env = {**os.environ, "LAMBDA_TASK_ROOT": str(REPO_ROOT), "POWERTOOLS_TRACE_DISABLED": "true"}
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert in_a_fresh_interpreter(code, env) == "[]"
 
 
 def test_tracing_on_patches_botocore_only_until_telegram_is_used():
@@ -72,10 +74,7 @@ def test_tracing_on_patches_botocore_only_until_telegram_is_used():
     env = {**os.environ, "LAMBDA_TASK_ROOT": str(REPO_ROOT), "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
            "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"}
     env.pop("POWERTOOLS_TRACE_DISABLED", None)
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "['botocore'] ['botocore', 'httpx']"
+    assert in_a_fresh_interpreter(code, env) == "['botocore'] ['botocore', 'httpx']"
 
 
 def test_every_model_shares_one_connection_and_every_client_one_session():
@@ -123,10 +122,7 @@ def test_one_premium_order_builds_no_other_product_or_payment_method():
             "print(sorted(products.built_kinds()), sorted(methods.built_names()))\n"
             "print(sorted(name for name in sys.modules\n"
             "             if name.startswith(('chalicelib.domain.products.', 'chalicelib.domain.payment_methods.'))))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ}, capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    built, imported = done.stdout.strip().splitlines()
+    built, imported = in_a_fresh_interpreter(code).splitlines()
     assert built == "['PREMIUM_GIFT'] ['trc20']"
     assert imported == ("['chalicelib.domain.payment_methods.trc20', 'chalicelib.domain.products.premium']")
 
@@ -163,10 +159,7 @@ def test_a_start_builds_the_menu_flow_only():
             "print(sorted(name for name in sys.modules if name.startswith(('chalicelib.bot.flows.', "
             "'chalicelib.bot.shop', 'chalicelib.bot.tron_shop', 'chalicelib.domain.products.', "
             "'chalicelib.domain.payment_methods.', 'chalicelib.domain.redemptions'))))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ}, capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    methods, imported = done.stdout.strip().splitlines()
+    methods, imported = in_a_fresh_interpreter(code).splitlines()
     assert methods == "['sendMessage']"
     assert imported == "['chalicelib.bot.flows.menu']"
 
@@ -177,10 +170,7 @@ def test_the_answer_views_load_no_code_pack():
     code = ("import sys, app, chalicelib.api.views, chalicelib.api.buyers\n"
             "print(sorted(name for name in sys.modules\n"
             "             if name.startswith('chalicelib.domain.products.') or name == 'chalicelib.domain.codes'))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ}, capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert in_a_fresh_interpreter(code) == "[]"
 
 
 @pytest.mark.parametrize("module", ["bot_texts", "payment_addresses"])
@@ -190,10 +180,7 @@ def test_the_settings_every_buyer_reads_load_no_ledger_or_distributors(module):
     code = (f"import sys, chalicelib.domain.{module}\n"
             "print([name for name in ('chalicelib.domain.distributors', 'chalicelib.domain.ledger') "
             "if name in sys.modules])")
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ}, capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert in_a_fresh_interpreter(code) == "[]"
 
 
 def test_a_delivery_loads_no_distributors():
@@ -205,10 +192,7 @@ def test_a_delivery_loads_no_distributors():
             "container = Container(load_settings(TEST_ENV))\n"
             "container.fulfilment, container.payments\n"
             "print('chalicelib.domain.distributors' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ}, capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "False"
+    assert in_a_fresh_interpreter(code) == "False"
 
 
 _COLLECTION_PROBE = """
@@ -242,10 +226,7 @@ def test_the_collector_waits_for_the_first_invocation_in_lambda_only(in_lambda, 
     if configured:
         env.update(TEST_ENV)
     env["POWERTOOLS_TRACE_DISABLED"] = "true"
-    done = subprocess.run([sys.executable, "-c", _COLLECTION_PROBE], cwd=REPO_ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    states = json.loads(done.stdout.strip().splitlines()[-1])
+    states = json.loads(in_a_fresh_interpreter(_COLLECTION_PROBE, env).splitlines()[-1])
     assert states["status"] == status
     assert states["after_import"] is not in_lambda
     assert states["after_first"] is True and states["after_second"] is True
