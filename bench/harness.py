@@ -91,7 +91,9 @@ class Emulator:
         """Forget every table, queue and item: moto's state is per process, shared by all emulators."""
         import urllib.request
 
-        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10).close()
+        # After a section that left much state (the cold path's thousands of orders), moto takes a while to drop it.
+        reset = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(reset, timeout=120).close()
 
     def stop(self) -> None:
         if self._server is not None:
