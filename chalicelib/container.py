@@ -21,13 +21,11 @@ if TYPE_CHECKING:
 class Container(CodesParts, MoneyParts, PanelParts, StarsParts, TronParts):
     def __init__(self, settings: Settings, *, telegram_transport: Any = None, clock: Any = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        from chalicelib.adapters import aws
         from chalicelib.adapters.dynamodb import models
         self.settings = settings
         self._telegram_transport = telegram_transport
         self._clock = clock
         self._sleep = sleep
-        aws.reset()
         models.bind(settings.resource_prefix, settings.aws_region, settings.aws_endpoint_url)
 
     # ------------------------------------------------------------------ adapters

@@ -18,6 +18,10 @@ for _name, _value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+# moto's stub joins botocore's built-in handlers when moto is imported: imported before any session is, every
+# session of the process, which outlives a test (chalicelib/adapters/aws.py), sends to the mock while one runs.
+from moto import mock_aws  # noqa: E402
+
 from tests.support import (  # noqa: E402
     PAYMENT_SECRET, START, TEST_ENV, FakeClock, build_transfer, init_data_for, sign, tx_id)
 
@@ -27,16 +31,14 @@ QUEUE_ARN = f"arn:aws:sqs:us-east-1:123456789012:{PREFIX}-queue"
 
 @pytest.fixture
 def aws():
-    from moto import mock_aws
-
-    import boto3
+    from chalicelib.adapters import aws as shared
     from devstack.emulator import serialize_in_process_dynamodb
     from devstack.infra import create_resources
 
     serialize_in_process_dynamodb()
     with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        sqs = boto3.client("sqs", region_name="us-east-1")
+        dynamodb = shared.client("dynamodb", "us-east-1", None)
+        sqs = shared.client("sqs", "us-east-1", None)
         queue_urls = create_resources(dynamodb, sqs, PREFIX)
         yield {"dynamodb": dynamodb, "sqs": sqs, "queues": queue_urls}
 

@@ -1,7 +1,7 @@
-"""One botocore session per container: every AWS client, boto3's and pynamodb's, is built from it.
+"""One botocore session per process: every AWS client, boto3's and pynamodb's, is built from it.
 
-A new Container starts a new session (`reset`): a Lambda process holds one container, and a test that builds
-a container inside an AWS mock gets clients the mock sees.
+A Lambda process holds one container; a process that builds many (the tests, the local stack) keeps the session
+and its clients, one per service, region and endpoint, since a client holds nothing of a container's.
 
 A botocore session loads the endpoint rules and each service's model from disk once; pynamodb would otherwise
 build a session (and a client) per model and per thread, boto3 another for its default session, and each of
@@ -14,14 +14,6 @@ from typing import Any
 _lock = threading.RLock()   # botocore's session and client creation are not thread-safe
 _session: Any = None
 _clients: dict[tuple[str, str, str | None], Any] = {}
-
-
-def reset() -> None:
-    """Forget the session and its clients; the next client is built from a new session."""
-    global _session
-    with _lock:
-        _session = None
-        _clients.clear()
 
 
 def botocore_session() -> Any:
