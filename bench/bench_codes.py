@@ -276,7 +276,8 @@ def ceiling_section() -> str:
         "40-100 for a code counted on one item.",
         "- Nothing is over-sold in either design: each counter's condition (`used_count < share - 1`, exactly "
         "`= share - 1` for its last use, which also adds the counter to the code's used-up set on condition that "
-        "set is as read) is checked by DynamoDB inside the transaction, and the shares sum to `max_uses`. A "
+        "set is not one short of full, or is as read for the code's last use) is checked by DynamoDB inside the "
+        "transaction, and the shares sum to `max_uses`. A "
         "conflict or throttle backs off with jitter (10 ms doubling, at most 0.5 s) for up to 16 rounds; then the "
         "user gets **503 `CODE_BUSY` with `Retry-After: 1`** (nothing taken, not counted as a failed attempt). "
         "A transaction that got no answer (a timeout) is read back through the buyer's redemption item, one per "

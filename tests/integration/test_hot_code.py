@@ -128,3 +128,28 @@ def _no_tally(record: RedeemCode):
     from chalicelib.domain.codes import Tally
 
     return Tally(record.distributor_id, "2026-11-25", 0, {})
+
+
+def test_last_uses_of_different_counters_read_together_all_apply_and_only_the_codes_last_needs_a_fresh_read(
+        container):
+    from botocore.exceptions import ClientError
+
+    from chalicelib.adapters.dynamodb.code_shards import take_use
+
+    record = a_hot_code(container, "H0TC0DE000000005", 100, left_per_counter=1)
+    as_read_once = container.code_store.get(record.code)
+    client = models.connection().client
+
+    def last_use(code: RedeemCode, shard: int) -> str:
+        try:
+            client.transact_write_items(TransactItems=take_use(code, shard, last=True))
+            return "applied"
+        except ClientError as error:
+            return error.response["Error"]["Code"]
+
+    assert [last_use(as_read_once, shard) for shard in range(USE_SHARDS - 1)] == ["applied"] * (USE_SHARDS - 1)
+    assert last_use(as_read_once, USE_SHARDS - 1) == "TransactionCanceledException"   # it would empty the code
+    assert not container.code_store.get(record.code).depleted
+    assert last_use(container.code_store.get(record.code), USE_SHARDS - 1) == "applied"
+    code = container.code_store.get(record.code)
+    assert code.depleted and code.used_count == 100 == counted(container, record.code)

@@ -5,7 +5,9 @@ use: `used_count` and a copy of the code's state. Each holds `shard_quota(max_us
 however they are taken the code never serves more than max_uses. A use names its counter, so buyers of one
 code update different items and their transactions stop conflicting. The code item keeps the set of counters
 used up (`depleted_shards`), changed only by the last use of a counter (or by giving that use back), with a
-condition on the set's size as it was read: the use that empties the last counter knows it empties the code.
+condition on the set's size: the use that empties the last counter on the size as it was read, so that it knows
+it empties the code; the last use of any other counter only on the set not being one short of full, so that
+the last uses of different counters, at the end of a hot code, do not refuse each other.
 """
 from __future__ import annotations
 
@@ -35,6 +37,14 @@ def _depleted_as_read(code: RedeemCode) -> tuple[str, dict]:
     return "size(#depleted) = :read", {":read": _n(read)}
 
 
+def _not_emptied_by_another(code: RedeemCode) -> tuple[str, dict]:
+    """The condition of a counter's last use on the code item: the set as read for the code's last use, else
+    that adding one counter leaves the set short of full (when it would not, the code is read again)."""
+    if len(code.depleted_shards) == code.use_shards - 1:
+        return _depleted_as_read(code)
+    return "(attribute_not_exists(#depleted) OR size(#depleted) < :one_short)", {":one_short": _n(code.use_shards - 1)}
+
+
 def take_use(code: RedeemCode, shard: int, last: bool) -> list[dict]:
     """The counter's update (first) and, for its last use, the code item's (last).
 
@@ -49,7 +59,7 @@ def take_use(code: RedeemCode, shard: int, last: bool) -> list[dict]:
         "ExpressionAttributeNames": {"#used": "used_count", "#state": "state"},
         "ExpressionAttributeValues": {":zero": _n(0), ":one": _n(1), ":active": _ACTIVE, ":last": _n(last_use)}}}]
     if last:
-        condition, values = _depleted_as_read(code)
+        condition, values = _not_emptied_by_another(code)
         items.append({"Update": {
             "TableName": _table(), "Key": {"code": _s(code.code)}, "UpdateExpression": "ADD #depleted :shard",
             "ConditionExpression": f"#state = :active AND {condition}",
