@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from bench.harness import BENCH_ENV, REGION, md_table, prepare_process_env, progress, quiet
-from bench.conflicts import ConflictingMotoServer, item_backups
+from bench.conflicts import ConflictingMotoServer
 
 BUYERS = int(os.environ.get("BENCH_HOT_BUYERS", "1000"))
 THREADS = int(os.environ.get("BENCH_HOT_THREADS", "32"))
@@ -38,7 +38,7 @@ def run() -> str:
     try:
         container = _container(f"http://127.0.0.1:{port}")
         server.hold_transactions(HOLDS[0], _key_names(container))
-        with quiet(), item_backups():
+        with quiet():
             results = _measure(container, server)
     finally:
         server.stop()
@@ -181,8 +181,8 @@ def _render(results: dict[tuple[float, str], list[dict]]) -> str:
         "emulator that applies DynamoDB requests one at a time and holds the items of every accepted transaction "
         "for a set time after it (DynamoDB's commit), cancelling any transaction that names a held item with "
         "`TransactionConflict` (`bench/conflicts.py`). A transaction backs up only the items it names "
-        "(`item_backups`: moto deep-copies every table a transaction names, so each redemption cost more than "
-        "the last; the runs before it managed 6-7 a second with either design), and the queues are emptied before "
+        "(`devstack/emulator.py`: moto deep-copies every table a transaction names, so each redemption cost more "
+        "than the last; the runs before it managed 6-7 a second with either design), and the queues are emptied before "
         "each burst (the emulator walks a queue's messages on every send). The two designs run in turn, "
         f"{ROUNDS} rounds each (a fresh code each round), with the same buyers, threads, hold and emulator; the "
         "rate is accepted redemptions / the burst's wall time, median of the rounds; the columns with slashes "

@@ -13,14 +13,11 @@ names (a deep copy of the whole table) before applying it, so each redemption co
 """
 from __future__ import annotations
 
-import copy
 import io
 import json
 import threading
 import time
-from contextlib import contextmanager
-from types import SimpleNamespace
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from devstack.emulator import AtomicMotoServer, _SerializedDynamoDB
 
@@ -104,63 +101,3 @@ class ConflictingMotoServer(AtomicMotoServer):
         assert self.conflicts is not None
         self.conflicts._hold = hold_seconds
         self.conflicts._key_names = key_names
-
-
-@contextmanager
-def item_backups() -> Iterator[None]:
-    """Within this block a transaction backs up the items it names instead of the tables they are in, and puts
-    those back when it is cancelled or refused. DynamoDB requests are applied one at a time (the atomic server,
-    or the tests' serialized mock), so no other item can change meanwhile: the answers and the items afterwards
-    are the emulator's own, only the copying of untouched items is left out."""
-    from moto.dynamodb import models as dynamodb_models
-    from moto.dynamodb.models.dynamo_type import DynamoType
-    from moto.dynamodb.models.table import Table
-
-    backend = dynamodb_models.DynamoDBBackend
-    original = backend.transact_write_items
-    no_table_copies = SimpleNamespace(deepcopy=lambda value: value if isinstance(value, Table)
-                                      else copy.deepcopy(value))
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        saved = []
-        for entry in transact_items:
-            (kind, body), = entry.items()
-            table = self.tables.get(body.get("TableName"))
-            if table is None:
-                continue
-            key = body["Item"] if kind == "Put" else body.get("Key", {})
-            if table.hash_key_attr not in key:
-                continue
-            hash_value = DynamoType(key[table.hash_key_attr])
-            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
-            saved.append((table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value))))
-        dynamodb_models.copy = no_table_copies
-        try:
-            original(self, transact_items)
-        except BaseException:
-            for table, hash_value, range_value, item in reversed(saved):
-                _put_back(table, hash_value, range_value, item)
-            raise
-        finally:
-            dynamodb_models.copy = copy
-
-    backend.transact_write_items = transact_write_items
-    try:
-        yield
-    finally:
-        backend.transact_write_items = original
-
-
-def _put_back(table: Any, hash_value: Any, range_value: Any, item: Any) -> None:
-    if table.range_key_attr:
-        partition = table.items[hash_value]
-        if item is None:
-            partition.pop(range_value, None)
-        else:
-            partition[range_value] = item
-        if not partition:
-            del table.items[hash_value]
-    elif item is None:
-        table.items.pop(hash_value, None)
-    else:
-        table.items[hash_value] = item

@@ -4,10 +4,16 @@ DynamoDB applies each request to an item atomically: a conditional write that ra
 either wins or fails its condition. moto checks a condition and writes in separate Python steps, so
 threads can interleave between them. Serializing every DynamoDB request restores DynamoDB's guarantee,
 which our race tests and the local stack rely on. Other services (SQS long polls) stay concurrent.
+
+Applied one at a time, a transaction also needs to back up only the items it names: moto deep-copies every
+table a transaction names before applying it, so each transaction cost more than the last as tables grew (a
+burst of redemptions, a long-running local stack).
 """
 from __future__ import annotations
 
+import copy
 import threading
+from types import SimpleNamespace
 from typing import Any, Callable
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -52,6 +58,7 @@ class AtomicMotoServer(ThreadedMotoServer):
 
     def start(self) -> None:
         """Start serving; a port that cannot be bound raises here instead of hanging."""
+        back_up_only_touched_items()
         self._startup_error = None
         super().start()
         if self._startup_error is not None:
@@ -83,3 +90,62 @@ def serialize_in_process_dynamodb() -> None:
 
     BotocoreStubber.__call__ = serialized  # type: ignore[method-assign]
     BotocoreStubber._tgshop_serialized = True  # type: ignore[attr-defined]
+    back_up_only_touched_items()
+
+
+def back_up_only_touched_items() -> None:
+    """A transaction backs up the items it names instead of the tables they are in, and puts those back when it
+    is cancelled or refused. Sound only while DynamoDB requests are applied one at a time (both emulators here):
+    then no other item can change meanwhile, and the answers and the items afterwards are moto's own (the
+    original stays reachable as `__wrapped__`)."""
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    backend = dynamodb_models.DynamoDBBackend
+    if hasattr(backend.transact_write_items, "__wrapped__"):
+        return
+    original = backend.transact_write_items
+    no_table_copies = SimpleNamespace(deepcopy=lambda value: value if isinstance(value, Table)
+                                      else copy.deepcopy(value))
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        saved = []
+        for entry in transact_items:
+            (kind, body), = entry.items()
+            table = self.tables.get(body.get("TableName"))
+            if table is None:
+                continue
+            key = body["Item"] if kind == "Put" else body.get("Key", {})
+            if table.hash_key_attr not in key:
+                continue
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+            saved.append((table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value))))
+        dynamodb_models.copy = no_table_copies
+        try:
+            original(self, transact_items)
+        except BaseException:
+            for table, hash_value, range_value, item in reversed(saved):
+                _put_back(table, hash_value, range_value, item)
+            raise
+        finally:
+            dynamodb_models.copy = copy
+
+    transact_write_items.__wrapped__ = original  # type: ignore[attr-defined]
+    backend.transact_write_items = transact_write_items
+
+
+def _put_back(table: Any, hash_value: Any, range_value: Any, item: Any) -> None:
+    if table.range_key_attr:
+        partition = table.items[hash_value]
+        if item is None:
+            partition.pop(range_value, None)
+        else:
+            partition[range_value] = item
+        if not partition:
+            del table.items[hash_value]
+    elif item is None:
+        table.items.pop(hash_value, None)
+    else:
+        table.items[hash_value] = item
