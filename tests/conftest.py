@@ -33,13 +33,13 @@ QUEUE_ARN = f"arn:aws:sqs:us-east-1:123456789012:{PREFIX}-queue"
 def aws():
     from chalicelib.adapters import aws as shared
     from devstack.emulator import serialize_in_process_dynamodb
-    from devstack.infra import create_resources
+    from tests.support import create_mocked_resources
 
     serialize_in_process_dynamodb()
     with mock_aws():
         dynamodb = shared.client("dynamodb", "us-east-1", None)
         sqs = shared.client("sqs", "us-east-1", None)
-        queue_urls = create_resources(dynamodb, sqs, PREFIX)
+        queue_urls = create_mocked_resources(dynamodb, sqs, PREFIX)
         yield {"dynamodb": dynamodb, "sqs": sqs, "queues": queue_urls}
 
 

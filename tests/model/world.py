@@ -20,7 +20,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from tests.support import PAYMENT_SECRET, START, TEST_ENV, FakeClock, build_transfer, init_data_for, sign
+from tests.support import (PAYMENT_SECRET, START, TEST_ENV, FakeClock, build_transfer, create_mocked_resources,
+                           init_data_for, sign)
 
 PREFIX = TEST_ENV["RESOURCE_PREFIX"]
 ACCOUNT_ID = "123456789012"
@@ -49,7 +50,7 @@ class World:
         from chalicelib.config import load_settings
         from chalicelib.container import Container, set_container
         from devstack.emulator import serialize_in_process_dynamodb
-        from devstack.infra import create_resources, seed_defaults
+        from devstack.infra import seed_defaults
         from devstack.sandbox import create_sandbox_app
         from devstack.tron_node import NodeState, create_node_app
         from devstack.tron_node.local import fund_shop
@@ -59,7 +60,7 @@ class World:
         self._mock.start()
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.dynamodb = boto3.client("dynamodb", region_name=REGION)
-        self.queues = create_resources(self.dynamodb, self.sqs, PREFIX)
+        self.queues = create_mocked_resources(self.dynamodb, self.sqs, PREFIX)
         self.delivery_queue = self.queues[f"{PREFIX}-delivery"]
         sandbox = create_sandbox_app()
         self.telegram = sandbox.extensions["sandbox"]
@@ -76,14 +77,14 @@ class World:
 
     def reset(self) -> World:
         """Empty the shop for the next example."""
-        from devstack.infra import create_resources, seed_defaults
+        from devstack.infra import seed_defaults
         from devstack.tron_node.local import fund_shop
 
         for table in self.dynamodb.list_tables()["TableNames"]:
             self.dynamodb.delete_table(TableName=table)
         for url in self.queues.values():
             self.sqs.delete_queue(QueueUrl=url)
-        create_resources(self.dynamodb, self.sqs, PREFIX)
+        create_mocked_resources(self.dynamodb, self.sqs, PREFIX)
         self.telegram.reset()
         self.chain.reset()
         fund_shop(self.chain)
