@@ -33,11 +33,10 @@ ROLE ?= operator
 operator: $(STAMP)
 	$(BIN)/python -m devstack.operator create $(NAME) --role $(ROLE)
 
-## Two workers for everything that runs in process; the suites that start the real local stack (smoke,
-## browser) run after them, one at a time, since a checkout publishes one stack's ports.
+## Two workers; the suites that start the real local stack (smoke, browser) run one at a time in one of them
+## (a checkout publishes one stack's emulator URL; tests/conftest.py groups them), beside everything else.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -m "not smoke and not browser"
-	$(BIN)/python -m pytest -m "smoke or browser"
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 ## The ledger model test at length: SOAK_STEPS random steps (100,000 by default, about an hour on 2 cores;
 ## docs/benchmarks.md) against the app. Its last line ends "unaccounted micro-units: 0"; kept in build/.

@@ -29,6 +29,14 @@ PREFIX = TEST_ENV["RESOURCE_PREFIX"]
 QUEUE_ARN = f"arn:aws:sqs:us-east-1:123456789012:{PREFIX}-queue"
 
 
+def pytest_collection_modifyitems(items):
+    """The tests that start the real local stack run one after another in one worker (`--dist loadgroup`),
+    since a checkout publishes one stack's emulator URL; the other workers go on with everything else."""
+    for item in items:
+        if item.get_closest_marker("smoke") or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("local_stack"))
+
+
 @pytest.fixture
 def aws():
     from chalicelib.adapters import aws as shared
