@@ -33,10 +33,11 @@ ROLE ?= operator
 operator: $(STAMP)
 	$(BIN)/python -m devstack.operator create $(NAME) --role $(ROLE)
 
-## Two workers; the suites that start the real local stack (smoke, browser) run one at a time in one of them
-## (a checkout publishes one stack's emulator URL; tests/conftest.py groups them), beside everything else.
+## Three workers on two cores: the suites that start the real local stack (smoke, browser) run one at a time in
+## one of them (a checkout publishes one stack's emulator URL; tests/conftest.py groups them), which mostly
+## waits on the stack and the browser; the other two run everything else beside it.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 3 --dist loadgroup
 
 ## The ledger model test at length: SOAK_STEPS random steps (100,000 by default, about an hour on 2 cores;
 ## docs/benchmarks.md) against the app. Its last line ends "unaccounted micro-units: 0"; kept in build/.
