@@ -74,8 +74,9 @@ def header(now: datetime) -> str:
         "# Benchmarks",
         "",
         "Written by `make bench` (`python -m bench`); one section with `python -m bench --only NAME` "
-        f"(names: {', '.join(available())}). Everything runs in process against emulated AWS (moto's threaded "
-        "server) and the in-process Telegram sandbox, so absolute latencies are the emulator's, not AWS's; the "
+        f"(names: {', '.join(available())}). Everything runs in process against emulated AWS (the local "
+        "stack's emulator: moto's threaded server, DynamoDB requests applied one at a time) and the in-process "
+        "Telegram sandbox, so absolute latencies are the emulator's, not AWS's; the "
         "ratios and the call counts are what to compare.",
         "",
         f"- Machine: {os.cpu_count()} CPU cores, {platform.system()} {platform.machine()}, "

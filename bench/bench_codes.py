@@ -161,8 +161,9 @@ def fulfillment_section(emulator: Emulator, stack: Stack) -> tuple[str, Any, str
         "one is written (a reader thread), so the check costs the writer little. Unprocessed items of either call "
         "are sent again with exponential backoff and full jitter (our own loop: pynamodb's `Model.batch_write()` "
         "retries unprocessed items only `max_retry_attempts` times and without any backoff, so it is not used).",
-        "- Both writers run in this process against moto's threaded server (one GIL for client and emulator), so "
-        "absolute rates are the emulator's; the ratio is the figure to compare.",
+        "- Both writers run in this process against the local stack's emulator (one GIL for client and emulator, "
+        "its DynamoDB requests applied one at a time), so absolute rates are the emulator's; the ratio is the "
+        "figure to compare.",
     ])
     return text, big, order_id
 

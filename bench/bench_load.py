@@ -22,28 +22,10 @@ KINDS = ("order", "payment", "telegram", "redeem")
 PREFIX = "tgshop-bench-load"
 
 
-class AtomicEmulator(Emulator):
-    """The harness emulator on the repository's atomic server: containers race for real here."""
-
-    def start(self) -> "AtomicEmulator":
-        import logging
-
-        from bench.harness import prepare_process_env
-        from devstack.emulator import AtomicMotoServer
-
-        prepare_process_env()
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        os.environ["AWS_ENDPOINT_URL"] = self.url
-        self._server = AtomicMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self._server.start()
-        self.reset()
-        return self
-
-
 def run() -> str:
     from devstack.sandbox import serve_sandbox
 
-    with AtomicEmulator() as emulator, serve_sandbox("127.0.0.1", 0) as sandbox, quiet():
+    with Emulator() as emulator, serve_sandbox("127.0.0.1", 0) as sandbox, quiet():
         with Stack(emulator, prefix=PREFIX, env={"AMOUNT_SURCHARGE_CAP": "0.999", "MAX_PENDING_ORDERS": "50"}) \
                 as stack:
             tasks, replay, recorded_orders = prepare(stack)

@@ -360,8 +360,7 @@ def expiry_scaling(emulator: Emulator) -> str:
         "and a shared send-bucket token per message, more when a 200 ms bucket slot is already full) also "
         "follow the due orders only. Items read is the emulator's `ScannedCount`; read units are estimated "
         "from the returned item sizes (4 KB units, eventually consistent). The run time on the emulator is not "
-        "a DynamoDB figure (moto evaluates an index query by walking the table in Python, and copies the table "
-        "for each transaction).",
+        "a DynamoDB figure (moto evaluates an index query by walking the table in Python).",
     ])
 
 

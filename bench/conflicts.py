@@ -7,9 +7,6 @@ transaction touching one of them meanwhile with the reason `TransactionConflict`
 the repository's atomic moto server (DynamoDB requests applied one at a time) with that rule added: an
 accepted transaction holds its items for `hold_seconds` after it was applied, outside the emulator's lock, and
 a transaction naming a held item is cancelled with a per-item reason, as DynamoDB answers.
-
-`item_backups()` makes the emulator's transactions cost what they touch: moto backs up every table a transaction
-names (a deep copy of the whole table) before applying it, so each redemption costs more than the last.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Running the app in process against emulated AWS, for benchmarks.
 
-    with Emulator() as emulator:                     # moto's ThreadedMotoServer on a free port
+    with Emulator() as emulator:                     # the local stack's emulator on a free port
         with Stack(emulator) as stack:               # tables/queues from infra/, settings seeded,
             response = stack.create_order(1001)      # a Container, the Telegram sandbox in process and
             stack.pay(response.json_body)            # chalice.test.Client(app)
@@ -68,7 +68,9 @@ def prepare_process_env() -> None:
 
 # ---------------------------------------------------------------------------------------------- emulator
 class Emulator:
-    """moto's ThreadedMotoServer on 127.0.0.1 and a free port, in this process."""
+    """The local stack's emulator (`devstack/emulator.py`: moto, its DynamoDB requests applied one at a time and
+    its transactions backing up only the items they name) on 127.0.0.1 and a free port, in this process. Every
+    section runs on that one emulator, whichever sections ran before it in the process."""
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_ports(1)[0]
@@ -77,12 +79,12 @@ class Emulator:
         self._clients: dict[str, Any] = {}
 
     def start(self) -> "Emulator":
-        from moto.server import ThreadedMotoServer
+        from devstack.emulator import AtomicMotoServer
 
         prepare_process_env()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per emulated call
         os.environ["AWS_ENDPOINT_URL"] = self.url  # a stray client still lands on the emulator
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server = AtomicMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         self.reset()
         return self
